@@ -1,0 +1,92 @@
+"""Command line: ``forensics investigate | validate | generate | report``.
+
+Each sub-command is a thin shell over a library call; the handlers import
+lazily so ``forensics --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+__all__ = ["main"]
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from .validation import print_validation
+
+    return print_validation(Path(args.case), max_reasons=args.reasons)
+
+
+def _cmd_generate(args: argparse.Namespace) -> int:
+    from .synth import generate
+
+    truth = generate(
+        Path(args.out),
+        scenario=args.scenario,
+        seed=args.seed,
+        orders=args.orders,
+        fmt=args.format,
+        progress=not args.quiet,
+    )
+    print(f"wrote {args.scenario} case to {args.out} (vector {truth['vector']})")
+    return 0
+
+
+def _cmd_investigate(args: argparse.Namespace) -> int:
+    from .investigate import run_investigation
+
+    return run_investigation(Path(args.case), Path(args.out), progress=not args.quiet)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="forensics", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True)
+
+    v = sub.add_parser("validate", help="check a case folder and print what was read")
+    v.add_argument("case")
+    v.add_argument("--reasons", type=int, default=20, help="quarantine reasons to print")
+    v.set_defaults(func=_cmd_validate)
+
+    g = sub.add_parser("generate", help="write a synthetic case with truth.json")
+    g.add_argument("out")
+    g.add_argument(
+        "--scenario",
+        default="usb_malware",
+        choices=[
+            "usb_malware",
+            "insider_export",
+            "stale_account",
+            "visitor_malware",
+            "third_party_app",
+            "none",
+        ],
+    )
+    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--orders", type=int, default=5000)
+    g.add_argument("--format", choices=["csv", "parquet", "auto"], default="auto")
+    g.add_argument("--quiet", action="store_true")
+    g.set_defaults(func=_cmd_generate)
+
+    i = sub.add_parser("investigate", help="investigate a case, write findings.json")
+    i.add_argument("case")
+    i.add_argument("--out", required=True)
+    i.add_argument("--quiet", action="store_true")
+    i.set_defaults(func=_cmd_investigate)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from .case import CaseError
+
+    try:
+        return int(args.func(args) or 0)
+    except CaseError as exc:
+        print(f"forensics: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
