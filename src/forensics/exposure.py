@@ -1,0 +1,260 @@
+"""Which orders each access path could have seen.
+
+Orders are numbered by ``placed_at`` (ties by ``order_id``), so the orders an
+export or API pull covers — those placed in ``[range_start, range_end]`` no
+later than the export itself — are one interval ``[lo, hi)`` of that
+numbering, found by sorted search. An action on one order is the interval
+``[i, i + 1)``. Nothing here expands a range into its orders: counts come
+from interval arithmetic, and only the few complained orders are ever
+matched one by one (:mod:`forensics.commonpoint`).
+
+A *candidate* is a path at one level, and its exposure is a set of access
+events:
+
+=========  =================================================================
+level      events it exposes
+=========  =================================================================
+account    every access under the account
+machine    every access from the machine
+ip         access from outside the office (no machine) from the address
+session    access inside one back-office session
+app        API access under an app's account while the app was authorized
+event      one export or API pull, alone
+device     access on each machine a USB device was connected to, from its
+           first connection there on (malware brought on a stick sees what
+           that machine shows after infection)
+process    the same, from the first time a process (by SHA-256, else name)
+           started, was added to autorun or was flagged there
+=========  =================================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import polars as pl
+
+from .case import Case
+from .clock import ClockOffset, corrected
+from .sessions import assign_sessions
+
+__all__ = [
+    "ACTION_FIELDS",
+    "LEVELS",
+    "OrderIndex",
+    "order_index",
+    "exposure_events",
+    "candidate_events",
+    "infection_starts",
+    "union_size",
+]
+
+ALL_FIELDS = frozenset({"name", "phone", "address", "item", "amount", "order_id"})
+ACTION_FIELDS: dict[str, frozenset[str]] = {
+    "view_order": ALL_FIELDS,
+    # A shipping label carries the addressee and the parcel, not the price.
+    "print_label": ALL_FIELDS - {"amount"},
+    "export_orders": ALL_FIELDS,
+    "api_pull": ALL_FIELDS,
+    "search": ALL_FIELDS,
+}
+"""Order fields each action puts in front of whoever (or whatever) watches.
+
+Deliberately generous: a path is ruled out by a quoted field only when the
+action certainly cannot show it."""
+
+LEVELS = ("account", "machine", "ip", "session", "app", "event", "device", "process")
+
+
+@dataclass(frozen=True)
+class OrderIndex:
+    """Orders numbered by placement time."""
+
+    orders: pl.DataFrame  # idx, order_id, buyer_id, placed_at, _row (sorted by idx)
+    placed: pl.Series  # placed_at, sorted
+
+    @property
+    def size(self) -> int:
+        return self.orders.height
+
+    def count_placed_until(self, at) -> int:
+        """How many orders were placed at or before ``at``."""
+        return int(self.placed.search_sorted(at, side="right"))
+
+
+def order_index(case: Case) -> OrderIndex:
+    orders = (
+        case.orders.select("order_id", "buyer_id", "placed_at", "_row")
+        .sort("placed_at", "order_id")
+        .with_row_index("idx")
+        .with_columns(pl.col("idx").cast(pl.Int64))
+    )
+    return OrderIndex(orders, orders["placed_at"])
+
+
+def exposure_events(case: Case, sessions: pl.DataFrame, index: OrderIndex) -> pl.DataFrame:
+    """Access events with the interval of orders each exposed.
+
+    Returns
+    -------
+    pl.DataFrame
+        ``ev`` (event number), ``_row``, ``event_id``, ``at``, ``account_id``,
+        ``machine_id``, ``ip``, ``action``, ``order_id``, ``session_key``,
+        ``app_id``, ``lo``, ``hi`` (``hi - lo`` orders exposed; 0 when the
+        event names no known order).
+    """
+    acc = case.access.with_row_index("ev").with_columns(pl.col("ev").cast(pl.Int64))
+    acc = assign_sessions(acc, sessions)
+    acc = acc.join(
+        index.orders.select("order_id", pl.col("idx").alias("_oi")), on="order_id", how="left"
+    )
+    is_range = pl.col("action").is_in(["export_orders", "api_pull"]) | (
+        pl.col("order_id").is_null()
+        & (pl.col("range_start").is_not_null() | pl.col("range_end").is_not_null())
+    )
+    until = pl.min_horizontal(pl.col("range_end").fill_null(pl.col("at")), pl.col("at"))
+    lo_range = index.placed.search_sorted(acc["range_start"].fill_null(index.placed.min()), side="left")
+    hi_range = index.placed.search_sorted(acc.select(until).to_series(), side="right")
+    acc = acc.with_columns(
+        pl.Series("_lo_r", lo_range).cast(pl.Int64), pl.Series("_hi_r", hi_range).cast(pl.Int64)
+    ).with_columns(
+        pl.when(is_range).then(pl.col("_lo_r")).otherwise(pl.col("_oi")).fill_null(0).alias("lo"),
+        pl.when(is_range)
+        .then(pl.max_horizontal("_lo_r", "_hi_r"))
+        .otherwise(pl.col("_oi") + 1)
+        .fill_null(0)
+        .alias("hi"),
+    )
+    acc = acc.join(_app_of_event(case, acc), on="ev", how="left")
+    return acc.select(
+        "ev", "_row", "event_id", "at", "account_id", "machine_id", "ip", "action", "order_id",
+        "session_key", "app_id", "lo", "hi",
+    ).sort("ev")
+
+
+def _app_of_event(case: Case, acc: pl.DataFrame) -> pl.DataFrame:
+    """Which authorized app (apps.csv) an access event belongs to."""
+    apps = case.apps.select("app_id", "account_id", "granted_at", "revoked_at")
+    if apps.is_empty():
+        return pl.DataFrame(schema={"ev": pl.Int64, "app_id": pl.String})
+    return (
+        acc.select("ev", "account_id", "at")
+        .join(apps, on="account_id")
+        .filter(
+            (pl.col("granted_at").is_null() | (pl.col("at") >= pl.col("granted_at")))
+            & (pl.col("revoked_at").is_null() | (pl.col("at") <= pl.col("revoked_at")))
+        )
+        .sort("ev", "granted_at", nulls_last=True)
+        .unique("ev", keep="first")
+        .select("ev", "app_id")
+    )
+
+
+def _since(events: pl.DataFrame, starts: pl.DataFrame, level: str) -> pl.DataFrame:
+    """Events on a machine at or after a candidate's start time there."""
+    if starts.is_empty():
+        return pl.DataFrame(schema={"level": pl.String, "cand": pl.String, "ev": pl.Int64})
+    return (
+        events.select("ev", "machine_id", "at")
+        .join(starts, on="machine_id")
+        .filter(pl.col("at") >= pl.col("since"))
+        .select(pl.lit(level).alias("level"), "cand", "ev")
+    )
+
+
+def infection_starts(case: Case, offsets: Mapping[str, ClockOffset] | None = None) -> dict[str, pl.DataFrame]:
+    """First time each USB device / process was seen on each machine.
+
+    Returns ``{"device": frame, "process": frame}`` with columns ``cand``,
+    ``machine_id``, ``since``, ``_row`` (endpoint row of that first sighting).
+    """
+    ep = corrected(case.endpoint, (offsets or {}).get("endpoint"), ("at",))
+
+    def first(f: pl.DataFrame) -> pl.DataFrame:
+        return (
+            f.sort("at", "_row")
+            .group_by("cand", "machine_id", maintain_order=True)
+            .agg(pl.col("at").first().alias("since"), pl.col("_row").first())
+        )
+
+    device = first(
+        ep.filter((pl.col("kind") == "usb_connect") & pl.col("device_id").is_not_null()).with_columns(
+            pl.col("device_id").alias("cand")
+        )
+    )
+    process = first(
+        ep.filter(pl.col("kind").is_in(["process_start", "autorun_added", "av_alert"]))
+        .with_columns(
+            pl.coalesce(pl.col("sha256").str.to_lowercase(), pl.col("process").str.to_lowercase()).alias("cand")
+        )
+        .filter(pl.col("cand").is_not_null())
+    )
+    return {"device": device, "process": process}
+
+
+def candidate_events(
+    case: Case,
+    events: pl.DataFrame,
+    offsets: Mapping[str, ClockOffset] | None = None,
+) -> pl.DataFrame:
+    """Membership of access events in candidates: ``level``, ``cand``, ``ev``.
+
+    Only events that exposed at least one order take part.
+    """
+    ev = events.filter(pl.col("hi") > pl.col("lo"))
+    simple = [
+        ("account", pl.col("account_id"), None),
+        ("machine", pl.col("machine_id"), None),
+        ("ip", pl.col("ip"), pl.col("machine_id").is_null()),
+        ("session", pl.col("session_key"), None),
+        ("app", pl.col("app_id"), None),
+        (
+            "event",
+            pl.coalesce(pl.col("event_id"), pl.lit(case.source("access") + "#") + pl.col("_row").cast(pl.String)),
+            pl.col("action").is_in(["export_orders", "api_pull"]) | (pl.col("hi") - pl.col("lo") > 1),
+        ),
+    ]
+    parts = []
+    for level, key, cond in simple:
+        f = ev if cond is None else ev.filter(cond)
+        parts.append(
+            f.select(pl.lit(level).alias("level"), key.alias("cand"), "ev").filter(pl.col("cand").is_not_null())
+        )
+    starts = infection_starts(case, offsets)
+    for level in ("device", "process"):
+        parts.append(_since(ev, starts[level].select("cand", "machine_id", "since"), level))
+    return pl.concat(parts).unique(maintain_order=True)
+
+
+def union_size(members: pl.DataFrame, events: pl.DataFrame, *, limit: int | None = None) -> pl.DataFrame:
+    """Distinct orders each candidate exposed, by merging its intervals.
+
+    Parameters
+    ----------
+    members : level, cand, ev
+    events : ev, lo, hi
+    limit : int, optional
+        Count only orders numbered below ``limit`` (e.g. placed before the
+        last complaint).
+
+    Returns
+    -------
+    pl.DataFrame
+        ``level``, ``cand``, ``exposed``.
+    """
+    hi = pl.col("hi") if limit is None else pl.min_horizontal("hi", pl.lit(limit, pl.Int64))
+    iv = (
+        members.join(events.select("ev", "lo", hi.alias("hi")), on="ev")
+        .filter(pl.col("hi") > pl.col("lo"))
+        .select("level", "cand", "lo", "hi")
+        .sort("level", "cand", "lo", "hi")
+    )
+    prev_end = pl.col("hi").cum_max().shift(1).over("level", "cand")
+    blocks = (
+        iv.with_columns((prev_end.is_null() | (pl.col("lo") > prev_end)).alias("_new"))
+        .with_columns(pl.col("_new").cast(pl.Int64).cum_sum().over("level", "cand").alias("_blk"))
+        .group_by("level", "cand", "_blk")
+        .agg(pl.col("lo").min(), pl.col("hi").max())
+    )
+    return blocks.group_by("level", "cand").agg((pl.col("hi") - pl.col("lo")).sum().alias("exposed"))
