@@ -1,0 +1,192 @@
+"""Common point of compromise: which path saw the complained orders.
+
+Card-fraud investigators find the shop where all the stolen cards were used;
+here we find the path (account, machine, session, device, app, …) through
+which the complained orders were seen. For every candidate of
+:func:`forensics.exposure.candidate_events`:
+
+``exposed`` (n)
+    distinct orders the path exposed, among the orders placed up to the last
+    complaint (the universe, N orders).
+``hits`` (k)
+    distinct complained orders it exposed *in time* — before the complaint's
+    deadline (``contacted_at``, else ``received_at``) — through an action that
+    shows every field the scammer quoted. Exposure after the deadline cannot
+    explain the call (customer service looking up a complaining buyer's order
+    is the everyday example) and is counted in ``ruled_out_time``.
+``coverage``
+    share of complaints (first complaint of each buyer about each order) with
+    at least one candidate order exposed in time.
+``precision``, ``lift``
+    k / n, and its ratio to the base rate K / N (K = complained orders).
+``p_value``
+    hypergeometric tail P(X >= k) for n orders drawn from N of which K were
+    complained: how surprising the overlap is if the path had nothing to do
+    with the leak. ``p_adjusted`` is Bonferroni over every candidate tested.
+``first_exposure``
+    the earliest in-time exposure of a complained order through the path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+from scipy import stats
+
+from .exposure import ACTION_FIELDS, OrderIndex, union_size
+
+__all__ = ["complaint_hits", "common_points", "CommonPointSettings"]
+
+
+@dataclass(frozen=True)
+class CommonPointSettings:
+    """Thresholds of :func:`common_points` (documented defaults)."""
+
+    alpha: float = 0.01
+    """Family-wise error rate: a candidate is significant when its
+    Bonferroni-adjusted p-value is at most ``alpha``."""
+    min_lift: float = 1.5
+    """A significant path must also concentrate complaints."""
+    min_hits: int = 3
+    """Fewer complained orders than this prove nothing, whatever the p-value."""
+
+
+def complaint_hits(
+    events: pl.DataFrame, complaint_orders: pl.DataFrame, index: OrderIndex
+) -> pl.DataFrame:
+    """Every (access event, complaint, candidate order) where the event exposed the order.
+
+    Returns
+    -------
+    pl.DataFrame
+        ``ev``, ``complaint_id``, ``idx``, ``at``, ``in_time``, ``fields_ok``.
+    """
+    co = complaint_orders.join(
+        index.orders.select("order_id", "idx"), on="order_id"
+    ).select("complaint_id", "idx", "deadline", "quoted")
+    ev = events.filter(pl.col("hi") > pl.col("lo")).select("ev", "at", "action", "lo", "hi")
+    single = ev.filter(pl.col("hi") - pl.col("lo") == 1).rename({"lo": "idx"}).drop("hi")
+    ranges = ev.filter(pl.col("hi") - pl.col("lo") > 1)
+    by_order = single.join(co, on="idx")
+    by_range = ranges.join_where(co, pl.col("lo") <= pl.col("idx"), pl.col("hi") > pl.col("idx")).drop(
+        "lo", "hi"
+    )
+    cols = ["ev", "complaint_id", "idx", "at", "action", "deadline", "quoted"]
+    hits = pl.concat([by_order.select(cols), by_range.select(cols)])
+    shown = pl.DataFrame(
+        {
+            "action": list(ACTION_FIELDS),
+            "_shown": [sorted(v) for v in ACTION_FIELDS.values()],
+        }
+    )
+    return (
+        hits.join(shown, on="action", how="left")
+        .with_columns(
+            (pl.col("at") <= pl.col("deadline")).alias("in_time"),
+            pl.col("quoted")
+            .list.set_difference(pl.col("_shown").fill_null(pl.lit([], dtype=pl.List(pl.String))))
+            .list.len()
+            .eq(0)
+            .alias("fields_ok"),
+        )
+        .select("ev", "complaint_id", "idx", "at", "in_time", "fields_ok")
+    )
+
+
+def common_points(
+    members: pl.DataFrame,
+    events: pl.DataFrame,
+    hits: pl.DataFrame,
+    *,
+    counted_complaints: pl.DataFrame,
+    universe: int,
+    complained: int,
+    settings: CommonPointSettings | None = None,
+) -> pl.DataFrame:
+    """Score every candidate path.
+
+    Parameters
+    ----------
+    members : level, cand, ev
+    events : ev, lo, hi, at
+    hits : output of :func:`complaint_hits`
+    counted_complaints : complaint_id of the complaints coverage counts
+    universe : N, orders placed up to the last complaint
+    complained : K, distinct complained (candidate) orders
+
+    Returns
+    -------
+    pl.DataFrame sorted most significant first, one row per candidate.
+    """
+    settings = settings or CommonPointSettings()
+    n_complaints = max(counted_complaints.height, 1)
+    exposed = union_size(members, events, limit=universe)
+    mh = members.join(hits, on="ev")
+    ok = pl.col("in_time") & pl.col("fields_ok")
+    counted = counted_complaints.get_column("complaint_id").implode()
+    per_complaint = (
+        mh.filter(pl.col("complaint_id").is_in(counted))
+        .group_by("level", "cand", "complaint_id")
+        .agg(
+            ok.any().alias("ok"),
+            pl.col("in_time").any().alias("any_in_time"),
+        )
+        .group_by("level", "cand")
+        .agg(
+            pl.col("ok").sum().alias("covered"),
+            (~pl.col("any_in_time")).sum().alias("ruled_out_time"),
+            (pl.col("any_in_time") & ~pl.col("ok")).sum().alias("ruled_out_fields"),
+        )
+    )
+    per_order = mh.group_by("level", "cand").agg(
+        pl.col("idx").filter(ok).n_unique().alias("hits"),
+        pl.col("at").filter(ok).min().alias("first_exposure"),
+        pl.col("at").filter(ok).max().alias("last_exposure"),
+    )
+    span = members.join(events.select("ev", "at"), on="ev").group_by("level", "cand").agg(
+        pl.col("at").min().alias("first_event"), pl.col("at").max().alias("last_event"),
+        pl.len().alias("events"),
+    )
+    table = (
+        exposed.join(per_order, on=["level", "cand"], how="left")
+        .join(per_complaint, on=["level", "cand"], how="left")
+        .join(span, on=["level", "cand"], how="left")
+        .with_columns(
+            pl.col("hits").fill_null(0),
+            pl.col("covered").fill_null(0),
+            pl.col("ruled_out_time").fill_null(0),
+            pl.col("ruled_out_fields").fill_null(0),
+        )
+    )
+    n = table["exposed"].to_numpy()
+    k = table["hits"].to_numpy()
+    N, K = max(universe, 1), max(complained, 1)
+    # log-space: strong leaks give p-values far below float range
+    logp = stats.hypergeom.logsf(k - 1, N, K, np.maximum(n, k)) if table.height else np.array([])
+    logp = np.where(k > 0, logp, 0.0)
+    p = np.exp(logp)
+    tested = max(int((k > 0).sum()), 1)
+    table = table.with_columns(
+        (pl.col("covered") / n_complaints).alias("coverage"),
+        (pl.col("hits") / pl.col("exposed")).alias("precision"),
+        ((pl.col("hits") / pl.col("exposed")) / (K / N)).alias("lift"),
+        pl.Series("p_value", p, dtype=pl.Float64),
+        pl.Series("log10_p", logp / np.log(10), dtype=pl.Float64),
+        pl.Series("p_adjusted", np.minimum(p * tested, 1.0), dtype=pl.Float64),
+        pl.Series("log10_p_adjusted", np.minimum((logp + np.log(tested)) / np.log(10), 0.0)),
+    ).with_columns(
+        (
+            (pl.col("log10_p_adjusted") <= np.log10(settings.alpha))
+            & (pl.col("lift") >= settings.min_lift)
+            & (pl.col("hits") >= settings.min_hits)
+        ).alias("significant")
+    )
+    return table.sort(
+        pl.col("significant"), pl.col("log10_p"), pl.col("lift"), descending=[True, False, True]
+    ).select(
+        "level", pl.col("cand").alias("id"), "events", "exposed", "hits", "covered", "coverage",
+        "precision", "lift", "p_value", "log10_p", "p_adjusted", "significant", "first_exposure",
+        "last_exposure", "first_event", "last_event", "ruled_out_time", "ruled_out_fields",
+    )

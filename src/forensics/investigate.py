@@ -1,0 +1,274 @@
+"""The investigation, end to end: ``investigate(case) -> Findings``.
+
+Steps, in the order the data flows (DESIGN.md):
+
+1. sessions from logins; clock offsets of unsynchronized sources;
+2. the timeline on the back-office clock;
+3. complaints linked to candidate orders, the spike against the background;
+4. exposure of every access event as an interval of orders;
+5. common-point statistics for every candidate path;
+6. indicators; the leak path; machine-level detail of the path;
+7. suspects with their evidence; the evidence graph.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from . import __version__
+from .case import Case, load
+from .clock import ClockOffset, estimate_offsets
+from .commonpoint import CommonPointSettings, common_points, complaint_hits
+from .complaints import ComplaintRate, complaint_orders, complaint_rate, link_complaints
+from .exposure import candidate_events, exposure_events, infection_starts, order_index
+from .indicators import indicators as find_indicators
+from .progress import steps
+from .sessions import sessionize
+from .suspects import Suspect, VectorCall, classify, rank_suspects, refine_malware_kind
+from .timeline import timeline as build_timeline
+
+__all__ = ["Findings", "investigate", "run_investigation", "FORMAT"]
+
+FORMAT = "forensics.findings/1"
+MAX_VECTORS = 50
+
+
+@dataclass(frozen=True)
+class Findings:
+    """Everything the investigation concluded, and the frames behind it."""
+
+    case: Case
+    vector: VectorCall
+    suspects: tuple[Suspect, ...]
+    points: pl.DataFrame  # every candidate path, most significant first
+    path_machines: pl.DataFrame  # per machine of the leak path, since it was opened
+    clock_offsets: dict[str, ClockOffset]
+    complaints: pl.DataFrame  # linked complaints
+    complaint_orders: pl.DataFrame
+    rate: ComplaintRate
+    sessions: pl.DataFrame
+    events: pl.DataFrame
+    hits: pl.DataFrame
+    indicators: pl.DataFrame
+    timeline: pl.DataFrame
+    ruled_out: tuple[str, ...]
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def vectors(self) -> pl.DataFrame:
+        """The significant paths reported in findings.json."""
+        sig = self.points.filter(pl.col("significant"))
+        machines = self.path_machines.filter(pl.col("significant"))
+        # A machine of the leak path is reported with its since-infection figures.
+        sig = sig.filter(~((pl.col("level") == "machine") & pl.col("id").is_in(machines["id"].to_list())))
+        return pl.concat([machines, sig], how="vertical_relaxed").sort(
+            "log10_p", descending=False
+        ).head(MAX_VECTORS)
+
+    def to_dict(self) -> dict:
+        tz = self.case.timezone()
+        iso = _iso(tz)
+        return {
+            "format": FORMAT,
+            "case_id": self.case.meta.case_id,
+            "vector": {"kind": self.vector.kind, "confidence": self.vector.confidence},
+            "suspects": [
+                {
+                    "person_id": s.person_id,
+                    "score": s.score,
+                    "role": s.role,
+                    "evidence": [e.as_dict() | {"at": iso(e.at)} for e in s.evidence],
+                }
+                for s in self.suspects
+            ],
+            "vectors": [
+                {
+                    "level": r["level"],
+                    "id": r["id"],
+                    "coverage": round(r["coverage"], 4),
+                    "lift": round(r["lift"], 3),
+                    "p_value": float(f"{r['p_value']:.3g}"),
+                    "log10_p": round(r["log10_p"], 2),
+                    "exposed": r["exposed"],
+                    "hits": r["hits"],
+                    "first_exposure": iso(r["first_exposure"]),
+                }
+                for r in self.vectors.iter_rows(named=True)
+            ],
+            "leak_window": {"start": iso(self.vector.leak_start), "end": iso(self.vector.leak_end)},
+            "leak_path": {
+                "machines": list(self.vector.machines),
+                "accounts": list(self.vector.accounts),
+                "apps": list(self.vector.apps),
+                "devices": list(self.vector.devices),
+                "rationale": list(self.vector.rationale),
+            },
+            "clock_offsets": {o.file: o.text for o in self.clock_offsets.values()},
+            "clock_offset_detail": {
+                o.file: {"offset": o.text, "pairs": o.pairs, "support": o.support,
+                         "spread_s": o.spread_s, "confidence": o.confidence, "method": o.method}
+                for o in self.clock_offsets.values()
+            },
+            "complaints": {
+                "total": self.complaints.height,
+                "background_per_day": round(self.rate.background_per_day, 3),
+                "spike_start": str(self.rate.spike_start) if self.rate.spike_start else None,
+                "spike_end": str(self.rate.spike_end) if self.rate.spike_end else None,
+                "spike_complaints": self.rate.spike_complaints,
+            },
+            "ruled_out": list(self.ruled_out),
+            "inputs": [
+                {"file": f.file, "sha256": f.sha256, "rows": f.rows, "quarantined": f.quarantined}
+                for f in self.case.inputs
+            ],
+            "tool": {"name": "forensics", "version": __version__, "settings": self.settings},
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+
+
+def _iso(tz: str):
+    def fmt(t):
+        if t is None:
+            return None
+        return t.astimezone(_zone(tz)).isoformat()
+
+    return fmt
+
+
+def _zone(tz: str):
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(tz)
+
+
+def investigate(
+    case: Case,
+    *,
+    settings: CommonPointSettings | None = None,
+    progress: bool = False,
+) -> Findings:
+    """Run the whole investigation on a loaded case."""
+    settings = settings or CommonPointSettings()
+    bar = steps(7, "investigate", enabled=progress)
+    sessions = sessionize(case)
+    offsets = estimate_offsets(case)
+    bar("timeline")
+    tl = build_timeline(case, offsets)
+    bar("complaints")
+    linked = link_complaints(case)
+    corders = complaint_orders(case, linked)
+    rate = complaint_rate(case, linked)
+    bar("exposure")
+    index = order_index(case)
+    events = exposure_events(case, sessions, index)
+    members = candidate_events(case, events, offsets)
+    starts = infection_starts(case, offsets)
+    bar("common points")
+    hits = complaint_hits(events, corders, index)
+    last_deadline = linked["deadline"].max()
+    universe = index.count_placed_until(last_deadline) if last_deadline is not None else index.size
+    known = corders.join(index.orders.select("order_id", "idx"), on="order_id")
+    complained = known.filter(pl.col("idx") < universe)["order_id"].n_unique()
+    counted = linked.filter(~pl.col("repeat")).join(
+        known.select("complaint_id").unique(), on="complaint_id", how="semi"
+    ).select("complaint_id")
+    cp_args = dict(counted_complaints=counted, universe=universe, complained=complained, settings=settings)
+    points = common_points(members, events, hits, **cp_args)
+    bar("indicators")
+    inds = find_indicators(case, tl, events)
+    call = classify(case, points, events, members, inds, starts)
+    path_machines = _path_machines(call, events, hits, cp_args)
+    bar("suspects")
+    suspects = rank_suspects(case, call, tl, inds, sessions)
+    call = refine_malware_kind(call, suspects)
+    ruled = _ruled_out(points, call, rate)
+    bar("done")
+    return Findings(
+        case=case,
+        vector=call,
+        suspects=suspects,
+        points=points,
+        path_machines=path_machines,
+        clock_offsets=offsets,
+        complaints=linked,
+        complaint_orders=corders,
+        rate=rate,
+        sessions=sessions,
+        events=events,
+        hits=hits,
+        indicators=inds,
+        timeline=tl,
+        ruled_out=ruled,
+        settings={
+            "alpha": settings.alpha,
+            "min_lift": settings.min_lift,
+            "min_hits": settings.min_hits,
+        },
+    )
+
+
+def _path_machines(call: VectorCall, events: pl.DataFrame, hits: pl.DataFrame, cp_args: dict) -> pl.DataFrame:
+    """Each machine of the leak path, scored on what it exposed once opened."""
+    anchors = call.anchors
+    if call.kind != "malware" or anchors.is_empty():
+        return pl.DataFrame(schema={"level": pl.String, "id": pl.String, "significant": pl.Boolean,
+                                    "log10_p": pl.Float64})
+    since = anchors.group_by("machine_id").agg(pl.col("at").min().alias("since"))
+    members = (
+        events.filter(pl.col("hi") > pl.col("lo"))
+        .join(since, on="machine_id")
+        .filter(pl.col("at") >= pl.col("since"))
+        .select(pl.lit("machine").alias("level"), pl.col("machine_id").alias("cand"), "ev")
+    )
+    return common_points(members, events, hits, **cp_args)
+
+
+def _ruled_out(points: pl.DataFrame, call: VectorCall, rate: ComplaintRate) -> tuple[str, ...]:
+    """Plain statements of what the evidence excludes, for the report."""
+    out = []
+    if not rate.has_spike:
+        out.append("complaints show no spike above the background rate")
+    big = points.filter((pl.col("ruled_out_fields") > 0) | (pl.col("ruled_out_time") > 0)).sort(
+        pl.col("ruled_out_fields") + pl.col("ruled_out_time"), descending=True
+    )
+    for r in big.head(10).iter_rows(named=True):
+        parts = []
+        if r["ruled_out_time"]:
+            parts.append(f"{r['ruled_out_time']} complaint(s) only seen after the scammer called")
+        if r["ruled_out_fields"]:
+            parts.append(f"{r['ruled_out_fields']} complaint(s) quoting fields this path cannot show")
+        out.append(f"{r['level']} {r['id']}: " + "; ".join(parts))
+    broad = points.filter((pl.col("coverage") >= 0.5) & ~pl.col("significant")).head(5)
+    for r in broad.iter_rows(named=True):
+        out.append(
+            f"{r['level']} {r['id']} saw {r['coverage']:.0%} of complained orders but no more than "
+            f"its share of all orders (lift {r['lift']:.2f}): a common path, not the leak"
+        )
+    return tuple(out)
+
+
+def run_investigation(case_path: Path, out: Path, *, progress: bool = True) -> int:
+    """CLI entry: load, investigate, write ``findings.json`` into ``out``."""
+    case = load(case_path, progress=progress)
+    out = Path(out)
+    if out.resolve() == Path(case_path).resolve() or Path(case_path).resolve() in out.resolve().parents:
+        raise SystemExit("forensics: refusing to write inside the case folder")
+    findings = investigate(case, progress=progress)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "findings.json").write_text(findings.to_json(), encoding="utf-8")
+    v = findings.vector
+    print(f"vector: {v.kind} (confidence {v.confidence})")
+    if findings.suspects:
+        top = findings.suspects[0]
+        print(f"top suspect: {top.person_id} (score {top.score})")
+    else:
+        print("no person named by the evidence")
+    print(f"findings written to {out / 'findings.json'}")
+    return 0

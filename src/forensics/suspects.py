@@ -1,0 +1,550 @@
+"""Which path leaked the orders, and who (if anyone) is behind it.
+
+Classifying the leak path
+-------------------------
+Every significant common point (:mod:`forensics.commonpoint`) votes for the
+kind of leak its nature implies:
+
+========================  ==================================================
+common point              votes for
+========================  ==================================================
+app, or an app account    ``third_party_app``
+account / session / IP /  ``stale_account`` when the owner had left, or the
+export event              account was disabled, before its first in-time
+                          exposure; otherwise ``insider_export``
+USB device / process /    ``usb_malware`` (or ``visitor_malware``, below)
+machine                   only when malware is corroborated on its machines:
+                          an autorun entry, an antivirus alert or a process
+                          never seen before, following a USB connection, or a
+                          process that itself was flagged or auto-started
+========================  ==================================================
+
+A vote weighs ``-log10 p`` of its common point; the kind with the strongest
+vote wins. ``vector.confidence`` is ``S1 / (S1 + S2 + 2)`` where ``S1`` and
+``S2`` are the strongest and second strongest kinds' weights: near 1 when
+one explanation dominates, near 0.5 when two compete. With no significant
+common point the kind is ``none``. Malware brought in by someone whose role
+is a visitor, an interview candidate or a contractor (or who is not on the
+staff list) is ``visitor_malware``.
+
+Ranking people
+--------------
+Each person's ``score`` is a posterior probability that this person is the
+insider, under a naive-Bayes model over the hypotheses "nobody" (prior
+``prior_nobody``) and "person X" (the rest of the prior spread evenly over
+everyone on the staff list or seen in the evidence). Evidence items multiply
+a hypothesis' odds by the likelihood ratios in :data:`WEIGHTS`; items of one
+kind are capped so that many near-identical rows cannot run away with the
+score. A score of 0.9 therefore means: given these rows and these weights,
+nine chances in ten that this person is the insider and not someone else or
+nobody. The weights are judgement, written down so they can be argued with;
+they are not fitted to any generator.
+
+Nobody is named for a third-party app or when no path is significant, and
+only people with at least one item *linking* them to the leak path (being
+at the infected machine when it was infected, owning or operating the
+account that exported) are listed: indicators alone (off-hours, new hire)
+never put a person on the list.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import polars as pl
+
+from .case import Case
+from .indicators import VISITOR_ROLES
+
+__all__ = [
+    "WEIGHTS",
+    "LINK_KINDS",
+    "Evidence",
+    "Suspect",
+    "VectorCall",
+    "classify",
+    "rank_suspects",
+]
+
+WEIGHTS: dict[str, float] = {
+    # links to the leak path
+    "camera_insert_at_infection": 8.0,
+    "camera_at_desk_at_infection": 4.0,
+    "session_at_infection": 1.5,
+    "account_owner_of_leak": 6.0,
+    "former_owner_of_stale_account": 10.0,
+    "camera_at_desk_at_export": 5.0,
+    "used_other_account": 4.0,
+    # indicators (only move people already linked)
+    "off_hours": 2.0,
+    "new_hire_early_days": 1.5,
+    "visitor_at_machine": 2.0,
+    "large_export": 2.0,
+    "off_hours_export": 2.0,
+    "stale_account_use": 2.0,
+    "outside_login": 1.5,
+    # against
+    "owner_elsewhere": 0.2,
+}
+"""Likelihood ratio of each evidence kind (> 1 for, < 1 against)."""
+
+LINK_KINDS = frozenset(
+    {
+        "camera_insert_at_infection",
+        "camera_at_desk_at_infection",
+        "session_at_infection",
+        "account_owner_of_leak",
+        "former_owner_of_stale_account",
+        "camera_at_desk_at_export",
+        "used_other_account",
+    }
+)
+
+_CAP_LOG = math.log(1e4)  # no single evidence kind moves the odds more than 10^4
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One row of one file, and what it says about a person."""
+
+    kind: str
+    source: str
+    row: int
+    summary: str
+    weight: float
+    at: datetime | None = None
+
+    @property
+    def direction(self) -> str:
+        return "for" if self.weight >= 1 else "against"
+
+    def as_dict(self) -> dict:
+        return {
+            "kind": self.kind,
+            "source": self.source,
+            "row": self.row,
+            "summary": self.summary,
+            "weight": self.weight,
+            "direction": self.direction,
+            "at": self.at.isoformat() if self.at else None,
+        }
+
+
+@dataclass(frozen=True)
+class Suspect:
+    person_id: str
+    score: float
+    role: str | None
+    evidence: tuple[Evidence, ...]
+
+
+@dataclass(frozen=True)
+class VectorCall:
+    """The leak path the evidence points at."""
+
+    kind: str
+    confidence: float
+    lead: dict | None  # the strongest common point: level, id, ...
+    votes: dict[str, float]
+    machines: tuple[str, ...] = ()
+    accounts: tuple[str, ...] = ()
+    apps: tuple[str, ...] = ()
+    devices: tuple[str, ...] = ()
+    anchors: pl.DataFrame = field(default_factory=pl.DataFrame)
+    """(machine_id, at, source, row, what): moments the leak path was opened."""
+    leak_start: datetime | None = None
+    leak_end: datetime | None = None
+    rationale: tuple[str, ...] = ()
+
+
+# --------------------------------------------------------------------------
+# classification
+
+
+def _malware_keys(indicators: pl.DataFrame, case: Case, starts: Mapping[str, pl.DataFrame]) -> set[str]:
+    """Device ids and process keys with corroborated malicious behaviour."""
+    keys = set(
+        indicators.filter(pl.col("indicator") == "usb_then_autorun")["device_id"].drop_nulls().to_list()
+    )
+    flagged = case.endpoint.filter(pl.col("kind").is_in(["autorun_added", "av_alert"])).select(
+        pl.coalesce(pl.col("sha256").str.to_lowercase(), pl.col("process").str.to_lowercase())
+    )
+    keys |= set(flagged.to_series().drop_nulls().to_list())
+    return keys
+
+
+def _account_vote(case: Case, account_id: str | None, first: datetime | None) -> str:
+    if account_id is None:
+        return "insider_export"
+    if account_id in set(case.apps["account_id"].drop_nulls().to_list()):
+        return "third_party_app"
+    row = case.accounts.filter(pl.col("account_id") == account_id)
+    if row.is_empty():
+        # An account nobody registered: nothing says who holds it.
+        return "stale_account"
+    acct = row.row(0, named=True)
+    if (acct.get("kind") or "") == "app":
+        return "third_party_app"
+    if first is not None and acct.get("disabled_at") is not None and acct["disabled_at"] < first:
+        return "stale_account"
+    owner = acct.get("owner_person_id")
+    if owner is not None and first is not None:
+        left = case.staff.filter(pl.col("person_id") == owner)["left_on"].drop_nulls()
+        local = first.astimezone(_zone(case)).date()
+        if left.len() and left[0] < local:
+            return "stale_account"
+    return "insider_export"
+
+
+def _zone(case: Case):
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(case.timezone())
+
+
+def classify(
+    case: Case,
+    points: pl.DataFrame,
+    events: pl.DataFrame,
+    members: pl.DataFrame,
+    indicators: pl.DataFrame,
+    starts: Mapping[str, pl.DataFrame],
+) -> VectorCall:
+    """Decide the leak path from the significant common points."""
+    sig = points.filter(pl.col("significant"))
+    if sig.is_empty():
+        return VectorCall(
+            kind="none",
+            confidence=0.0,
+            lead=None,
+            votes={},
+            rationale=("no access path concentrates the complained orders beyond chance",),
+        )
+    malware = _malware_keys(indicators, case, starts)
+    machine_malware = set()
+    for level in ("device", "process"):
+        f = starts[level].filter(pl.col("cand").is_in(list(malware)))
+        machine_malware |= set(f["machine_id"].to_list())
+    ev_account = events.select("ev", "account_id")
+    votes: dict[str, float] = {}
+    best: dict[str, dict] = {}
+    for row in sig.iter_rows(named=True):
+        level, cid = row["level"], row["id"]
+        strength = -row["log10_p"]
+        kind: str | None
+        if level == "app":
+            kind = "third_party_app"
+        elif level in ("device", "process"):
+            kind = "malware" if cid in malware else None
+        elif level == "machine":
+            kind = "malware" if cid in machine_malware else None
+        else:
+            if level == "account":
+                account = cid
+            else:
+                accs = (
+                    members.filter((pl.col("level") == level) & (pl.col("cand") == cid))
+                    .join(ev_account, on="ev")
+                    .group_by("account_id")
+                    .len()
+                    .sort("len", descending=True)
+                )
+                account = accs["account_id"][0] if accs.height else None
+            kind = _account_vote(case, account, row["first_exposure"])
+        if kind is None:
+            continue
+        if strength > votes.get(kind, -1):
+            votes[kind] = strength
+            best[kind] = row
+    if not votes:
+        return VectorCall(
+            kind="none",
+            confidence=0.2,
+            lead=None,
+            votes={},
+            rationale=(
+                "complained orders concentrate on some paths, but none is an account, app, "
+                "export or corroborated malware",
+            ),
+        )
+    ranked = sorted(votes.items(), key=lambda kv: kv[1], reverse=True)
+    kind, s1 = ranked[0]
+    s2 = ranked[1][1] if len(ranked) > 1 else 0.0
+    confidence = round(min(0.99, s1 / (s1 + s2 + 2.0)), 3)
+    lead = best[kind]
+    return _describe(case, kind, confidence, lead, votes, sig, events, members, starts)
+
+
+def _describe(case, kind, confidence, lead, votes, sig, events, members, starts) -> VectorCall:
+    rationale = [
+        f"strongest common point: {lead['level']} {lead['id']} "
+        f"(coverage {lead['coverage']:.0%}, lift {lead['lift']:.1f}, p = {lead['p_value']:.2g})"
+    ]
+    for k, s in sorted(votes.items(), key=lambda kv: -kv[1]):
+        rationale.append(f"{k}: strongest supporting point -log10 p = {s:.1f}")
+    lead_members = members.filter((pl.col("level") == lead["level"]) & (pl.col("cand") == lead["id"]))
+    lead_events = events.join(lead_members.select("ev"), on="ev")
+    acc_src, ep_src = case.source("access"), case.source("endpoint")
+    if kind == "malware":
+        level = lead["level"] if lead["level"] in ("device", "process") else None
+        if level is None:  # a machine led: take every corroborated device/process on it
+            level = "device"
+        st = starts[level]
+        if lead["level"] in ("device", "process"):
+            st = st.filter(pl.col("cand") == lead["id"])
+        else:
+            st = st.filter(pl.col("machine_id") == lead["id"]).sort("since").head(1)
+        anchors = st.select(
+            "machine_id", pl.col("since").alias("at"), pl.lit(ep_src).alias("source"),
+            pl.col("_row").alias("row"), pl.format("{} first seen", pl.col("cand")).alias("what"),
+        ).sort("at")
+        machines = tuple(anchors["machine_id"].to_list())
+        devices = tuple(st["cand"].unique().to_list()) if level == "device" else ()
+        start = anchors["at"].min()
+        accounts = ()
+        apps = ()
+    else:
+        if kind == "insider_export":
+            # The exports (or, failing those, the reads) behind the lead.
+            chosen = lead_events.filter(pl.col("action") == "export_orders")
+            if chosen.is_empty():
+                chosen = lead_events
+            sig_events = sig.filter(pl.col("level") == "event")["id"].to_list()
+            by_id = events.with_columns(
+                pl.coalesce(pl.col("event_id"), pl.lit(acc_src + "#") + pl.col("_row").cast(pl.String)).alias("_id")
+            )
+            extra = by_id.filter(pl.col("_id").is_in(sig_events) & (pl.col("action") == "export_orders"))
+            chosen = pl.concat([chosen, extra.drop("_id")]).unique("ev").sort("at")
+            if lead["level"] != "event":
+                # keep the exports that actually exposed complained orders
+                if lead.get("first_exposure") is not None:
+                    chosen = chosen.filter(pl.col("at") >= lead["first_exposure"] - timedelta(seconds=1)) \
+                        if chosen.filter(pl.col("at") >= lead["first_exposure"] - timedelta(seconds=1)).height \
+                        else chosen
+        else:
+            chosen = lead_events
+            if lead.get("first_exposure") is not None:
+                after = chosen.filter(pl.col("at") >= lead["first_exposure"])
+                chosen = after if after.height else chosen
+        anchors = chosen.select(
+            "machine_id", "at", pl.lit(acc_src).alias("source"), pl.col("_row").alias("row"),
+            pl.format("{} by {}", pl.col("action"), pl.col("account_id")).alias("what"),
+        ).sort("at")
+        machines = tuple(sorted(set(chosen["machine_id"].drop_nulls().to_list())))
+        accounts = tuple(sorted(set(chosen["account_id"].drop_nulls().to_list())))
+        apps = tuple(sorted(set(chosen["app_id"].drop_nulls().to_list())))
+        devices = ()
+        start = lead.get("first_exposure") or chosen["at"].min()
+        if kind == "stale_account":
+            start = _stale_start(case, accounts, chosen) or start
+    end = _leak_end(case, kind, lead_events, machines, accounts, apps)
+    return VectorCall(
+        kind=kind,
+        confidence=confidence,
+        lead=lead,
+        votes=votes,
+        machines=machines,
+        accounts=accounts,
+        apps=apps,
+        devices=devices,
+        anchors=anchors,
+        leak_start=start,
+        leak_end=end,
+        rationale=tuple(rationale),
+    )
+
+
+def _stale_start(case: Case, accounts, chosen: pl.DataFrame) -> datetime | None:
+    owners = case.accounts.filter(pl.col("account_id").is_in(list(accounts))).join(
+        case.staff.select(pl.col("person_id").alias("owner_person_id"), "left_on"), on="owner_person_id"
+    )
+    left = owners["left_on"].drop_nulls()
+    if left.is_empty():
+        return None
+    tz = case.timezone()
+    after = chosen.filter(pl.col("at").dt.convert_time_zone(tz).dt.date() > left.min())
+    return after["at"].min() if after.height else None
+
+
+def _leak_end(case: Case, kind: str, lead_events: pl.DataFrame, machines, accounts, apps) -> datetime | None:
+    """Last exposure through the path, or None when the path was still open
+    at the end of the evidence (no containment seen)."""
+    if lead_events.is_empty():
+        return None
+    last = lead_events["at"].max()
+    data_end = case.access["at"].max()
+    if data_end is not None and last is not None and data_end - last <= timedelta(hours=24):
+        return None
+    return last
+
+
+# --------------------------------------------------------------------------
+# people
+
+
+def _present(tl: pl.DataFrame, anchors: pl.DataFrame, window: timedelta) -> pl.DataFrame:
+    """Camera sightings at an anchor's machine around the anchor's time."""
+    cam = tl.filter(
+        (pl.col("table") == "camera") & pl.col("machine_id").is_not_null()
+        & pl.col("action").is_in(["insert_device", "at_desk"])
+    ).select("machine_id", pl.col("at").alias("c_at"), pl.coalesce("end", "at").alias("c_end"),
+             "person_id", pl.col("source").alias("c_source"), pl.col("row").alias("c_row"),
+             pl.col("action").alias("c_action"))
+    return anchors.join(cam, on="machine_id").filter(
+        (pl.col("c_at") <= pl.col("at") + window) & (pl.col("c_end") >= pl.col("at") - window)
+    )
+
+
+def _local(t: datetime, tz) -> str:
+    return t.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
+def link_evidence(
+    case: Case,
+    call: VectorCall,
+    tl: pl.DataFrame,
+    sessions: pl.DataFrame,
+    *,
+    window: timedelta = timedelta(minutes=10),
+) -> dict[str, list[Evidence]]:
+    """Evidence tying people to the leak path."""
+    tz = _zone(case)
+    out: dict[str, list[Evidence]] = {}
+
+    def add(person, ev: Evidence):
+        if person is not None:
+            out.setdefault(person, []).append(ev)
+
+    anchors = call.anchors
+    if anchors.is_empty():
+        return out
+    present = _present(tl, anchors.filter(pl.col("machine_id").is_not_null()), window)
+    infection = call.kind in ("usb_malware", "visitor_malware", "malware")
+    for r in present.iter_rows(named=True):
+        if infection:
+            kind = "camera_insert_at_infection" if r["c_action"] == "insert_device" else "camera_at_desk_at_infection"
+        else:
+            kind = "camera_at_desk_at_export"
+        what = "inserting a device" if r["c_action"] == "insert_device" else "at the desk"
+        add(r["person_id"], Evidence(
+            kind, r["c_source"], r["c_row"],
+            f"on camera {what} at {r['machine_id']} {_local(r['c_at'], tz)} "
+            f"({r['what']}, {r['source']} row {r['row']})",
+            WEIGHTS[kind], r["c_at"],
+        ))
+    owners = case.accounts.select("account_id", "owner_person_id", "_row")
+    acc_src = case.source("accounts")
+    if infection:
+        live = anchors.join(
+            sessions.select("machine_id", "account_id", "start", "end", "login_row"), on="machine_id"
+        ).filter((pl.col("start") <= pl.col("at")) & (pl.col("end") >= pl.col("at"))).join(
+            owners.drop("_row"), on="account_id"
+        )
+        for r in live.iter_rows(named=True):
+            add(r["owner_person_id"], Evidence(
+                "session_at_infection", case.source("logins"), r["login_row"],
+                f"{r['account_id']} logged in on {r['machine_id']} when {r['what']} "
+                f"({_local(r['at'], tz)})",
+                WEIGHTS["session_at_infection"], r["at"],
+            ))
+    else:
+        kind = "former_owner_of_stale_account" if call.kind == "stale_account" else "account_owner_of_leak"
+        for r in owners.filter(pl.col("account_id").is_in(list(call.accounts))).iter_rows(named=True):
+            if r["owner_person_id"] is None:
+                continue
+            first = anchors.row(0, named=True)
+            add(r["owner_person_id"], Evidence(
+                kind, acc_src, r["_row"],
+                f"owner of {r['account_id']}, which the leak path used "
+                f"({first['what']} {_local(first['at'], tz)}, {first['source']} row {first['row']})",
+                WEIGHTS[kind], first["at"],
+            ))
+    return out
+
+
+def rank_suspects(
+    case: Case,
+    call: VectorCall,
+    tl: pl.DataFrame,
+    indicators: pl.DataFrame,
+    sessions: pl.DataFrame,
+    *,
+    prior_nobody: float = 0.5,
+    min_score: float = 0.01,
+) -> tuple[Suspect, ...]:
+    """People ordered by posterior probability of being the insider."""
+    if call.kind in ("none", "third_party_app"):
+        return ()
+    links = link_evidence(case, call, tl, sessions)
+    if not links:
+        return ()
+    anchor_days = set(
+        call.anchors.select(pl.col("at").dt.convert_time_zone(case.timezone()).dt.date()).to_series().to_list()
+    )
+    anchor_machines = set(call.anchors["machine_id"].drop_nulls().to_list())
+    tz = case.timezone()
+    ind = indicators.with_columns(pl.col("at").dt.convert_time_zone(tz).dt.date().alias("_day"))
+    evidence: dict[str, list[Evidence]] = {p: list(v) for p, v in links.items()}
+    for r in ind.filter(pl.col("person_id").is_in(list(links))).iter_rows(named=True):
+        kind = r["indicator"]
+        if kind not in WEIGHTS or kind in LINK_KINDS and kind != "used_other_account":
+            continue
+        relevant = (
+            r["_day"] in anchor_days
+            or (r["machine_id"] in anchor_machines and kind == "visitor_at_machine")
+            or (kind in ("stale_account_use", "large_export", "off_hours_export", "outside_login")
+                and (r["account_id"] in call.accounts))
+            or kind == "new_hire_early_days" and r["_day"] in anchor_days
+        )
+        if kind == "used_other_account":
+            relevant = r["machine_id"] in anchor_machines and r["_day"] in anchor_days
+        if kind == "owner_elsewhere":
+            relevant = r["account_id"] in call.accounts and r["_day"] in anchor_days
+        if relevant:
+            evidence[r["person_id"]].append(
+                Evidence(kind, r["source"], int(r["row"]) if r["row"] is not None else 0,
+                         r["summary"], WEIGHTS[kind], r["at"])
+            )
+    staff = case.staff.select("person_id", pl.col("role").str.to_lowercase())
+    population = set(staff["person_id"].to_list()) | set(evidence)
+    prior_each = (1 - prior_nobody) / max(len(population), 1)
+    log_odds: dict[str, float] = {}
+    for person, items in evidence.items():
+        by_kind: dict[str, float] = {}
+        seen_rows = set()
+        for e in items:
+            key = (e.kind, e.source, e.row)
+            if key in seen_rows:
+                continue
+            seen_rows.add(key)
+            by_kind[e.kind] = by_kind.get(e.kind, 0.0) + math.log(e.weight)
+        log_odds[person] = sum(max(-_CAP_LOG, min(_CAP_LOG, v)) for v in by_kind.values())
+    total = prior_nobody + prior_each * (len(population) - len(log_odds))
+    total += sum(prior_each * math.exp(v) for v in log_odds.values())
+    roles = dict(staff.iter_rows())
+    ranked = []
+    for person, lo in log_odds.items():
+        score = prior_each * math.exp(lo) / total
+        if score < min_score:
+            continue
+        items = sorted(
+            {(e.kind, e.source, e.row): e for e in evidence[person]}.values(),
+            key=lambda e: (-abs(math.log(e.weight)), e.at or datetime.max.replace(tzinfo=None) if False else 0),
+        )
+        ranked.append(Suspect(person, round(score, 4), roles.get(person), tuple(items)))
+    ranked.sort(key=lambda s: (-s.score, s.person_id))
+    return tuple(ranked)
+
+
+def refine_malware_kind(call: VectorCall, suspects: tuple[Suspect, ...]) -> VectorCall:
+    """``malware`` becomes ``visitor_malware`` when the top suspect is not staff."""
+    if call.kind != "malware":
+        return call
+    role = suspects[0].role if suspects else None
+    visitor = bool(suspects) and (role is None or role in VISITOR_ROLES)
+    kind = "visitor_malware" if visitor else "usb_malware"
+    votes = {(kind if k == "malware" else k): v for k, v in call.votes.items()}
+    return VectorCall(**{**call.__dict__, "kind": kind, "votes": votes})
