@@ -34,6 +34,8 @@ PUBLIC API (the engine is written against it; keep it stable):
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from pathlib import Path
@@ -42,24 +44,22 @@ from typing import Any
 
 import polars as pl
 
-from .schema import TABLES
+from ._casetoml import CASE_TOML, parse_case_toml, resolve_file_path
+from ._errors import CaseError
+from ._readers import RawTable, read_csv, read_parquet, sha256_file
+from ._tables import (
+    QUARANTINE_SCHEMA,
+    UNREGISTERED_SCHEMA,
+    CheckedTable,
+    check_table,
+    empty_frame,
+    find_unregistered,
+)
+from .schema import TABLES, TableSchema
 
 __all__ = ["Case", "CaseMeta", "InputFile", "CaseError", "load"]
 
-
-class CaseError(Exception):
-    """The case cannot be loaded: a required file or column is missing, a
-    file is not in a format or encoding we can read, case.toml is invalid.
-
-    The message names the file (and the line and column when there is one).
-    """
-
-    def __init__(self, message: str, *, file: str | None = None, row: int | None = None,
-                 column: str | None = None):
-        super().__init__(message)
-        self.file = file
-        self.row = row
-        self.column = column
+_FORMATS = (".csv", ".parquet")
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,9 @@ class CaseMeta:
         return self.files.get(table, {}).get(key, default)
 
 
-@dataclass(frozen=True)
+# eq=False: comparing two cases frame by frame is never what is meant, and
+# the generated __eq__/__hash__ would fail on DataFrames anyway.
+@dataclass(frozen=True, eq=False)
 class Case:
     path: Path
     meta: CaseMeta
@@ -104,6 +106,14 @@ class Case:
     present: frozenset[str]
     quarantine: pl.DataFrame
     unregistered: pl.DataFrame
+
+    def __repr__(self) -> str:
+        rows = sum(f.rows for f in self.inputs)
+        return (
+            f"<Case {self.meta.case_id!r} at {str(self.path)!r}: {len(self.inputs)} files, "
+            f"{rows} rows, {self.quarantine.height} quarantine lines, "
+            f"{self.unregistered.height} unregistered>"
+        )
 
     def table(self, name: str) -> pl.DataFrame:
         if name not in TABLES:
@@ -130,7 +140,21 @@ class Case:
         return str(self.meta.file_setting(name, "clock", "")).lower() == "unsynchronized"
 
     def verify(self) -> list[str]:
-        raise NotImplementedError
+        """Re-hash every input file; return the names of those changed or gone.
+
+        An empty list means the folder still holds exactly the bytes this
+        case was loaded from.
+        """
+        changed = []
+        for record in self.inputs:
+            try:
+                digest = sha256_file(self.path / record.file)
+            except OSError:
+                changed.append(record.file)
+                continue
+            if digest != record.sha256:
+                changed.append(record.file)
+        return changed
 
     staff = property(lambda self: self.tables["staff"])
     accounts = property(lambda self: self.tables["accounts"])
@@ -145,6 +169,167 @@ class Case:
     apps = property(lambda self: self.tables["apps"])
 
 
+def _progress(items: Iterable[str], enabled: bool):
+    if not enabled:
+        return items
+    from tqdm.auto import tqdm  # notebook bar in Jupyter, text bar elsewhere
+
+    return tqdm(list(items), desc="reading case", unit="file")
+
+
+def _read_meta(folder: Path) -> tuple[CaseMeta, InputFile]:
+    path = folder / CASE_TOML
+    if not path.is_file():
+        raise CaseError(f"{CASE_TOML} is missing from {folder}", file=CASE_TOML)
+    data = path.read_bytes()  # small; hashed and parsed from the same bytes
+    meta = CaseMeta(**parse_case_toml(data, folder))
+    record = InputFile(
+        file=CASE_TOML,
+        table=None,
+        sha256=hashlib.sha256(data).hexdigest(),
+        size=len(data),
+        format="toml",
+        encoding="utf-8",
+        rows=0,
+        accepted=0,
+        quarantined=0,
+    )
+    return meta, record
+
+
+def _table_path(folder: Path, name: str, meta: CaseMeta) -> Path | None:
+    """The file holding table ``name``, or None when there is none."""
+    declared = meta.file_setting(name, "path")
+    if declared is not None:
+        path = resolve_file_path(folder, name, declared)
+        if not path.is_file():
+            raise CaseError(
+                f"{CASE_TOML}: [files.{name}] path = {declared!r} does not exist",
+                file=CASE_TOML,
+            )
+        return path
+    found = [folder / f"{name}{ext}" for ext in _FORMATS if (folder / f"{name}{ext}").is_file()]
+    if len(found) > 1:
+        raise CaseError(
+            f"both {name}.csv and {name}.parquet are present: keep one",
+            file=f"{name}.csv",
+        )
+    return found[0] if found else None
+
+
+def _locate_tables(folder: Path, meta: CaseMeta) -> dict[str, Path]:
+    paths = {name: _table_path(folder, name, meta) for name in TABLES}
+    missing = [n for n, t in TABLES.items() if t.required and paths[n] is None]
+    if missing:
+        names = ", ".join(f"{n}.csv" for n in missing)
+        raise CaseError(
+            f"missing required file(s) in {folder}: {names} (or .parquet)",
+            file=f"{missing[0]}.csv",
+        )
+    return {n: p for n, p in paths.items() if p is not None}
+
+
+def _read_raw(path: Path, file: str, name: str, meta: CaseMeta) -> RawTable:
+    if path.suffix.lower() == ".parquet":
+        return read_parquet(path, file)
+    return read_csv(
+        path,
+        file,
+        encoding=meta.file_setting(name, "encoding"),
+        delimiter=meta.file_setting(name, "delimiter", ","),
+    )
+
+
+def _load_table(
+    path: Path, file: str, schema: TableSchema, meta: CaseMeta
+) -> tuple[CheckedTable, RawTable]:
+    raw = _read_raw(path, file, schema.name, meta)
+    if not raw.header:
+        if schema.required:
+            what = "empty file" if raw.size == 0 else "no header line (only blank lines)"
+            raise CaseError(f"{file}: {what}", file=file)
+        empty = CheckedTable(empty_frame(schema), pl.DataFrame(schema=QUARANTINE_SCHEMA))
+        return empty, raw
+    zone = meta.file_setting(schema.name, "timezone", meta.timezone)
+    return check_table(raw, schema, file, zone), raw
+
+
+def _load_table_guarded(
+    path: Path, file: str, schema: TableSchema, meta: CaseMeta
+) -> tuple[CheckedTable, RawTable]:
+    # Whatever a damaged file makes a library throw, the investigator sees
+    # which file it was, not a traceback.
+    try:
+        return _load_table(path, file, schema, meta)
+    except CaseError:
+        raise
+    except Exception as exc:
+        raise CaseError(f"{file}: cannot be read ({type(exc).__name__}: {exc})", file=file) from exc
+
+
+def _custody(file: str, name: str, raw: RawTable, checked: CheckedTable) -> InputFile:
+    accepted = checked.frame.height
+    return InputFile(
+        file=file,
+        table=name,
+        sha256=raw.sha256,
+        size=raw.size,
+        format=raw.format,
+        encoding=raw.encoding,
+        rows=raw.records,
+        accepted=accepted,
+        quarantined=raw.records - accepted,
+    )
+
+
 def load(path: str | Path, *, progress: bool = False) -> Case:
-    """Read, validate and hash every file of the case folder at ``path``."""
-    raise NotImplementedError
+    """Read, validate and hash every file of the case folder at ``path``.
+
+    Parameters
+    ----------
+    path : str or Path
+        The case folder (CASE_FORMAT.md). Nothing is written into it.
+    progress : bool
+        Show a progress bar over the files (tqdm; a widget in notebooks).
+
+    Returns
+    -------
+    Case
+        Typed tables, quarantine, unregistered entities and the chain of
+        custody of every file read.
+
+    Raises
+    ------
+    CaseError
+        case.toml or a required file or column is missing or unreadable;
+        the message names the file, and the line when there is one.
+    """
+    folder = Path(path)
+    if not folder.is_dir():
+        raise CaseError(f"{folder} is not a case folder")
+    meta, toml_record = _read_meta(folder)
+    paths = _locate_tables(folder, meta)
+    tables: dict[str, pl.DataFrame] = {}
+    files: dict[str, str] = {}
+    records = [toml_record]
+    quarantine = [pl.DataFrame(schema=QUARANTINE_SCHEMA)]
+    for name in _progress(list(paths), progress):
+        file = paths[name].relative_to(folder).as_posix()
+        checked, raw = _load_table_guarded(paths[name], file, TABLES[name], meta)
+        tables[name], files[name] = checked.frame, file
+        quarantine.append(checked.quarantine)
+        records.append(_custody(file, name, raw, checked))
+    unregistered = find_unregistered(tables, files)
+    for name, schema in TABLES.items():
+        tables.setdefault(name, empty_frame(schema))
+    return Case(
+        path=folder,
+        meta=meta,
+        inputs=tuple(sorted(records, key=lambda r: r.file)),
+        tables=MappingProxyType(tables),
+        present=frozenset(paths),
+        quarantine=pl.concat(quarantine).sort(["file", "row"], maintain_order=True),
+        unregistered=unregistered
+        if unregistered.height
+        else pl.DataFrame(schema=UNREGISTERED_SCHEMA),
+    )

@@ -1,0 +1,268 @@
+"""From raw cells to a typed, checked table (and what was set aside).
+
+All checks here are vectorised polars expressions over whole columns:
+
+1. header: contract columns matched case-insensitively; all missing
+   required columns reported together;
+2. cells: typed by :mod:`forensics._cells`; every bad cell becomes one
+   quarantine line, and its row is set aside;
+3. duplicates, among the rows that passed 2: a later copy of an earlier
+   row, or a later row reusing a key with different content, is set aside
+   naming the line of the first;
+4. references, across tables: an id missing from the table it refers to is
+   *kept* and listed as an unregistered entity (it may be the leak).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import polars as pl
+
+from ._cells import nul_reason, text_of, typed_cell
+from ._errors import CaseError
+from ._readers import RawTable
+from .schema import ROW, TABLES, TableSchema
+
+__all__ = [
+    "QUARANTINE_SCHEMA",
+    "UNREGISTERED_SCHEMA",
+    "CheckedTable",
+    "match_header",
+    "check_table",
+    "empty_frame",
+    "find_unregistered",
+]
+
+QUARANTINE_SCHEMA = pl.Schema(
+    [
+        ("file", pl.String()),
+        ("row", pl.Int64()),
+        ("column", pl.String()),
+        ("reason", pl.String()),
+        ("value", pl.String()),
+    ]
+)
+UNREGISTERED_SCHEMA = pl.Schema(
+    [
+        ("file", pl.String()),
+        ("row", pl.Int64()),
+        ("column", pl.String()),
+        ("value", pl.String()),
+        ("references", pl.String()),
+    ]
+)
+
+_VALUE_CHARS = 200
+# Helper columns live next to the data for one collect; the prefix keeps
+# them apart from any header a file could have.
+_WHY = "\x1fwhy\x1f"
+_RAW = "\x1fraw\x1f"
+
+
+@dataclass(frozen=True)
+class CheckedTable:
+    """One table after checking: the accepted rows and the lines set aside."""
+
+    frame: pl.DataFrame
+    quarantine: pl.DataFrame  # QUARANTINE_SCHEMA
+
+
+def empty_frame(schema: TableSchema) -> pl.DataFrame:
+    """The frame of a table with no rows (or no file)."""
+    return pl.DataFrame(schema=schema.polars_schema)
+
+
+def match_header(
+    header: Sequence[str], schema: TableSchema, file: str
+) -> tuple[dict[str, str], list[str]]:
+    """Map contract columns to header names (case-insensitive).
+
+    Returns
+    -------
+    mapping : dict
+        Contract column name -> header name found in the file.
+    extras : list of str
+        Header names that are not contract columns, in file order.
+
+    Raises
+    ------
+    CaseError
+        Required columns are missing (all listed), or two headers name the
+        same contract column.
+    """
+    contract = {c.name.lower(): c.name for c in schema.columns}
+    mapping: dict[str, str] = {}
+    extras: list[str] = []
+    for name in header:
+        target = contract.get(name.lower())
+        if target is None:
+            extras.append(name)
+        elif target in mapping:
+            raise CaseError(
+                f"{file}: columns {mapping[target]!r} and {name!r} both name {target}",
+                file=file,
+                column=target,
+            )
+        else:
+            mapping[target] = name
+    missing = [c for c in schema.required_columns if c not in mapping]
+    if missing:
+        message = f"{file}: missing required column(s): {', '.join(missing)}"
+        if len(header) == 1:
+            sep = next((d for d in ";\t|" if d in header[0]), None)
+            if sep is not None:
+                message += (
+                    f" (the header is one field: is the file separated by {sep!r}? declare "
+                    f"[files.{schema.name}] delimiter = {sep!r} in case.toml)"
+                )
+        raise CaseError(message, file=file, column=missing[0])
+    return mapping, extras
+
+
+def _value_text(src: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    text = src if dtype == pl.String else src.cast(pl.String)
+    return text.str.slice(0, _VALUE_CHARS)
+
+
+def _typing_exprs(
+    raw: RawTable, schema: TableSchema, file: str, zone: str
+) -> tuple[list[pl.Expr], list[str], list[str]]:
+    """Expressions typing every column, the checked column names, output columns."""
+    source = raw.frame.collect_schema()
+    mapping, extras = match_header(raw.header, schema, file)
+    exprs: list[pl.Expr] = [pl.col(ROW)]
+    checked: list[str] = []
+
+    def add_reason(name: str, src: pl.Expr, dtype: pl.DataType, reason: pl.Expr) -> None:
+        exprs.append(reason.alias(_WHY + name))
+        exprs.append(pl.when(reason.is_not_null()).then(_value_text(src, dtype)).alias(_RAW + name))
+        checked.append(name)
+
+    for column in schema.columns:
+        if column.name not in mapping:
+            exprs.append(pl.lit(None, column.dtype).alias(column.name))
+            continue
+        src, dtype = pl.col(mapping[column.name]), source[mapping[column.name]]
+        value, reason = typed_cell(column, src, dtype, zone)
+        exprs.append(value.alias(column.name))
+        add_reason(column.name, src, dtype, reason)
+    for name in extras:
+        src, dtype = pl.col(name), source[name]
+        exprs.append(text_of(src, dtype).alias(name))
+        nul = nul_reason(src, dtype)
+        if nul is not None:
+            add_reason(name, src, dtype, nul)
+    return exprs, checked, [ROW, *schema.names, *extras]
+
+
+def _cell_quarantine(typed: pl.DataFrame, checked: list[str]) -> pl.DataFrame:
+    parts = [
+        typed.filter(pl.col(_WHY + name).is_not_null()).select(
+            pl.col(ROW).alias("row"),
+            pl.lit(name, pl.String).alias("column"),
+            pl.col(_WHY + name).alias("reason"),
+            pl.col(_RAW + name).alias("value"),
+        )
+        for name in checked
+    ]
+    return pl.concat(parts) if parts else _lines([])
+
+
+def _lines(parts: list[pl.DataFrame]) -> pl.DataFrame:
+    schema = pl.Schema([(k, v) for k, v in QUARANTINE_SCHEMA.items() if k != "file"])
+    return (
+        pl.concat([p.select(schema.names()).cast(schema) for p in parts])
+        if parts
+        else (pl.DataFrame(schema=schema))
+    )
+
+
+def _duplicates(frame: pl.DataFrame, schema: TableSchema) -> pl.DataFrame:
+    """Later copies of a row, and later rows reusing a key with other content."""
+    content = [c for c in frame.columns if c != ROW]
+    first_copy = pl.col(ROW).min().over(content)
+    reason = pl.when(first_copy != pl.col(ROW)).then(
+        pl.format("duplicate row of line {}", first_copy)
+    )
+    column = pl.lit(None, pl.String)
+    value = pl.lit(None, pl.String)
+    if schema.key is not None:
+        key = pl.col(schema.key)
+        first_key = pl.col(ROW).min().over(schema.key)
+        reason = reason.when(key.is_not_null() & (first_key != pl.col(ROW))).then(
+            pl.format(f"duplicate {schema.key} of line {{}} with different content", first_key)
+        )
+        column = pl.lit(schema.key, pl.String)
+        value = key.cast(pl.String).str.slice(0, _VALUE_CHARS)
+    return frame.select(
+        pl.col(ROW).alias("row"),
+        column.alias("column"),
+        reason.alias("reason"),
+        value.alias("value"),
+    ).filter(pl.col("reason").is_not_null())
+
+
+def check_table(raw: RawTable, schema: TableSchema, file: str, zone: str) -> CheckedTable:
+    """Type and check one table read from ``file``.
+
+    Parameters
+    ----------
+    raw : RawTable
+        The file as read.
+    schema : TableSchema
+        Its contract.
+    file : str
+        File name, for the quarantine lines.
+    zone : str
+        Time zone of naive timestamps in this file.
+    """
+    exprs, checked, columns = _typing_exprs(raw, schema, file, zone)
+    typed = raw.frame.select(exprs).collect()
+    set_aside = pl.any_horizontal([pl.col(_WHY + n).is_not_null() for n in checked] or [False])
+    accepted = typed.filter(~set_aside).select(columns)
+    duplicates = _duplicates(accepted, schema)
+    if duplicates.height:
+        accepted = accepted.filter(~pl.col(ROW).is_in(duplicates["row"].implode()))
+    damaged = raw.damaged.select("row", pl.lit(None, pl.String).alias("column"), "reason", "value")
+    quarantine = (
+        _lines([damaged, _cell_quarantine(typed, checked), duplicates])
+        .sort("row", maintain_order=True)
+        .select(pl.lit(file, pl.String).alias("file"), pl.all())
+    )
+    return CheckedTable(frame=accepted.sort(ROW), quarantine=quarantine)
+
+
+def find_unregistered(tables: Mapping[str, pl.DataFrame], files: Mapping[str, str]) -> pl.DataFrame:
+    """Rows whose id is missing from the table it refers to (rows are kept).
+
+    Parameters
+    ----------
+    tables : mapping
+        Table name -> accepted frame, for every table present.
+    files : mapping
+        Table name -> source file name.
+    """
+    parts = []
+    for name, frame in tables.items():
+        for column in TABLES[name].columns:
+            if column.references is None:
+                continue
+            target, target_column = column.references.split(".")
+            if target not in tables:
+                continue
+            known = tables[target][target_column].drop_nulls().unique().implode()
+            ids = pl.col(column.name)
+            parts.append(
+                frame.filter(ids.is_not_null() & ~ids.is_in(known)).select(
+                    pl.lit(files[name], pl.String).alias("file"),
+                    pl.col(ROW).alias("row"),
+                    pl.lit(column.name, pl.String).alias("column"),
+                    ids.alias("value"),
+                    pl.lit(column.references, pl.String).alias("references"),
+                )
+            )
+    if not parts:
+        return pl.DataFrame(schema=UNREGISTERED_SCHEMA)
+    return pl.concat(parts).sort(["file", "row"], maintain_order=True)
