@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from ._cells import nul_reason, text_of, typed_cell
+from ._cells import Steps, nul_reason, text_of, typed_cell
 from ._errors import CaseError
 from ._readers import RawTable
 from .schema import ROW, TABLES, TableSchema
@@ -128,9 +128,11 @@ def _value_text(src: pl.Expr, dtype: pl.DataType) -> pl.Expr:
 
 def _typing_exprs(
     raw: RawTable, schema: TableSchema, file: str, zone: str
-) -> tuple[list[pl.Expr], list[str], list[str]]:
-    """Expressions typing every column, the checked column names, output columns."""
+) -> tuple[pl.LazyFrame, list[pl.Expr], list[str], list[str]]:
+    """Frame with intermediates, expressions typing every column, the checked
+    column names and the output columns."""
     source = raw.frame.collect_schema()
+    steps = Steps(raw.frame)
     mapping, extras = match_header(raw.header, schema, file)
     exprs: list[pl.Expr] = [pl.col(ROW)]
     checked: list[str] = []
@@ -145,7 +147,7 @@ def _typing_exprs(
             exprs.append(pl.lit(None, column.dtype).alias(column.name))
             continue
         src, dtype = pl.col(mapping[column.name]), source[mapping[column.name]]
-        value, reason = typed_cell(column, src, dtype, zone)
+        value, reason = typed_cell(steps, column, src, dtype, zone)
         exprs.append(value.alias(column.name))
         add_reason(column.name, src, dtype, reason)
     for name in extras:
@@ -154,7 +156,7 @@ def _typing_exprs(
         nul = nul_reason(src, dtype)
         if nul is not None:
             add_reason(name, src, dtype, nul)
-    return exprs, checked, [ROW, *schema.names, *extras]
+    return steps.frame, exprs, checked, [ROW, *schema.names, *extras]
 
 
 def _cell_quarantine(typed: pl.DataFrame, checked: list[str]) -> pl.DataFrame:
@@ -218,8 +220,8 @@ def check_table(raw: RawTable, schema: TableSchema, file: str, zone: str) -> Che
     zone : str
         Time zone of naive timestamps in this file.
     """
-    exprs, checked, columns = _typing_exprs(raw, schema, file, zone)
-    typed = raw.frame.select(exprs).collect()
+    frame, exprs, checked, columns = _typing_exprs(raw, schema, file, zone)
+    typed = frame.select(exprs).collect()
     set_aside = pl.any_horizontal([pl.col(_WHY + n).is_not_null() for n in checked] or [False])
     accepted = typed.filter(~set_aside).select(columns)
     duplicates = _duplicates(accepted, schema)
