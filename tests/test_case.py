@@ -488,6 +488,17 @@ def test_parquet_aware_timestamps_and_bad_strings(tmp_path):
     assert [(q["row"], q["column"]) for q in _quarantine(case, "logins.parquet")] == [(2, "action")]
 
 
+def test_parquet_nested_extra_column_is_kept_as_text(tmp_path):
+    root = write_case(tmp_path / "case", apps=None)
+    apps = pl.DataFrame(
+        {"app_id": ["APP-1", "APP-2"], "account_id": ["ACC-01", None], "tags": [["a", "b"], None]}
+    )
+    apps.write_parquet(root / "apps.parquet")
+    case = load(root)
+    assert case.apps["tags"].to_list() == ['["a","b"]', None]
+    assert case.apps.columns[-1] == "tags"
+
+
 def test_unreadable_parquet_is_a_case_error(tmp_path):
     root = write_case(tmp_path / "case", orders=None)
     (root / "orders.parquet").write_bytes(b"PAR1 this is not parquet")

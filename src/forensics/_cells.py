@@ -80,6 +80,13 @@ class Steps:
 
 def text_of(src: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     """The cell as stripped text, empty -> null (any source dtype)."""
+    if dtype.is_nested():
+        # Lists and structs (Parquet only) cannot be cast to String; their
+        # JSON text is what a reader of the file would see anyway.
+        wrapped = pl.struct(src.alias("v")).struct.json_encode()
+        return pl.when(src.is_not_null()).then(
+            wrapped.str.strip_prefix('{"v":').str.strip_suffix("}")
+        )
     if dtype != pl.String:
         return src.cast(pl.String)
     stripped = src.str.strip_chars()

@@ -122,7 +122,8 @@ def match_header(
 
 
 def _value_text(src: pl.Expr, dtype: pl.DataType) -> pl.Expr:
-    text = src if dtype == pl.String else src.cast(pl.String)
+    """The cell as found (not stripped), cut to 200 characters."""
+    text = src if dtype == pl.String else text_of(src, dtype)
     return text.str.slice(0, _VALUE_CHARS)
 
 

@@ -181,7 +181,10 @@ def _read_meta(folder: Path) -> tuple[CaseMeta, InputFile]:
     path = folder / CASE_TOML
     if not path.is_file():
         raise CaseError(f"{CASE_TOML} is missing from {folder}", file=CASE_TOML)
-    data = path.read_bytes()  # small; hashed and parsed from the same bytes
+    try:
+        data = path.read_bytes()  # small; hashed and parsed from the same bytes
+    except OSError as exc:
+        raise CaseError(f"{CASE_TOML}: cannot be read ({exc})", file=CASE_TOML) from exc
     meta = CaseMeta(**parse_case_toml(data, folder))
     record = InputFile(
         file=CASE_TOML,
@@ -303,6 +306,27 @@ def load(path: str | Path, *, progress: bool = False) -> Case:
     CaseError
         case.toml or a required file or column is missing or unreadable;
         the message names the file, and the line when there is one.
+
+    Notes
+    -----
+    ``_row`` of a CSV record is the line it starts on (header = line 1; a
+    quoted field spanning lines moves later records down; blank lines are
+    skipped, not rows); of a Parquet record, its 1-based position.
+
+    Timestamps are read as ``YYYY-MM-DD`` (or ``/``, ``.``) with an optional
+    ``T``/space time ``H:MM[:SS[.ffffff]]`` and optional offset ``Z``,
+    ``UTC``, ``+08``, ``+0800``, ``+08:00``. Naive values are in the file's
+    zone, else the case's; an ambiguous wall time (clocks went back) is the
+    earlier instant, a non-existent one (clocks went forward) is
+    quarantined. See :mod:`forensics._cells` for the other kinds.
+
+    Quarantine reasons: ``expected N fields, found M``, ``not a valid
+    timestamp`` (``date``, ``clock time``, ``boolean``, ``integer``,
+    ``number``), ``not one of: ...``, ``empty value in a required column``,
+    ``NUL byte in cell``, ``local time does not exist in ZONE ...``,
+    ``duplicate row of line N``, ``duplicate KEY of line N with different
+    content``. Duplicates are looked for among rows with no other fault;
+    the first occurrence is kept.
     """
     folder = Path(path)
     if not folder.is_dir():
