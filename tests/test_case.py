@@ -375,6 +375,35 @@ def test_embedded_newline_and_blank_lines_keep_line_numbers(tmp_path):
     assert _input(case, "complaints.csv").rows == 3
 
 
+def test_rows_of_only_separators_are_blank_lines(tmp_path):
+    text = table_text("machines") + ",,,\n , , ,\nPC-03,lab,,\n"
+    case = load(write_case(tmp_path / "case", machines=text))
+    assert case.machines[ROW].to_list() == [2, 3, 6]
+    assert _input(case, "machines.csv").rows == 3
+    assert case.quarantine.is_empty()
+
+
+def test_semicolon_file_gets_a_hint_then_loads_when_declared(tmp_path):
+    text = table_text("machines").replace(",", ";")
+    with pytest.raises(CaseError, match=r"delimiter = ';'"):
+        load(write_case(tmp_path / "a", machines=text))
+    toml = CASE_TOML + '[files.machines]\ndelimiter = ";"\n'
+    case = load(write_case(tmp_path / "b", toml=toml, machines=text))
+    assert case.machines["machine_id"].to_list() == ["PC-01", "PC-02"]
+
+
+def test_duplicate_header_is_a_case_error(tmp_path):
+    with pytest.raises(CaseError, match="machines.csv line 1: column 'location' appears twice"):
+        load(write_case(tmp_path / "case", machines="machine_id,location,location\nPC-1,a,b\n"))
+
+
+def test_odd_header_names_are_kept_safely(tmp_path):
+    text = "machine_id,*,^x$,_row\nPC-01,a,b,7\n"
+    case = load(write_case(tmp_path / "case", machines=text))
+    assert case.machines.columns[-3:] == ["[*]", "[^x$]", "_row_in_file"]
+    assert case.machines.row(0)[-3:] == ("a", "b", "7")
+
+
 def test_nul_bytes_are_damage_not_a_crash(tmp_path):
     rows = _rows("staff")
     rows[2][1] = "Wang\x00Fang"

@@ -85,7 +85,13 @@ def clean_header(name: str) -> str:
 def _unreserved(name: str) -> str:
     # A file exported from a loaded case may carry its own ``_row``; keep it
     # under another name rather than confuse it with where the record is.
-    return f"{ROW}_in_file" if name.lower() == ROW else name
+    if name.lower() == ROW:
+        return f"{ROW}_in_file"
+    # polars reads pl.col("*") as every column and pl.col("^...$") as a
+    # regex; such a header would break any code that selects it by name.
+    if name == "*" or (name.startswith("^") and name.endswith("$")):
+        return f"[{name}]"
+    return name
 
 
 # --------------------------------------------------------------------- CSV
@@ -133,12 +139,18 @@ def _is_blank(record: list[str]) -> bool:
 
 
 def _batch_frame(names: list[str], records, starts: pl.Series) -> pl.DataFrame:
-    """Records of the right width to a frame of String columns plus ``_row``."""
+    """Records of the right width to a frame of String columns plus ``_row``.
+
+    Records whose every field is blank (``,,,`` lines that spreadsheets
+    leave behind) are dropped: like blank lines, they are not rows.
+    """
     columns = list(zip(*records, strict=True)) if records else [()] * len(names)
-    return pl.DataFrame(
+    frame = pl.DataFrame(
         [starts.alias(ROW)]
         + [pl.Series(name, col, dtype=pl.String) for name, col in zip(names, columns, strict=True)]
     )
+    blank = frame.select(pl.all_horizontal(pl.exclude(ROW).str.strip_chars() == "")).to_series()
+    return frame.filter(~blank) if blank.any() else frame
 
 
 def _header_names(record: list[str], file: str, line: int) -> tuple[str, ...]:
@@ -157,7 +169,7 @@ def _header_names(record: list[str], file: str, line: int) -> tuple[str, ...]:
 
 
 def _read_records(text: io.TextIOBase, file: str, delimiter: str):
-    """Parse CSV text; return header, header line, frames, damage, record count.
+    """Parse CSV text; return header, frames, damaged records, record count.
 
     ``csv.reader.line_num`` is the number of physical lines consumed so far,
     so pairing each record with it gives the line the record *ends* on; the
@@ -200,7 +212,7 @@ def _split_records(reader, file: str, delimiter: str):
         lengths = list(map(len, recs))
         if lengths.count(width) == len(lengths):
             frames.append(_batch_frame(names, recs, starts))
-            records += len(recs)
+            records += frames[-1].height
             continue
         keep = [n == width for n in lengths]
         for i in itertools.compress(range(len(recs)), [not k for k in keep]):
@@ -215,8 +227,8 @@ def _split_records(reader, file: str, delimiter: str):
                 )
             )
         good = list(itertools.compress(recs, keep))
-        records += len(good)
         frames.append(_batch_frame(names, good, starts.filter(pl.Series(keep))))
+        records += frames[-1].height
     return header, frames, damaged, records
 
 
@@ -407,7 +419,7 @@ def read_parquet(path: Path, file: str) -> RawTable:
     if len(set(names)) != len(names):
         dup = next(n for n in names if names.count(n) > 1)
         raise CaseError(f"{file}: column {dup!r} appears twice", file=file, column=dup)
-    renamed = [pl.col(old).alias(new) for old, new in zip(schema.names(), names, strict=True)]
+    renamed = [pl.nth(i).alias(new) for i, new in enumerate(names)]
     frame = scan.select(
         pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(ROW),
         *renamed,

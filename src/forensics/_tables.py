@@ -133,7 +133,14 @@ def _typing_exprs(
     """Frame with intermediates, expressions typing every column, the checked
     column names and the output columns."""
     source = raw.frame.collect_schema()
+    position = {name: i for i, name in enumerate(source.names())}
     steps = Steps(raw.frame)
+
+    def col(name: str) -> pl.Expr:
+        # By position: pl.col("*") or pl.col("^a.*$") would be a wildcard or
+        # a regex, and a header may be anything.
+        return pl.nth(position[name])
+
     mapping, extras = match_header(raw.header, schema, file)
     exprs: list[pl.Expr] = [pl.col(ROW)]
     checked: list[str] = []
@@ -147,12 +154,12 @@ def _typing_exprs(
         if column.name not in mapping:
             exprs.append(pl.lit(None, column.dtype).alias(column.name))
             continue
-        src, dtype = pl.col(mapping[column.name]), source[mapping[column.name]]
+        src, dtype = col(mapping[column.name]), source[mapping[column.name]]
         value, reason = typed_cell(steps, column, src, dtype, zone)
         exprs.append(value.alias(column.name))
         add_reason(column.name, src, dtype, reason)
     for name in extras:
-        src, dtype = pl.col(name), source[name]
+        src, dtype = col(name), source[name]
         exprs.append(text_of(src, dtype).alias(name))
         nul = nul_reason(src, dtype)
         if nul is not None:
