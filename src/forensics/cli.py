@@ -22,14 +22,20 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 def _cmd_generate(args: argparse.Namespace) -> int:
     from .synth import generate
 
-    truth = generate(
-        Path(args.out),
-        scenario=args.scenario,
-        seed=args.seed,
-        orders=args.orders,
-        fmt=args.format,
-        progress=not args.quiet,
-    )
+    try:
+        truth = generate(
+            Path(args.out),
+            scenario=args.scenario,
+            seed=args.seed,
+            orders=args.orders,
+            fmt=args.format,
+            progress=not args.quiet,
+            opened_at=args.opened_at,
+            leak_on=args.leak_on,
+        )
+    except (FileExistsError, ValueError) as exc:
+        print(f"forensics: {exc}", file=sys.stderr)
+        return 2
     print(f"wrote {args.scenario} case to {args.out} (vector {truth['vector']})")
     return 0
 
@@ -66,6 +72,8 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--orders", type=int, default=5000)
     g.add_argument("--format", choices=["csv", "parquet", "auto"], default="auto")
+    g.add_argument("--opened-at", help="when the case was opened, e.g. 2024-04-12T10:00:00")
+    g.add_argument("--leak-on", help="day the leak starts, e.g. 2024-04-04")
     g.add_argument("--quiet", action="store_true")
     g.set_defaults(func=_cmd_generate)
 

@@ -83,13 +83,15 @@ def _rows(
     pool: SessionPool, session: np.ndarray, at: np.ndarray, action: str, order_id: pl.Series | None
 ) -> pl.DataFrame:
     keep = session >= 0
-    s = pool.sessions[session[keep]]
+    n = int(keep.sum())
+    who = pool.sessions.select(pl.col("account_id", "machine_id", "ip").cast(pl.Categorical))
+    s = who[session[keep]]
     cols = {
         "at": at[keep],
         "account_id": s["account_id"],
         "machine_id": s["machine_id"],
         "ip": s["ip"],
-        "action": pl.Series([action] * int(keep.sum()), dtype=pl.String),
+        "action": pl.repeat(action, n, eager=True).cast(pl.Categorical),
     }
     if order_id is not None:
         cols["order_id"] = order_id.filter(pl.Series(keep))

@@ -150,6 +150,7 @@ def _as_datetime(df: pl.DataFrame, table: str) -> pl.DataFrame:
     ts = [c for c, t in internal_schema(table).items() if t == pl.Int64() and c not in ("rows",)]
     return df.with_columns(
         [pl.from_epoch(pl.col(c), time_unit="s").cast(pl.Datetime("us")).alias(c) for c in ts]
+        + [pl.col(pl.Categorical).cast(pl.String)]
     ).select([c for c in df.columns if not c.startswith("_")])
 
 

@@ -274,7 +274,9 @@ def make_complaints(
     # Scammers cannot call everyone: big leaks yield proportionally fewer complaints.
     cap = max(120.0, 0.03 * orders.height)
     victims = _victims(rng, orders, exposure, opened_at, fields, cap)
-    leaked_buyers = exposure.join(orders.select("_idx", "buyer_id"), on="_idx")["buyer_id"].unique()
+    leaked_buyers = (
+        exposure.join(orders.select("_idx", "buyer_id"), on="_idx")["buyer_id"].unique().to_list()
+    )
     background = _background(rng, orders, leaked_buyers, start, opened_at, background_rate)
     df = pl.concat([victims, background]).sort("received_at", maintain_order=True)
     return _hostile(rng, df)

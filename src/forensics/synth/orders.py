@@ -68,17 +68,23 @@ def _cell_weights(rng: np.random.Generator, cal: Calendar) -> np.ndarray:
     return flat / flat.sum()
 
 
+def _sorted_unique(values: np.ndarray) -> np.ndarray:
+    """Distinct values, sorted (a plain sort: faster than np.unique here)."""
+    v = np.sort(values)
+    return v[np.concatenate([[True], v[1:] != v[:-1]])] if v.size else v
+
+
+def _distinct_numbers(rng: np.random.Generator, n: int, lo: int, hi: int) -> np.ndarray:
+    """``n`` distinct random integers in [lo, hi), in random order (no huge permutation)."""
+    out = _sorted_unique(rng.integers(lo, hi, n + n // 8 + 16))
+    while out.size < n:
+        out = _sorted_unique(np.concatenate([out, rng.integers(lo, hi, n - out.size + 16)]))
+    return rng.permutation(out)[:n]
+
+
 def _order_ids(rng: np.random.Generator, placed: np.ndarray) -> pl.Series:
     """Platform-style numeric ids: yymmdd then twelve random digits (unique)."""
-    n = placed.size
-    tail = rng.integers(10**11, 10**12, n, dtype=np.int64)
-    while True:
-        uniq, first = np.unique(tail, return_index=True)
-        if uniq.size == n:
-            break
-        dup = np.ones(n, bool)
-        dup[first] = False
-        tail[dup] = rng.integers(10**11, 10**12, int(dup.sum()), dtype=np.int64)
+    tail = _distinct_numbers(rng, placed.size, 10**11, 10**12)
     day = pl.from_epoch(pl.Series(placed), time_unit="s").dt.strftime("%y%m%d")
     return pl.select(pl.concat_str([day, pl.Series(tail).cast(pl.String)])).to_series()
 
@@ -112,14 +118,19 @@ def make_orders(rng: np.random.Generator, cal: Calendar, n: int) -> pl.DataFrame
     buyer = np.minimum((n_buyers * rng.random(n) ** 1.35).astype(np.int64), n_buyers - 1)
     buyer_perm = rng.permutation(n_buyers)
     buyer = buyer_perm[buyer]
-    buyer_ids = pl.Series(rng.choice(90_000_000, size=n_buyers, replace=False) + 10_000_000)
+    buyer_s = pl.Series(buyer)
+    buyer_ids = pl.Series(_distinct_numbers(rng, n_buyers, 10_000_000, 100_000_000))
     ident = buyer_identities(rng, n_buyers)
-    other_address = buyer_identities(rng, n)["address"]
-    moved = pl.Series(rng.random(n) < 0.08)  # sent to the office, a relative, ...
+    # Some orders go elsewhere (the office, a relative): another address.
+    moved = np.flatnonzero(rng.random(n) < 0.08)
+    address = (
+        ident["address"]
+        .gather(buyer_s)
+        .scatter(moved, buyer_identities(rng, moved.size)["address"])
+    )
 
     amount = np.maximum(np.round(rng.lognormal(np.log(160), 0.55, n)), 20)
     amount = amount - 0.1 * (rng.random(n) < 0.45)
-    buyer_s = pl.Series(buyer)
     orders = pl.DataFrame(
         {
             "order_id": _order_ids(rng, placed),
@@ -128,9 +139,7 @@ def make_orders(rng: np.random.Generator, cal: Calendar, n: int) -> pl.DataFrame
             "amount": np.round(amount, 2),
             "buyer_name": ident["buyer_name"].gather(buyer_s),
             "phone": ident["phone"].gather(buyer_s),
-            "address": pl.select(
-                pl.when(moved).then(other_address).otherwise(ident["address"].gather(buyer_s))
-            ).to_series(),
+            "address": address,
             "_cancelled": rng.random(n) < 0.03,
         }
     )
