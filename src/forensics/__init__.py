@@ -1,8 +1,10 @@
 """forensics: investigate leaks of e-commerce order data."""
 
-from .case import Case, CaseError, load
+__version__ = "0.1.0"
+
+from .case import Case, CaseError, load  # noqa: E402
+from .investigate import Findings, investigate  # noqa: E402
 
 load_case = load
 
-__all__ = ["Case", "CaseError", "load", "load_case", "__version__"]
-__version__ = "0.1.0"
+__all__ = ["Case", "CaseError", "Findings", "investigate", "load", "load_case", "__version__"]

@@ -30,6 +30,7 @@ which the complained orders were seen. For every candidate of
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import numpy as np
 import polars as pl
@@ -37,7 +38,7 @@ from scipy import stats
 
 from .exposure import ACTION_FIELDS, OrderIndex, union_size
 
-__all__ = ["complaint_hits", "common_points", "CommonPointSettings"]
+__all__ = ["complaint_hits", "common_points", "onset", "CommonPointSettings"]
 
 
 @dataclass(frozen=True)
@@ -47,10 +48,15 @@ class CommonPointSettings:
     alpha: float = 0.01
     """Family-wise error rate: a candidate is significant when its
     Bonferroni-adjusted p-value is at most ``alpha``."""
-    min_lift: float = 1.5
-    """A significant path must also concentrate complaints."""
+    min_lift: float = 1.2
+    """A significant path must also concentrate complaints (a leak of most
+    orders cannot show a high lift, so this is a sanity bound)."""
     min_hits: int = 3
     """Fewer complained orders than this prove nothing, whatever the p-value."""
+    onset_window_days: float = 14.0
+    """How long before the complaint spike a new path may have opened."""
+    min_onset_coverage: float = 0.6
+    """Share of the spike's complaints a new path must explain by itself."""
 
 
 def complaint_hits(
@@ -189,4 +195,76 @@ def common_points(
         "level", pl.col("cand").alias("id"), "events", "exposed", "hits", "covered", "coverage",
         "precision", "lift", "p_value", "log10_p", "p_adjusted", "significant", "first_exposure",
         "last_exposure", "first_event", "last_event", "ruled_out_time", "ruled_out_fields",
+    )
+
+
+def onset(
+    points: pl.DataFrame,
+    members: pl.DataFrame,
+    events: pl.DataFrame,
+    hits: pl.DataFrame,
+    *,
+    spike_complaints: pl.DataFrame,
+    spike_start: datetime | None,
+    period_start: datetime | None,
+    settings: CommonPointSettings | None = None,
+) -> pl.DataFrame:
+    """Second route to significance: a path that opened just before the spike.
+
+    When one path exposed most of the shop's orders (an app pulling every
+    order, an export of months), its exposure looks like the base rate and no
+    overlap statistic can single it out. What still sets it apart is time: it
+    appeared shortly before the calls began, and its recent exposure alone
+    explains the spike, while the shop's long-running paths had shown the same
+    orders for weeks without a single extra complaint.
+
+    Adds ``recent_coverage`` (share of spike complaints explained by the
+    path's exposures since ``spike_start - onset_window``), ``onset_p`` (the
+    chance that an unrelated path's first event falls that close before the
+    spike: lag / observed period), ``onset`` (the route applies) and
+    ``strength`` (``-log10`` of the p-value of the route that made the path
+    significant), and re-sorts.
+    """
+    settings = settings or CommonPointSettings()
+    if spike_start is None or period_start is None or spike_complaints.is_empty():
+        return points.with_columns(
+            pl.lit(0.0).alias("recent_coverage"),
+            pl.lit(1.0).alias("onset_p"),
+            pl.lit(False).alias("onset"),
+            (-pl.col("log10_p")).alias("strength"),
+        )
+    window_start = spike_start - timedelta(days=settings.onset_window_days)
+    n_spike = spike_complaints.height
+    recent = (
+        hits.filter(
+            pl.col("in_time") & pl.col("fields_ok") & (pl.col("at") >= window_start)
+            & pl.col("complaint_id").is_in(spike_complaints["complaint_id"].implode())
+        )
+        .join(members, on="ev")
+        .group_by(pl.col("level"), pl.col("cand").alias("id"))
+        .agg((pl.col("complaint_id").n_unique() / n_spike).alias("recent_coverage"))
+    )
+    period_days = max((spike_start - period_start).total_seconds() / 86400, 1.0)
+    lag_days = (pl.lit(spike_start) - pl.col("first_event")).dt.total_seconds() / 86400
+    out = points.join(recent, on=["level", "id"], how="left").with_columns(
+        pl.col("recent_coverage").fill_null(0.0),
+        ((lag_days.clip(0.0) + 1.0) / period_days).clip(upper_bound=1.0).alias("onset_p"),
+    )
+    is_onset = (
+        (pl.col("first_event") >= window_start)
+        & (pl.col("first_event") <= spike_start)
+        & (pl.col("recent_coverage") >= settings.min_onset_coverage)
+        & (pl.col("hits") >= settings.min_hits)
+    )
+    out = out.with_columns(is_onset.alias("onset")).with_columns(
+        (pl.col("significant") | pl.col("onset")).alias("significant"),
+        pl.when(pl.col("significant"))
+        .then(-pl.col("log10_p"))
+        .when(pl.col("onset"))
+        .then(-pl.col("onset_p").log10())
+        .otherwise(-pl.col("log10_p"))
+        .alias("strength"),
+    )
+    return out.sort(
+        pl.col("significant"), pl.col("strength"), pl.col("lift"), descending=[True, True, True]
     )

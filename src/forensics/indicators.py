@@ -387,16 +387,24 @@ def _exports(case: Case, events: pl.DataFrame, staff: pl.DataFrame, tz: str, gra
     owners = case.accounts.select("account_id", pl.col("owner_person_id").alias("person_id"))
     ex = _localize(ex.join(owners, on="account_id", how="left"), tz)
     src = case.source("access")
-    median = float(ex["n"].median() or 0)
-    limit = max(st.large_export_factor * median, st.large_export_min)
-    large = ex.filter(pl.col("n") > limit)
+    # Baseline: the account's own other exports of that kind when it has a
+    # history (a manager's weekly export is large but usual), else the shop's.
+    shop = ex.group_by("action").agg(pl.col("n").median().alias("_shop"))
+    own = pl.col("n").median().over("account_id", "action")
+    count = pl.len().over("account_id", "action")
+    ex = ex.join(shop, on="action").with_columns(
+        pl.when(count >= 4).then(own).otherwise(pl.col("_shop")).alias("_base")
+    )
+    large = ex.filter(
+        (pl.col("n") > st.large_export_factor * pl.col("_base")) & (pl.col("n") >= st.large_export_min)
+    )
     large_export = _shape(
         large, "large_export", person_id=pl.col("person_id"), account_id=pl.col("account_id"),
         machine_id=pl.col("machine_id"), at=pl.col("at"), source=pl.lit(src), row=pl.col("_row"),
-        summary=pl.format("{} of {} orders by {} on {} {} (median {} orders)", pl.col("action"),
+        summary=pl.format("{} of {} orders by {} on {} {} (usual: {} orders)", pl.col("action"),
                           pl.col("n"), pl.col("account_id"),
                           pl.coalesce("machine_id", pl.format("ip {}", "ip")), pl.col("local_text"),
-                          pl.lit(round(median))),
+                          pl.col("_base").round(0).cast(pl.Int64)),
     )
     off = ex.filter(pl.col("action") == "export_orders").join(staff, on="person_id", how="inner").filter(
         _off_shift(case, grace)

@@ -23,7 +23,7 @@ import polars as pl
 from . import __version__
 from .case import Case, load
 from .clock import ClockOffset, estimate_offsets
-from .commonpoint import CommonPointSettings, common_points, complaint_hits
+from .commonpoint import CommonPointSettings, common_points, complaint_hits, onset
 from .complaints import ComplaintRate, complaint_orders, complaint_rate, link_complaints
 from .exposure import candidate_events, exposure_events, infection_starts, order_index
 from .indicators import indicators as find_indicators
@@ -46,7 +46,7 @@ class Findings:
     vector: VectorCall
     suspects: tuple[Suspect, ...]
     points: pl.DataFrame  # every candidate path, most significant first
-    path_machines: pl.DataFrame  # per machine of the leak path, since it was opened
+    path_members: pl.DataFrame  # machines/accounts/apps of the leak path, on the path's events
     clock_offsets: dict[str, ClockOffset]
     complaints: pl.DataFrame  # linked complaints
     complaint_orders: pl.DataFrame
@@ -63,11 +63,11 @@ class Findings:
     def vectors(self) -> pl.DataFrame:
         """The significant paths reported in findings.json."""
         sig = self.points.filter(pl.col("significant"))
-        machines = self.path_machines.filter(pl.col("significant"))
-        # A machine of the leak path is reported with its since-infection figures.
-        sig = sig.filter(~((pl.col("level") == "machine") & pl.col("id").is_in(machines["id"].to_list())))
-        return pl.concat([machines, sig], how="vertical_relaxed").sort(
-            "log10_p", descending=False
+        path = self.path_members.filter(pl.col("significant"))
+        # A member of the leak path is reported with its figures on the path.
+        sig = sig.join(path.select("level", "id"), on=["level", "id"], how="anti")
+        return pl.concat([path, sig], how="diagonal_relaxed").sort(
+            "strength", descending=True, nulls_last=True
         ).head(MAX_VECTORS)
 
     def to_dict(self) -> dict:
@@ -94,6 +94,7 @@ class Findings:
                     "lift": round(r["lift"], 3),
                     "p_value": float(f"{r['p_value']:.3g}"),
                     "log10_p": round(r["log10_p"], 2),
+                    "route": "onset" if r.get("onset") else "association",
                     "exposed": r["exposed"],
                     "hits": r["hits"],
                     "first_exposure": iso(r["first_exposure"]),
@@ -181,10 +182,15 @@ def investigate(
     ).select("complaint_id")
     cp_args = dict(counted_complaints=counted, universe=universe, complained=complained, settings=settings)
     points = common_points(members, events, hits, **cp_args)
+    spike_start, spike = _spike(case, rate, linked.join(counted, on="complaint_id", how="semi"))
+    points = onset(
+        points, members, events, hits, spike_complaints=spike, spike_start=spike_start,
+        period_start=index.placed.min(), settings=settings,
+    )
     bar("indicators")
     inds = find_indicators(case, tl, events)
     call = classify(case, points, events, members, inds, starts)
-    path_machines = _path_machines(call, events, hits, cp_args)
+    path_members = _path_members(call, points, events, hits, cp_args)
     bar("suspects")
     suspects = rank_suspects(case, call, tl, inds, sessions)
     call = refine_malware_kind(call, suspects)
@@ -195,7 +201,7 @@ def investigate(
         vector=call,
         suspects=suspects,
         points=points,
-        path_machines=path_machines,
+        path_members=path_members,
         clock_offsets=offsets,
         complaints=linked,
         complaint_orders=corders,
@@ -210,24 +216,62 @@ def investigate(
             "alpha": settings.alpha,
             "min_lift": settings.min_lift,
             "min_hits": settings.min_hits,
+            "onset_window_days": settings.onset_window_days,
+            "min_onset_coverage": settings.min_onset_coverage,
         },
     )
 
 
-def _path_machines(call: VectorCall, events: pl.DataFrame, hits: pl.DataFrame, cp_args: dict) -> pl.DataFrame:
-    """Each machine of the leak path, scored on what it exposed once opened."""
+def _spike(case: Case, rate: ComplaintRate, counted: pl.DataFrame):
+    """The spike's first instant (UTC) and the counted complaints inside it."""
+    if not rate.has_spike:
+        return None, counted.clear()
+    from datetime import UTC, datetime, time
+
+    start = datetime.combine(rate.spike_start, time(0), tzinfo=_zone(case.timezone())).astimezone(UTC)
+    day = pl.col("received_at").dt.convert_time_zone(case.timezone()).dt.date()
+    inside = counted.filter((day >= rate.spike_start) & (day <= rate.spike_end))
+    return start, inside.select("complaint_id")
+
+
+def _path_members(
+    call: VectorCall, points: pl.DataFrame, events: pl.DataFrame, hits: pl.DataFrame, cp_args: dict
+) -> pl.DataFrame:
+    """The machines, accounts and apps of the leak path, each scored on the
+    part of the path that went through it.
+
+    For malware, each machine the significant device or process reached,
+    from its infection on; otherwise the accounts, machines and apps of the
+    events that opened the path (the exports, the stale account's access,
+    the app's pulls). They belong to the path because an access or endpoint
+    row ties them to it, not because each passes a test of its own: a
+    machine that showed few orders after infection still leaked them. So
+    ``significant`` is set for every one that exposed at least one
+    complained order in time.
+    """
     anchors = call.anchors
-    if call.kind != "malware" or anchors.is_empty():
-        return pl.DataFrame(schema={"level": pl.String, "id": pl.String, "significant": pl.Boolean,
-                                    "log10_p": pl.Float64})
-    since = anchors.group_by("machine_id").agg(pl.col("at").min().alias("since"))
-    members = (
-        events.filter(pl.col("hi") > pl.col("lo"))
-        .join(since, on="machine_id")
-        .filter(pl.col("at") >= pl.col("since"))
-        .select(pl.lit("machine").alias("level"), pl.col("machine_id").alias("cand"), "ev")
+    if anchors.is_empty() or call.kind == "none":
+        return points.clear()
+    live = events.filter(pl.col("hi") > pl.col("lo"))
+    if call.kind == "malware":
+        since = anchors.group_by("machine_id").agg(pl.col("at").min().alias("since"))
+        members = (
+            live.join(since, on="machine_id")
+            .filter(pl.col("at") >= pl.col("since"))
+            .select(pl.lit("machine").alias("level"), pl.col("machine_id").alias("cand"), "ev")
+        )
+    else:
+        path = live.join(anchors.select("ev"), on="ev")
+        members = pl.concat(
+            [
+                path.select(pl.lit(level).alias("level"), pl.col(col).alias("cand"), "ev")
+                for level, col in (("account", "account_id"), ("machine", "machine_id"), ("app", "app_id"))
+            ]
+        ).drop_nulls("cand")
+    table = common_points(members, events, hits, **cp_args)
+    return table.with_columns(
+        (pl.col("hits") > 0).alias("significant"), (-pl.col("log10_p")).alias("strength")
     )
-    return common_points(members, events, hits, **cp_args)
 
 
 def _ruled_out(points: pl.DataFrame, call: VectorCall, rate: ComplaintRate) -> tuple[str, ...]:

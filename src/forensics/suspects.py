@@ -19,10 +19,14 @@ machine                   only when malware is corroborated on its machines:
                           process that itself was flagged or auto-started
 ========================  ==================================================
 
-A vote weighs ``-log10 p`` of its common point; the kind with the strongest
-vote wins. ``vector.confidence`` is ``S1 / (S1 + S2 + 2)`` where ``S1`` and
-``S2`` are the strongest and second strongest kinds' weights: near 1 when
-one explanation dominates, near 0.5 when two compete. With no significant
+A vote is worth the share of the complaints its common point explains
+(rounded to a tenth; ``-log10 p`` breaks ties): the leak path is the one
+that explains the complaints, not merely one that touched some of them. A
+USB device that moved between machines with nothing run from it votes at
+half strength. ``vector.confidence`` is ``C1 / (C1 + C2 + 0.05)`` (C1, C2:
+the coverage of the best and second best kinds), scaled down when the best
+point's ``-log10 p`` is under 5: near 1 when one explanation dominates,
+near 0.5 when two compete. With no significant
 common point the kind is ``none``. Malware brought in by someone whose role
 is a visitor, an interview candidate or a contractor (or who is not on the
 staff list) is ``visitor_malware``.
@@ -71,17 +75,18 @@ __all__ = [
 
 WEIGHTS: dict[str, float] = {
     # links to the leak path
-    "camera_insert_at_infection": 8.0,
-    "camera_at_desk_at_infection": 4.0,
+    "camera_insert_at_infection": 50.0,
+    "camera_at_desk_at_infection": 5.0,
     "session_at_infection": 1.5,
-    "account_owner_of_leak": 6.0,
-    "former_owner_of_stale_account": 10.0,
+    "account_owner_of_leak": 10.0,
+    "in_building_off_hours": 3.0,
+    "former_owner_of_stale_account": 20.0,
     "camera_at_desk_at_export": 5.0,
     "used_other_account": 4.0,
     # indicators (only move people already linked)
     "off_hours": 2.0,
     "new_hire_early_days": 1.5,
-    "visitor_at_machine": 2.0,
+    "visitor_at_machine": 5.0,
     "large_export": 2.0,
     "off_hours_export": 2.0,
     "stale_account_use": 2.0,
@@ -100,6 +105,7 @@ LINK_KINDS = frozenset(
         "former_owner_of_stale_account",
         "camera_at_desk_at_export",
         "used_other_account",
+        "in_building_off_hours",
     }
 )
 
@@ -139,6 +145,7 @@ class Suspect:
     score: float
     role: str | None
     evidence: tuple[Evidence, ...]
+    on_staff: bool = True
 
 
 @dataclass(frozen=True)
@@ -229,15 +236,19 @@ def classify(
         f = starts[level].filter(pl.col("cand").is_in(list(malware)))
         machine_malware |= set(f["machine_id"].to_list())
     ev_account = events.select("ev", "account_id")
-    votes: dict[str, float] = {}
+    votes: dict[str, tuple[float, float]] = {}
     best: dict[str, dict] = {}
     for row in sig.iter_rows(named=True):
         level, cid = row["level"], row["id"]
-        strength = -row["log10_p"]
+        strength = row["strength"]
         kind: str | None
         if level == "app":
             kind = "third_party_app"
-        elif level in ("device", "process"):
+        elif level == "device":
+            kind = "malware"
+            if cid not in malware:  # a stick that moved, with nothing run from it
+                strength *= 0.5
+        elif level == "process":
             kind = "malware" if cid in malware else None
         elif level == "machine":
             kind = "malware" if cid in machine_malware else None
@@ -256,9 +267,16 @@ def classify(
             kind = _account_vote(case, account, row["first_exposure"])
         if kind is None:
             continue
-        if strength > votes.get(kind, -1):
-            votes[kind] = strength
-            best[kind] = row
+        # Between kinds, the one that explains most of the complaints wins
+        # (strength breaks ties); within a kind the strongest point leads,
+        # a device or process before the machines it reached.
+        cover = round(max(row["coverage"], row.get("recent_coverage") or 0.0), 1)
+        old_cover, old_strength = votes.get(kind, (-1.0, -1.0))
+        votes[kind] = (max(cover, old_cover), max(strength, old_strength))
+        rank = (level in ("device", "process"), strength)
+        if kind not in best or rank > best[kind][0]:
+            best[kind] = (rank, row)
+    best = {k: v[1] for k, v in best.items()}
     if not votes:
         return VectorCall(
             kind="none",
@@ -271,14 +289,17 @@ def classify(
             ),
         )
     ranked = sorted(votes.items(), key=lambda kv: kv[1], reverse=True)
-    kind, s1 = ranked[0]
-    s2 = ranked[1][1] if len(ranked) > 1 else 0.0
-    confidence = round(min(0.99, s1 / (s1 + s2 + 2.0)), 3)
+    kind, (c1, s1) = ranked[0]
+    c2 = ranked[1][1][0] if len(ranked) > 1 else 0.0
+    confidence = round(min(0.99, c1 / (c1 + c2 + 0.05) * min(1.0, s1 / 5.0)), 3)
     lead = best[kind]
-    return _describe(case, kind, confidence, lead, votes, sig, events, members, starts)
+    votes = {k: v[1] for k, v in votes.items()}
+    return _describe(case, kind, confidence, lead, votes, sig, events, members, starts, malware)
 
 
-def _describe(case, kind, confidence, lead, votes, sig, events, members, starts) -> VectorCall:
+def _describe(
+    case, kind, confidence, lead, votes, sig, events, members, starts, malware_keys
+) -> VectorCall:
     rationale = [
         f"strongest common point: {lead['level']} {lead['id']} "
         f"(coverage {lead['coverage']:.0%}, lift {lead['lift']:.1f}, p = {lead['p_value']:.2g})"
@@ -296,7 +317,9 @@ def _describe(case, kind, confidence, lead, votes, sig, events, members, starts)
         if lead["level"] in ("device", "process"):
             st = st.filter(pl.col("cand") == lead["id"])
         else:
-            st = st.filter(pl.col("machine_id") == lead["id"]).sort("since").head(1)
+            st = st.filter(pl.col("machine_id") == lead["id"])
+            flagged = st.filter(pl.col("cand").is_in(list(malware_keys)))
+            st = (flagged if flagged.height else st).sort("since").head(1)
         anchors = st.select(
             "machine_id", pl.col("since").alias("at"), pl.lit(ep_src).alias("source"),
             pl.col("_row").alias("row"), pl.format("{} first seen", pl.col("cand")).alias("what"),
@@ -312,18 +335,21 @@ def _describe(case, kind, confidence, lead, votes, sig, events, members, starts)
             chosen = lead_events.filter(pl.col("action") == "export_orders")
             if chosen.is_empty():
                 chosen = lead_events
+            # ...and the other significant exports under the same account.
+            lead_accounts = chosen["account_id"].drop_nulls().unique().to_list()
             sig_events = sig.filter(pl.col("level") == "event")["id"].to_list()
-            by_id = events.with_columns(
-                pl.coalesce(pl.col("event_id"), pl.lit(acc_src + "#") + pl.col("_row").cast(pl.String)).alias("_id")
+            event_key = pl.coalesce(
+                pl.col("event_id"), pl.lit(acc_src + "#") + pl.col("_row").cast(pl.String)
             )
-            extra = by_id.filter(pl.col("_id").is_in(sig_events) & (pl.col("action") == "export_orders"))
-            chosen = pl.concat([chosen, extra.drop("_id")]).unique("ev").sort("at")
-            if lead["level"] != "event":
-                # keep the exports that actually exposed complained orders
-                if lead.get("first_exposure") is not None:
-                    chosen = chosen.filter(pl.col("at") >= lead["first_exposure"] - timedelta(seconds=1)) \
-                        if chosen.filter(pl.col("at") >= lead["first_exposure"] - timedelta(seconds=1)).height \
-                        else chosen
+            extra = events.filter(
+                event_key.is_in(sig_events)
+                & (pl.col("action") == "export_orders")
+                & pl.col("account_id").is_in(lead_accounts)
+            )
+            chosen = pl.concat([chosen, extra]).unique("ev").sort("at")
+            if lead.get("first_exposure") is not None:
+                after = chosen.filter(pl.col("at") >= lead["first_exposure"] - timedelta(seconds=1))
+                chosen = after if after.height else chosen
         else:
             chosen = lead_events
             if lead.get("first_exposure") is not None:
@@ -332,6 +358,7 @@ def _describe(case, kind, confidence, lead, votes, sig, events, members, starts)
         anchors = chosen.select(
             "machine_id", "at", pl.lit(acc_src).alias("source"), pl.col("_row").alias("row"),
             pl.format("{} by {}", pl.col("action"), pl.col("account_id")).alias("what"),
+            "ev", "account_id", "app_id",
         ).sort("at")
         machines = tuple(sorted(set(chosen["machine_id"].drop_nulls().to_list())))
         accounts = tuple(sorted(set(chosen["account_id"].drop_nulls().to_list())))
@@ -340,7 +367,7 @@ def _describe(case, kind, confidence, lead, votes, sig, events, members, starts)
         start = lead.get("first_exposure") or chosen["at"].min()
         if kind == "stale_account":
             start = _stale_start(case, accounts, chosen) or start
-    end = _leak_end(case, kind, lead_events, machines, accounts, apps)
+    end = anchors["at"].max() if kind == "insider_export" else _leak_end(lead_events)
     return VectorCall(
         kind=kind,
         confidence=confidence,
@@ -369,16 +396,9 @@ def _stale_start(case: Case, accounts, chosen: pl.DataFrame) -> datetime | None:
     return after["at"].min() if after.height else None
 
 
-def _leak_end(case: Case, kind: str, lead_events: pl.DataFrame, machines, accounts, apps) -> datetime | None:
-    """Last exposure through the path, or None when the path was still open
-    at the end of the evidence (no containment seen)."""
-    if lead_events.is_empty():
-        return None
-    last = lead_events["at"].max()
-    data_end = case.access["at"].max()
-    if data_end is not None and last is not None and data_end - last <= timedelta(hours=24):
-        return None
-    return last
+def _leak_end(lead_events: pl.DataFrame) -> datetime | None:
+    """The last exposure through the path in the evidence."""
+    return lead_events["at"].max() if lead_events.height else None
 
 
 # --------------------------------------------------------------------------
@@ -435,6 +455,8 @@ def link_evidence(
             f"({r['what']}, {r['source']} row {r['row']})",
             WEIGHTS[kind], r["c_at"],
         ))
+    for person, ev in _in_building(case, tl, anchors):
+        add(person, ev)
     owners = case.accounts.select("account_id", "owner_person_id", "_row")
     acc_src = case.source("accounts")
     if infection:
@@ -462,6 +484,41 @@ def link_evidence(
                 f"({first['what']} {_local(first['at'], tz)}, {first['source']} row {first['row']})",
                 WEIGHTS[kind], first["at"],
             ))
+    return out
+
+
+def _in_building(case: Case, tl: pl.DataFrame, anchors: pl.DataFrame, *,
+                 lookback: timedelta = timedelta(hours=4), crowd: int = 3):
+    """People badged in (and not out) shortly before an off-hours anchor.
+
+    Outside business hours the building is nearly empty, so being one of the
+    few people inside when the path was opened is evidence; in business
+    hours everybody is inside and it is none. Skipped when more than
+    ``crowd`` people were in.
+    """
+    tz = _zone(case)
+    meta = case.meta
+    badge = tl.filter((pl.col("table") == "badge") & pl.col("person_id").is_not_null())
+    if badge.is_empty():
+        return []
+    out = []
+    for a in anchors.iter_rows(named=True):
+        local = a["at"].astimezone(tz)
+        open_day = local.isoweekday() in meta.weekdays
+        if open_day and meta.business_start <= local.time() <= meta.business_end:
+            continue
+        before = badge.filter((pl.col("at") <= a["at"]) & (pl.col("at") >= a["at"] - lookback))
+        last = before.sort("at").group_by("person_id", maintain_order=True).last()
+        inside = last.filter(pl.col("action") == "in")
+        if inside.is_empty() or inside.height > crowd:
+            continue
+        for r in inside.iter_rows(named=True):
+            out.append((r["person_id"], Evidence(
+                "in_building_off_hours", r["source"], r["row"],
+                f"badged in {_local(r['at'], tz)}, one of {inside.height} inside when "
+                f"{a['what']} ({_local(a['at'], tz)}, {a['source']} row {a['row']})",
+                WEIGHTS["in_building_off_hours"], r["at"],
+            )))
     return out
 
 
@@ -532,9 +589,12 @@ def rank_suspects(
             continue
         items = sorted(
             {(e.kind, e.source, e.row): e for e in evidence[person]}.values(),
-            key=lambda e: (-abs(math.log(e.weight)), e.at or datetime.max.replace(tzinfo=None) if False else 0),
+            key=lambda e: (-abs(math.log(e.weight)), e.source, e.row),
         )
-        ranked.append(Suspect(person, round(score, 4), roles.get(person), tuple(items)))
+        ranked.append(
+            Suspect(person, round(min(score, 0.999), 4), roles.get(person), tuple(items),
+                    on_staff=person in roles)
+        )
     ranked.sort(key=lambda s: (-s.score, s.person_id))
     return tuple(ranked)
 
@@ -543,8 +603,8 @@ def refine_malware_kind(call: VectorCall, suspects: tuple[Suspect, ...]) -> Vect
     """``malware`` becomes ``visitor_malware`` when the top suspect is not staff."""
     if call.kind != "malware":
         return call
-    role = suspects[0].role if suspects else None
-    visitor = bool(suspects) and (role is None or role in VISITOR_ROLES)
+    top = suspects[0] if suspects else None
+    visitor = top is not None and (not top.on_staff or (top.role or "") in VISITOR_ROLES)
     kind = "visitor_malware" if visitor else "usb_malware"
     votes = {(kind if k == "malware" else k): v for k, v in call.votes.items()}
     return VectorCall(**{**call.__dict__, "kind": kind, "votes": votes})

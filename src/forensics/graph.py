@@ -1,0 +1,176 @@
+"""The evidence graph: from the complaints to the people, edge by edge.
+
+A typed :class:`networkx.MultiDiGraph` of the investigation's entities only
+(never one node per order or per page view). Node ids are ``"kind:id"``;
+every node has ``kind`` and ``label``. Every edge has ``relation``, ``at``
+(may be None), ``source`` and ``row`` (the file and row that support it).
+
+===============  ============================================================
+node kind        what it is
+===============  ============================================================
+complaints       the complaints that were counted (one hub node)
+complaint        one complaint
+orderset         the complained orders one significant path exposed in time
+account, machine, session, device, app, ip, process, event
+                 the paths themselves
+person           someone on the staff list or seen in the evidence
+===============  ============================================================
+
+Edges run from the complaints towards people, so the explanation of a
+suspect is the set of simple paths from the ``complaints`` hub to them.
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+import polars as pl
+
+__all__ = ["evidence_graph", "explain", "HUB"]
+
+HUB = "complaints:all"
+
+
+def _node(kind: str, ident: str) -> str:
+    return f"{kind}:{ident}"
+
+
+def evidence_graph(findings, *, max_paths: int = 40) -> nx.MultiDiGraph:
+    """Build the graph from a :class:`forensics.investigate.Findings`."""
+    case = findings.case
+    g = nx.MultiDiGraph()
+    g.add_node(HUB, kind="complaints", label=f"{findings.complaints.height} complaints")
+    sig = findings.points.filter(pl.col("significant")).head(max_paths)
+    comp_src = case.source("complaints")
+
+    # complaint -> orderset -> path entity
+    covered = (
+        findings.hits.filter(pl.col("in_time") & pl.col("fields_ok"))
+        .join(_members_of(findings, sig), on="ev")
+        .group_by("level", "cand", "complaint_id")
+        .agg(pl.col("at").min())
+    )
+    rows = dict(findings.complaints.select("complaint_id", "_row").iter_rows())
+    for r in sig.iter_rows(named=True):
+        oset = _node("orderset", f"{r['level']}:{r['id']}")
+        g.add_node(oset, kind="orderset", label=f"{r['hits']} complained orders via {r['level']} {r['id']}",
+                   hits=r["hits"], coverage=r["coverage"], lift=r["lift"], p_value=r["p_value"])
+        ent = _node(r["level"], r["id"])
+        g.add_node(ent, kind=r["level"], label=r["id"])
+        g.add_edge(HUB, oset, relation="explained_by", at=r["first_exposure"], source=comp_src,
+                   row=None, weight=r["coverage"])
+        g.add_edge(oset, ent, relation="exposed_by", at=r["first_exposure"],
+                   source=case.source("access"), row=None)
+    for r in covered.iter_rows(named=True):
+        cnode = _node("complaint", r["complaint_id"])
+        g.add_node(cnode, kind="complaint", label=r["complaint_id"])
+        g.add_edge(cnode, _node("orderset", f"{r['level']}:{r['cand']}"), relation="order_seen",
+                   at=r["at"], source=comp_src, row=rows.get(r["complaint_id"]))
+
+    _structure(g, findings)
+    # people, from the evidence that ranks them
+    for s in findings.suspects:
+        pnode = _node("person", s.person_id)
+        g.add_node(pnode, kind="person", label=s.person_id, score=s.score, role=s.role)
+    _people(g, findings)
+    return g
+
+
+def _members_of(findings, sig: pl.DataFrame) -> pl.DataFrame:
+    from .exposure import candidate_events
+
+    members = candidate_events(findings.case, findings.events, findings.clock_offsets)
+    keys = sig.select(pl.col("level"), pl.col("id").alias("cand"))
+    return members.join(keys, on=["level", "cand"], how="semi")
+
+
+def _structure(g: nx.MultiDiGraph, findings) -> None:
+    """Edges between paths: sessions/IPs/events to accounts and machines,
+    apps to their account, devices to the machines they touched."""
+    case = findings.case
+    ids = {d.get("label"): n for n, d in g.nodes(data=True)}
+    del ids
+    present = {n for n in g.nodes}
+    sess = findings.sessions
+    for n in list(present):
+        kind, _, ident = n.partition(":")
+        if kind == "session":
+            row = sess.filter(pl.col("session_key") == ident)
+            if row.height:
+                r = row.row(0, named=True)
+                g.add_edge(n, _node("account", r["account_id"]), relation="session_of",
+                           at=r["start"], source=case.source("logins"), row=r["login_row"])
+                if r["machine_id"]:
+                    g.add_edge(n, _node("machine", r["machine_id"]), relation="session_on",
+                               at=r["start"], source=case.source("logins"), row=r["login_row"])
+        elif kind == "app":
+            for r in case.apps.filter(pl.col("app_id") == ident).iter_rows(named=True):
+                if r["account_id"]:
+                    g.add_edge(n, _node("account", r["account_id"]), relation="acts_as",
+                               at=r["granted_at"], source=case.source("apps"), row=r["_row"])
+        elif kind in ("event", "ip"):
+            col = "event_id" if kind == "event" else "ip"
+            ev = findings.events.filter(pl.col(col) == ident).head(20)
+            for r in ev.iter_rows(named=True):
+                g.add_edge(n, _node("account", r["account_id"]), relation="by_account", at=r["at"],
+                           source=case.source("access"), row=r["_row"])
+                if r["machine_id"]:
+                    g.add_edge(n, _node("machine", r["machine_id"]), relation="on_machine", at=r["at"],
+                               source=case.source("access"), row=r["_row"])
+    for a in findings.vector.anchors.iter_rows(named=True):
+        if a["machine_id"] is None:
+            continue
+        for d in findings.vector.devices or ():
+            g.add_edge(_node("device", d), _node("machine", a["machine_id"]), relation="connected_to",
+                       at=a["at"], source=a["source"], row=a["row"])
+        for acc in findings.vector.accounts:
+            g.add_edge(_node("account", acc), _node("machine", a["machine_id"]), relation="used_on",
+                       at=a["at"], source=a["source"], row=a["row"])
+    for n in list(g.nodes):
+        g.nodes[n].setdefault("kind", n.partition(":")[0])
+        g.nodes[n].setdefault("label", n.partition(":")[2])
+
+
+def _people(g: nx.MultiDiGraph, findings) -> None:
+    case = findings.case
+    owners = case.accounts.select("account_id", "owner_person_id", "_row")
+    for r in owners.iter_rows(named=True):
+        anode = _node("account", r["account_id"])
+        if anode in g and r["owner_person_id"]:
+            pnode = _node("person", r["owner_person_id"])
+            g.add_node(pnode, kind="person", label=r["owner_person_id"])
+            g.add_edge(anode, pnode, relation="owned_by", at=None, source=case.source("accounts"),
+                       row=r["_row"])
+    for s in findings.suspects:
+        pnode = _node("person", s.person_id)
+        for e in s.evidence:
+            target = None
+            for m in findings.vector.machines:
+                if m in e.summary:
+                    target = _node("machine", m)
+                    break
+            if target is None:
+                continue
+            g.add_node(target, kind="machine", label=target.partition(":")[2])
+            g.add_edge(target, pnode, relation=e.kind, at=e.at, source=e.source, row=e.row,
+                       weight=e.weight)
+
+
+def explain(g: nx.MultiDiGraph, person_id: str, *, limit: int = 5, cutoff: int = 6) -> list[str]:
+    """Readable paths from the complaints to ``person_id``, shortest first."""
+    target = _node("person", person_id)
+    if target not in g or HUB not in g:
+        return []
+    simple = nx.DiGraph(g)  # parallel edges do not make different paths
+    paths = []
+    for path in nx.shortest_simple_paths(simple, HUB, target):
+        if len(path) - 1 > cutoff:
+            break
+        parts = [g.nodes[path[0]].get("label", path[0])]
+        for a, b in zip(path, path[1:], strict=False):
+            data = min(g.get_edge_data(a, b).values(), key=lambda d: d.get("row") or 0)
+            cite = f" [{data['source']}:{data['row']}]" if data.get("row") else ""
+            parts.append(f"-{data['relation']}{cite}-> {g.nodes[b].get('label', b)}")
+        paths.append(" ".join(parts))
+        if len(paths) >= limit:
+            break
+    return paths
