@@ -38,7 +38,7 @@ from scipy import stats
 
 from .exposure import ACTION_FIELDS, OrderIndex, union_size
 
-__all__ = ["complaint_hits", "common_points", "onset", "CommonPointSettings"]
+__all__ = ["complaint_hits", "common_points", "onset", "flagged", "CommonPointSettings"]
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,9 @@ class CommonPointSettings:
     orders cannot show a high lift, so this is a sanity bound)."""
     min_hits: int = 3
     """Fewer complained orders than this prove nothing, whatever the p-value."""
+    min_flagged_hits: int = 2
+    """Complained orders a path flagged beforehand (malware, a stale
+    account) must show to be significant in its own small family."""
     onset_window_days: float = 14.0
     """How long before the complaint spike a new path may have opened."""
     min_onset_coverage: float = 0.6
@@ -266,5 +269,33 @@ def onset(
         .alias("strength"),
     )
     return out.sort(
+        pl.col("significant"), pl.col("strength"), pl.col("lift"), descending=[True, True, True]
+    )
+
+
+def flagged(
+    points: pl.DataFrame,
+    suspicious: pl.DataFrame,
+    *,
+    settings: CommonPointSettings | None = None,
+) -> pl.DataFrame:
+    """Third route: paths flagged before looking at complaints.
+
+    ``suspicious`` (``level``, ``id``) were picked from endpoint or account
+    evidence alone (:func:`forensics.indicators.flagged_paths`), so they are
+    a pre-registered family: Bonferroni over their number only, and
+    ``min_flagged_hits`` complained orders suffice. Adds ``flagged``.
+    """
+    settings = settings or CommonPointSettings()
+    family = max(suspicious.height, 1)
+    keys = suspicious.with_columns(pl.lit(True).alias("flagged"))
+    out = points.join(keys, on=["level", "id"], how="left").with_columns(pl.col("flagged").fill_null(False))
+    route = (
+        pl.col("flagged")
+        & (pl.col("log10_p") + np.log10(family) <= np.log10(settings.alpha))
+        & (pl.col("hits") >= settings.min_flagged_hits)
+        & (pl.col("lift") >= settings.min_lift)
+    )
+    return out.with_columns((pl.col("significant") | route).alias("significant")).sort(
         pl.col("significant"), pl.col("strength"), pl.col("lift"), descending=[True, True, True]
     )

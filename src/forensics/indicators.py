@@ -44,7 +44,15 @@ import polars as pl
 
 from .case import Case
 
-__all__ = ["IndicatorSettings", "indicators", "INDICATOR_SCHEMA", "VISITOR_ROLES", "shift_windows"]
+__all__ = [
+    "IndicatorSettings",
+    "indicators",
+    "INDICATOR_SCHEMA",
+    "VISITOR_ROLES",
+    "shift_windows",
+    "malware_keys",
+    "flagged_paths",
+]
 
 VISITOR_ROLES = ("visitor", "interviewee", "candidate", "contractor", "guest", "vendor")
 
@@ -432,3 +440,29 @@ def _unregistered(case: Case) -> pl.DataFrame:
         source=pl.col("file"), row=pl.col("row"),
         summary=pl.format("{} {} is not in {}", col, pl.col("value"), pl.col("references")),
     )
+
+
+def malware_keys(case: Case, found: pl.DataFrame) -> set[str]:
+    """USB device ids and process keys (SHA-256, else lower-cased name) with
+    malicious behaviour of their own: a device followed by an autorun entry,
+    an AV alert or a new process; a process added to autorun or flagged."""
+    keys = set(found.filter(pl.col("indicator") == "usb_then_autorun")["device_id"].drop_nulls().to_list())
+    flagged = case.endpoint.filter(pl.col("kind").is_in(["autorun_added", "av_alert"])).select(
+        pl.coalesce(pl.col("sha256").str.to_lowercase(), pl.col("process").str.to_lowercase())
+    )
+    return keys | set(flagged.to_series().drop_nulls().to_list())
+
+
+def flagged_paths(case: Case, found: pl.DataFrame) -> pl.DataFrame:
+    """Paths suspicious before any complaint is looked at (``level``, ``id``).
+
+    They are chosen from endpoint and account evidence alone, so testing them
+    against the complaints as a small family of their own is honest: a leak
+    too small to stand out among thousands of candidate paths can still be
+    confirmed on the few that were already suspicious.
+    """
+    keys = sorted(malware_keys(case, found))
+    rows = [("device", k) for k in keys] + [("process", k) for k in keys]
+    stale = found.filter(pl.col("indicator") == "stale_account_use")["account_id"].drop_nulls().unique()
+    rows += [("account", a) for a in sorted(stale.to_list())]
+    return pl.DataFrame(rows, schema={"level": pl.String, "id": pl.String}, orient="row")

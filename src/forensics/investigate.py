@@ -23,9 +23,10 @@ import polars as pl
 from . import __version__
 from .case import Case, load
 from .clock import ClockOffset, estimate_offsets
-from .commonpoint import CommonPointSettings, common_points, complaint_hits, onset
+from .commonpoint import CommonPointSettings, common_points, complaint_hits, flagged, onset
 from .complaints import ComplaintRate, complaint_orders, complaint_rate, link_complaints
 from .exposure import candidate_events, exposure_events, infection_starts, order_index
+from .indicators import flagged_paths
 from .indicators import indicators as find_indicators
 from .progress import steps
 from .sessions import sessionize
@@ -189,6 +190,7 @@ def investigate(
     )
     bar("indicators")
     inds = find_indicators(case, tl, events)
+    points = flagged(points, flagged_paths(case, inds), settings=settings)
     call = classify(case, points, events, members, inds, starts)
     path_members = _path_members(call, points, events, hits, cp_args)
     bar("suspects")

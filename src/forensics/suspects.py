@@ -61,7 +61,7 @@ from datetime import datetime, timedelta
 import polars as pl
 
 from .case import Case
-from .indicators import VISITOR_ROLES
+from .indicators import VISITOR_ROLES, malware_keys
 
 __all__ = [
     "WEIGHTS",
@@ -171,18 +171,6 @@ class VectorCall:
 # classification
 
 
-def _malware_keys(indicators: pl.DataFrame, case: Case, starts: Mapping[str, pl.DataFrame]) -> set[str]:
-    """Device ids and process keys with corroborated malicious behaviour."""
-    keys = set(
-        indicators.filter(pl.col("indicator") == "usb_then_autorun")["device_id"].drop_nulls().to_list()
-    )
-    flagged = case.endpoint.filter(pl.col("kind").is_in(["autorun_added", "av_alert"])).select(
-        pl.coalesce(pl.col("sha256").str.to_lowercase(), pl.col("process").str.to_lowercase())
-    )
-    keys |= set(flagged.to_series().drop_nulls().to_list())
-    return keys
-
-
 def _account_vote(case: Case, account_id: str | None, first: datetime | None) -> str:
     if account_id is None:
         return "insider_export"
@@ -230,7 +218,7 @@ def classify(
             votes={},
             rationale=("no access path concentrates the complained orders beyond chance",),
         )
-    malware = _malware_keys(indicators, case, starts)
+    malware = malware_keys(case, indicators)
     machine_malware = set()
     for level in ("device", "process"):
         f = starts[level].filter(pl.col("cand").is_in(list(malware)))
