@@ -46,6 +46,30 @@ def _cmd_investigate(args: argparse.Namespace) -> int:
     return run_investigation(Path(args.case), Path(args.out), progress=not args.quiet)
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .report import run_report
+
+    return run_report(Path(args.case), Path(args.out), reveal=args.reveal, progress=not args.quiet)
+
+
+def _cmd_respond(args: argparse.Namespace) -> int:
+    from .respond import run_respond
+
+    return run_respond(Path(args.case), Path(args.out), reveal_contacts=args.reveal_contacts)
+
+
+def _cmd_audit(args: argparse.Namespace) -> int:
+    from .audit import run_audit
+
+    return run_audit(Path(args.case), Path(args.out) if args.out else None)
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from .custody import run_verify
+
+    return run_verify(Path(args.out), Path(args.case))
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="forensics", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
@@ -82,6 +106,30 @@ def _parser() -> argparse.ArgumentParser:
     i.add_argument("--out", required=True)
     i.add_argument("--quiet", action="store_true")
     i.set_defaults(func=_cmd_investigate)
+
+    r = sub.add_parser("report", help="investigate and write report.html with charts")
+    r.add_argument("case")
+    r.add_argument("--out", required=True)
+    r.add_argument("--reveal", action="store_true", help="show personal data unmasked")
+    r.add_argument("--quiet", action="store_true")
+    r.set_defaults(func=_cmd_report)
+
+    s = sub.add_parser("respond", help="affected buyers, platform report, remediation checklist")
+    s.add_argument("case")
+    s.add_argument("--out", required=True)
+    s.add_argument("--reveal-contacts", action="store_true",
+                   help="write buyers' phone numbers unmasked (the file is marked sensitive)")
+    s.set_defaults(func=_cmd_respond)
+
+    a = sub.add_parser("audit", help="account-hygiene audit, usable before any leak")
+    a.add_argument("case")
+    a.add_argument("--out")
+    a.set_defaults(func=_cmd_audit)
+
+    ve = sub.add_parser("verify", help="re-hash a case against the findings produced from it")
+    ve.add_argument("out", help="folder holding findings.json")
+    ve.add_argument("case")
+    ve.set_defaults(func=_cmd_verify)
     return p
 
 

@@ -87,8 +87,6 @@ def _structure(g: nx.MultiDiGraph, findings) -> None:
     """Edges between paths: sessions/IPs/events to accounts and machines,
     apps to their account, devices to the machines they touched."""
     case = findings.case
-    ids = {d.get("label"): n for n, d in g.nodes(data=True)}
-    del ids
     present = {n for n in g.nodes}
     sess = findings.sessions
     for n in list(present):
@@ -161,16 +159,20 @@ def explain(g: nx.MultiDiGraph, person_id: str, *, limit: int = 5, cutoff: int =
     if target not in g or HUB not in g:
         return []
     simple = nx.DiGraph(g)  # parallel edges do not make different paths
-    paths = []
+    found = []
     for path in nx.shortest_simple_paths(simple, HUB, target):
-        if len(path) - 1 > cutoff:
+        if len(path) - 1 > cutoff or len(found) >= 4 * limit:
             break
-        parts = [g.nodes[path[0]].get("label", path[0])]
-        for a, b in zip(path, path[1:], strict=False):
-            data = min(g.get_edge_data(a, b).values(), key=lambda d: d.get("row") or 0)
-            cite = f" [{data['source']}:{data['row']}]" if data.get("row") else ""
-            parts.append(f"-{data['relation']}{cite}-> {g.nodes[b].get('label', b)}")
-        paths.append(" ".join(parts))
-        if len(paths) >= limit:
-            break
-    return paths
+        found.append(path)
+    # The paths through the order sets that explain most complaints first.
+    found.sort(key=lambda p: (-(g.nodes[p[1]].get("coverage") or 0.0), len(p)))
+    return [_describe_path(g, p) for p in found[:limit]]
+
+
+def _describe_path(g: nx.MultiDiGraph, path: list[str]) -> str:
+    parts = [g.nodes[path[0]].get("label", path[0])]
+    for a, b in zip(path, path[1:], strict=False):
+        data = min(g.get_edge_data(a, b).values(), key=lambda d: d.get("row") or 0)
+        cite = f" [{data['source']}:{data['row']}]" if data.get("row") else ""
+        parts.append(f"-{data['relation']}{cite}-> {g.nodes[b].get('label', b)}")
+    return " ".join(parts)

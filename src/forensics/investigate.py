@@ -14,10 +14,11 @@ Steps, in the order the data flows (DESIGN.md):
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import networkx as nx
 import polars as pl
 
 from . import __version__
@@ -25,6 +26,7 @@ from .case import Case, load
 from .clock import ClockOffset, estimate_offsets
 from .commonpoint import CommonPointSettings, common_points, complaint_hits, flagged, onset
 from .complaints import ComplaintRate, complaint_orders, complaint_rate, link_complaints
+from .graph import evidence_graph, explain
 from .exposure import candidate_events, exposure_events, infection_starts, order_index
 from .indicators import flagged_paths
 from .indicators import indicators as find_indicators
@@ -59,6 +61,7 @@ class Findings:
     timeline: pl.DataFrame
     ruled_out: tuple[str, ...]
     settings: dict[str, Any] = field(default_factory=dict)
+    graph: nx.MultiDiGraph | None = None
 
     @property
     def vectors(self) -> pl.DataFrame:
@@ -84,6 +87,7 @@ class Findings:
                     "score": s.score,
                     "role": s.role,
                     "evidence": [e.as_dict() | {"at": iso(e.at)} for e in s.evidence],
+                    "paths": explain(self.graph, s.person_id) if self.graph is not None else [],
                 }
                 for s in self.suspects
             ],
@@ -158,7 +162,7 @@ def investigate(
 ) -> Findings:
     """Run the whole investigation on a loaded case."""
     settings = settings or CommonPointSettings()
-    bar = steps(7, "investigate", enabled=progress)
+    bar = steps(8, "investigate", enabled=progress)
     sessions = sessionize(case)
     offsets = estimate_offsets(case)
     bar("timeline")
@@ -197,8 +201,8 @@ def investigate(
     suspects = rank_suspects(case, call, tl, inds, sessions)
     call = refine_malware_kind(call, suspects)
     ruled = _ruled_out(points, call, rate)
-    bar("done")
-    return Findings(
+    bar("evidence graph")
+    findings = Findings(
         case=case,
         vector=call,
         suspects=suspects,
@@ -222,6 +226,7 @@ def investigate(
             "min_onset_coverage": settings.min_onset_coverage,
         },
     )
+    return replace(findings, graph=evidence_graph(findings))
 
 
 def _spike(case: Case, rate: ComplaintRate, counted: pl.DataFrame):
