@@ -52,7 +52,9 @@ def mask_phone(phone: str | None) -> str | None:
     if phone is None:
         return None
     phone = str(phone)
-    return "*" * max(len(phone) - 4, 0) + phone[-4:]
+    if len(phone) <= 6:  # too short to keep any digit
+        return "*" * len(phone)
+    return "*" * (len(phone) - 4) + phone[-4:]
 
 
 def mask_address(address: str | None) -> str | None:
@@ -70,8 +72,10 @@ def mask_address(address: str | None) -> str | None:
 def _mask_expr(column: str) -> pl.Expr:
     c = pl.col(column).cast(pl.String)
     if column == "phone":
-        return pl.concat_str(
-            pl.lit("*").repeat_by((c.str.len_chars().cast(pl.Int64) - 4).clip(0)).list.join(""), c.str.slice(-4)
+        n = c.str.len_chars().cast(pl.Int64)
+        stars = lambda k: pl.lit("*").repeat_by(k.clip(0)).list.join("")  # noqa: E731
+        return (
+            pl.when(n <= 6).then(stars(n)).otherwise(pl.concat_str(stars(n - 4), c.str.slice(-4)))
         ).alias(column)
     if column == "address":
         return (
