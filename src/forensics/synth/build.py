@@ -122,7 +122,7 @@ def _access(
     sessions = rec.sessions()
     pools = _pools(sessions, cal)
     until = cal.opened_at
-    rec.add_frame("access", views(rng, orders, pools["cs"], per_order=0.9, until=until))
+    rec.add_frame("access", views(rng, orders, pools["cs"], per_order=1.3, until=until))
     rec.add_frame("access", views(rng, orders, pools["mgr"], per_order=0.04, until=until))
     labels, printed = label_prints(rng, orders, pools["wh"], until=until)
     rec.add_frame("access", labels)

@@ -286,12 +286,22 @@ class VisitorMalware(_Malware):
         super().__init__(rng, shop, cal)
         self.candidate = shop.person(shop.cast["candidate"])
         self.insiders = [self.candidate.person_id]
-        desks = self._desks()
+        # Desks of day-shift colleagues who are out at lunch on that day.
+        busy = {
+            p.desk
+            for p in shop.people
+            if p.role == "customer_service"
+            and p.shift == (9 * 60, 18 * 60)
+            and p.hired_on is not None
+            and p.hired_on < cal.days[0]
+            and p.works_on(cal.leak_on)
+        }
+        desks = [m for m in self._desks() if m.machine_id in busy] or self._desks()
         covered = [m for m in desks if m.camera_id] or desks
         first = covered[int(rng.integers(len(covered)))]
         self.targets = [first]
         others = [m for m in desks if m.machine_id != first.machine_id]
-        if others and rng.random() < 0.5:
+        if others and rng.random() < 0.6:
             self.targets.append(others[int(rng.integers(len(others)))])
         self.machine_ids = [m.machine_id for m in self.targets]
 

@@ -332,9 +332,12 @@ def _drafts(rng: np.random.Generator, cal: Calendar, n_orders: int, scenario: st
         if i == 0:
             d.tags.add("forgotten")  # account never disabled, never used again
         drafts.append(d)
-    stale = _Draft("customer_service", shift=(13 * 60, 22 * 60), tags={"leaver", "stale"})
+    # Another leaver; in stale_account her account is never disabled and comes back.
+    stale = _Draft("customer_service", shift=(13 * 60, 22 * 60), tags={"leaver"})
     stale.left_on = cal.leak_on - timedelta(days=int(rng.integers(20, 41)))
-    stale.can_export = scenario == "stale_account" and rng.random() < 0.5
+    if scenario == "stale_account":
+        stale.tags.add("stale")
+        stale.can_export = rng.random() < 0.5
     drafts.append(stale)
 
     # Sale temps: night packing under a shared warehouse account.
@@ -525,7 +528,13 @@ def _accounts(
         if not d.has_account:
             out.append(p)
             continue
-        created = day_seconds(p.hired_on) + 10 * HOUR + int(rng.integers(0, 3 * HOUR))
+        # Set up by the owner a day or three before the start date.
+        created = (
+            day_seconds(p.hired_on)
+            - int(rng.integers(1, 4)) * DAY
+            + 10 * HOUR
+            + int(rng.integers(0, 6 * HOUR))
+        )
         if "owner" in p.tags:
             acc = slug
             kind = "main"
