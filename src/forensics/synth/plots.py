@@ -112,7 +112,7 @@ class _Malware(Plot):
         )
         self.windows: dict[str, tuple[int, int | None]] = {}
 
-    def _desks(self, exclude: set[str] = frozenset()) -> list[Machine]:
+    def _desks(self, exclude: frozenset[str] = frozenset()) -> list[Machine]:
         """CS desks with an endpoint agent (where orders are viewed)."""
         cs = {p.desk for p in self.shop.people if p.role == "customer_service" and p.desk}
         return [

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 
-from ._time import DAY, HOUR, MINUTE, day_seconds, seconds
+from ._time import DAY, HOUR, day_seconds, seconds
 from .names import person_names
 
 __all__ = [
@@ -411,7 +411,7 @@ def _drafts(rng: np.random.Generator, cal: Calendar, n_orders: int, scenario: st
 
 
 def _desks(
-    rng: np.random.Generator, people: list[Person], n_cameras_hint: int
+    rng: np.random.Generator, people: list[Person]
 ) -> tuple[list[Person], list[Machine], dict[str, str]]:
     """Give desks to people who need one and put cameras over most desks."""
     cameras = {
@@ -498,7 +498,6 @@ def _desks(
     wh = [i for i, m in enumerate(rows) if m.site == "warehouse"]
     for i in wh[: max(1, len(wh) // 4)]:
         rows[i] = replace(rows[i], agent=False, legacy_client=True)
-    del n_cameras_hint
     return people, rows, cameras
 
 
@@ -553,7 +552,7 @@ def _accounts(
     return out, accounts
 
 
-def _apps(rng: np.random.Generator, slug: str, cal: Calendar, scenario: str) -> list[App]:
+def _apps(rng: np.random.Generator, cal: Calendar, scenario: str) -> list[App]:
     """The shop's authorised apps: an ERP, a label service, an old revoked one."""
     start = cal.start + 9 * HOUR  # granted in office hours, some day long ago
     apps = [
@@ -618,7 +617,6 @@ def _apps(rng: np.random.Generator, slug: str, cal: Calendar, scenario: str) -> 
                 "rogue",
             )
         )
-    del slug
     return apps
 
 
@@ -659,9 +657,9 @@ def build_shop(rng: np.random.Generator, cal: Calendar, n_orders: int, scenario:
                 d.visit_on,
             )
         )
-    people, machines, cameras = _desks(rng, people, 0)
+    people, machines, cameras = _desks(rng, people)
     people, accounts = _accounts(rng, slug, people, by_id, cal)
-    apps = _apps(rng, slug, cal, scenario)
+    apps = _apps(rng, cal, scenario)
     accounts += [
         Account(a.account_id, None, "app", "export" in a.scopes, a.granted_at, a.revoked_at)
         for a in apps
@@ -688,6 +686,3 @@ def build_shop(rng: np.random.Generator, cal: Calendar, n_orders: int, scenario:
         f"115.236.{octet}.19",
         cast,
     )
-
-
-_ = MINUTE  # re-exported unit kept for symmetry with _time
