@@ -278,6 +278,21 @@ def test_usb_insider_comes_in_before_work_on_two_days(cases):
         assert early.min() == ts(truth["leak_start"]).date()
 
 
+@pytest.mark.parametrize("seed", SEEDS)
+def test_the_other_new_hire_does_nothing_wrong(seed):
+    case = simulate("usb_malware", seed=seed, orders=800)
+    other = case.shop.person(case.shop.cast["hire_b"])
+    insider = case.truth["insider_person_ids"][0]
+    assert other.person_id != insider and other.role == "customer_service"
+    start = ts(case.truth["leak_start"]).date()
+    assert abs((other.hired_on - start).days) < 7
+    assert other.hired_on.isocalendar().week == start.isocalendar().week
+    camera = case.tables["camera"].filter(pl.col("person_id") == other.person_id)
+    assert camera.filter(pl.col("activity") == "insert_device").height == 0
+    badge = case.tables["badge"].filter(pl.col("person_id") == other.person_id)
+    assert (badge["at"].dt.hour() >= 8).all()
+
+
 @each_case()
 def test_complaints_point_at_leaked_or_background_orders(cases, key):
     case = cases[key]

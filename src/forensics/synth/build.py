@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from types import MappingProxyType
 
@@ -50,14 +50,18 @@ class SyntheticCase:
     encoding : str
         Text encoding of ``orders.csv`` and ``complaints.csv`` when written
         as CSV (``utf-8``, ``utf-8-sig`` or ``gb18030``).
+    shop, calendar : Shop, Calendar
+        The world behind the tables (who is who: the cast of the scenario,
+        the sale days), for tests and notebooks that explain a case.
     """
 
     tables: MappingProxyType
     meta: dict
     truth: dict
     camera_offset: int
-    encoding: str = "utf-8"
-    extras: dict = field(default_factory=dict)
+    encoding: str
+    shop: Shop
+    calendar: Calendar
 
 
 class _Progress:
@@ -323,6 +327,4 @@ def simulate(
     }
     if offset:
         meta["files"]["camera"] = {"timezone": TIMEZONE, "clock": "unsynchronized"}
-    return SyntheticCase(
-        MappingProxyType(tables), meta, truth, offset, encoding, {"calendar": cal, "shop": shop}
-    )
+    return SyntheticCase(MappingProxyType(tables), meta, truth, offset, encoding, shop, cal)
