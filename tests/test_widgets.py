@@ -1,0 +1,144 @@
+"""Notebook controls: typed values, no analysis, safe tables."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from forensics import notebook
+from forensics.widgets import (
+    LEVELS,
+    ChartView,
+    EntityFilter,
+    LevelPicker,
+    TimeWindow,
+    show_table,
+)
+
+SAMPLE = Path(__file__).resolve().parents[1] / "datasets" / "april-trojan"
+
+
+@pytest.fixture(scope="module")
+def findings():
+    if not SAMPLE.exists():
+        pytest.skip("sample case not present")
+    return notebook.open_case(SAMPLE)
+
+
+def test_level_picker_value_is_a_level_or_none():
+    picker = LevelPicker()
+    assert picker.value is None
+    seen = []
+    picker.observe(seen.append)
+    picker.widget.value = "machine"  # as if the user chose it
+    assert picker.value == "machine"
+    assert seen == ["machine"]
+    with pytest.raises(ValueError):
+        picker.value = "planet"
+    with pytest.raises(ValueError):
+        LevelPicker(["planet"])
+    assert set(LEVELS) >= {
+        "account",
+        "machine",
+        "session",
+        "device",
+        "app",
+        "ip",
+        "event",
+        "process",
+    }
+
+
+def test_time_window_is_half_open_utc_over_local_days():
+    window = TimeWindow(date(2024, 4, 1), date(2024, 4, 12), tz="Asia/Shanghai")
+    start, end = window.value
+    assert start == datetime(2024, 3, 31, 16, tzinfo=UTC)
+    assert end == datetime(2024, 4, 12, 16, tzinfo=UTC)
+    assert start.utcoffset().total_seconds() == 0
+    window.value = (datetime(2024, 4, 4, 3, tzinfo=UTC), datetime(2024, 4, 5, 16, tzinfo=UTC))
+    assert window.days == (date(2024, 4, 4), date(2024, 4, 5))
+    window.days = (date(2020, 1, 1), date(2030, 1, 1))  # clipped to the span
+    assert window.days == (date(2024, 4, 1), date(2024, 4, 12))
+    with pytest.raises(ValueError):
+        window.value = (datetime(2024, 4, 4), datetime(2024, 4, 5))
+    with pytest.raises(ValueError):
+        TimeWindow(date(2024, 4, 2), date(2024, 4, 1))
+
+
+def test_entity_filter_value_is_a_plain_dict():
+    f = EntityFilter(["P001", ("P020 · new hire", "P020")], ["PC-03"])
+    assert f.value == {"person": None, "machine": None}
+    seen = []
+    f.observe(seen.append)
+    f.machine.value = "PC-03"
+    assert seen[-1] == {"person": None, "machine": "PC-03"}
+    f.value = {"person": "P020", "machine": None}
+    assert f.value == {"person": "P020", "machine": None}
+    with pytest.raises(ValueError):
+        f.value = {"person": "P999", "machine": None}
+
+
+def test_chart_view_redraws_on_change():
+    picker = LevelPicker()
+    drawn = []
+
+    def draw():
+        drawn.append(picker.value)
+        return {"level": picker.value}
+
+    view = ChartView([picker], draw)
+    picker.value = "account"
+    assert drawn == [None, "account"]
+    assert view.figure == {"level": "account"}
+    assert picker.widget in view.children
+
+
+def test_show_table_masks_and_escapes():
+    frame = pl.DataFrame(
+        {
+            "buyer_name": ["王艳颖"],
+            "phone": ["13812345678"],
+            "text": ['<script>alert("x")</script>\nline two'],
+            "at": [datetime(2024, 4, 4, 23, 6, tzinfo=UTC)],
+        }
+    )
+    table = show_table(frame, tz="Asia/Shanghai")
+    html = table._repr_html_()
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "王艳颖" not in html and "13812345678" not in html
+    assert "2024-04-05 07:06:00" in repr(table)
+    assert "line two" in repr(table).splitlines()[-1]  # one line per row
+    assert "王艳颖" in repr(show_table(frame, reveal=True))
+    many = show_table(pl.DataFrame({"n": list(range(50))}), max_rows=5)
+    assert repr(many).startswith("5 of 50 rows")
+
+
+def test_controls_from_findings(findings):
+    picker = LevelPicker.from_findings(findings)
+    assert "machine" in picker.levels
+    window = TimeWindow.from_findings(findings)
+    start, end = window.value
+    assert start <= findings.timeline["at"].min() and findings.timeline["at"].max() < end
+    entities = EntityFilter.from_findings(findings)
+    top = findings.suspects[0].person_id
+    first_person = entities.person.options[1]
+    assert first_person[1] == top and "suspect 1" in first_person[0]
+    entities.value = {"person": top, "machine": findings.vector.machines[0]}
+
+
+def test_complained_orders_display_masks_personal_data(findings):
+    frame = notebook.complained_orders(findings)
+    html = show_table(frame, max_rows=len(frame))._repr_html_()
+    for phone in findings.case.orders["phone"].drop_nulls().head(50):
+        assert phone not in html
+
+
+def test_output_folder_refuses_the_case(tmp_path):
+    case = tmp_path / "case"
+    case.mkdir()
+    with pytest.raises(ValueError):
+        notebook.output_folder(case / "out", case)
+    assert notebook.output_folder(tmp_path / "out", case).is_dir()
