@@ -668,15 +668,23 @@ def remediation(findings: Findings, *, max_evidence: int = 5) -> tuple[Action, .
         _app_review(findings),
     ]
     items = [a for part in parts for a in part]
-    seen: set[tuple[str, str, str]] = set()
-    unique = []
+    kept: dict[tuple[str, str, str], Action] = {}
     for a in sorted(items, key=lambda a: a.tier):  # stable: keeps evidence order in a tier
         key = (a.category, a.target_kind, a.target)
-        if key in seen:
-            continue
-        seen.add(key)
-        unique.append(a)
-    return tuple(_with_priority(a, i + 1) for i, a in enumerate(unique))
+        kept[key] = _merge(kept[key], a) if key in kept else a
+    return tuple(_with_priority(a, i + 1) for i, a in enumerate(kept.values()))
+
+
+def _merge(first: Action, later: Action) -> Action:
+    """One item for one target: the more urgent tier, both reasons, all evidence."""
+    extra = tuple(c for c in later.evidence if c not in first.evidence)
+    return Action(
+        **{
+            **first.__dict__,
+            "reason": f"{first.reason}; {later.reason}",
+            "evidence": first.evidence + extra,
+        }
+    )
 
 
 def _with_priority(a: Action, priority: int) -> Action:
@@ -721,7 +729,7 @@ def _contain(findings: Findings, n: int) -> list[Action]:
             access,
             "_row",
             pl.format(
-                "{} by {} {}: {} orders",
+                "{} by {} {}: {} order(s)",
                 "action",
                 "account_id",
                 _short("at", tz),
@@ -752,7 +760,7 @@ def _contain(findings: Findings, n: int) -> list[Action]:
             access,
             "_row",
             pl.format(
-                "{} by {} from {} {}: {} orders",
+                "{} by {} from {} {}: {} order(s)",
                 "action",
                 "account_id",
                 pl.coalesce("machine_id", pl.format("ip {}", "ip")),
@@ -1015,7 +1023,7 @@ def _stale_accounts(findings: Findings, n: int) -> list[Action]:
         state = (
             "still enabled" if r["disabled_at"] is None else "disabled only after the owner left"
         )
-        also = f"; used after the owner left ({used.height} indicator row)" if used.height else ""
+        also = "; and used after the owner left" if used.height else ""
         out.append(
             Action(
                 3,
