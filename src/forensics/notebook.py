@@ -29,10 +29,12 @@ __all__ = [
     "paths_summary",
     "significant_paths",
     "clock_summary",
+    "clock_comparison",
     "anomalies",
     "suspects_summary",
     "evidence_table",
     "output_folder",
+    "figures",
 ]
 
 
@@ -44,7 +46,9 @@ def open_case(path: str | Path, *, progress: bool = False) -> Findings:
 def _local(findings: Findings, at: datetime | None) -> str:
     if at is None:
         return "open"
-    return at.astimezone(ZoneInfo(findings.case.timezone())).strftime("%Y-%m-%d %H:%M %Z")
+    local = at.astimezone(ZoneInfo(findings.case.timezone()))
+    # "+08:00" rather than "%Z": zone abbreviations are ambiguous (CST).
+    return local.isoformat(sep=" ", timespec="minutes")
 
 
 def headline(findings: Findings) -> str:
@@ -201,6 +205,54 @@ def clock_summary(findings: Findings) -> str:
     )
 
 
+def clock_comparison(
+    findings: Findings, *, person: str | None = None, activity: str = "insert_device"
+) -> pl.DataFrame:
+    """Camera sightings as recorded and as placed on the back-office clock.
+
+    ``recorded`` is the camera's own time stamp (local), ``corrected`` the
+    time the timeline uses after removing the estimated offset, and
+    ``endpoint`` the nearest USB connection on the same machine, if any.
+    """
+    case = findings.case
+    if "camera" not in case.present:
+        return pl.DataFrame()
+    tz = case.timezone()
+    camera = case.camera.filter(pl.col("activity") == activity)
+    if person is not None:
+        camera = camera.filter(pl.col("person_id") == person)
+    placed = findings.timeline.filter(pl.col("table") == "camera").select(
+        pl.col("row").alias("_row"), pl.col("at").alias("corrected")
+    )
+    usb = (
+        findings.timeline.filter(pl.col("action") == "usb_connect")
+        .select("machine_id", pl.col("at").alias("endpoint"), pl.col("row").alias("endpoint_row"))
+        .sort("endpoint")
+    )
+    return (
+        camera.join(placed, on="_row")
+        .sort("corrected")
+        .join_asof(
+            usb,
+            left_on="corrected",
+            right_on="endpoint",
+            by="machine_id",
+            strategy="nearest",
+            tolerance="30m",
+            check_sortedness=False,  # both sides sorted by time; "by" hides it from polars
+        )
+        .select(
+            pl.col("_row").alias("camera_row"),
+            "person_id",
+            "machine_id",
+            pl.col("start_at").dt.convert_time_zone(tz).alias("recorded"),
+            pl.col("corrected").dt.convert_time_zone(tz),
+            pl.col("endpoint").dt.convert_time_zone(tz),
+            "endpoint_row",
+        )
+    )
+
+
 def anomalies(findings: Findings, *, people: Sequence[str] | None = None) -> pl.DataFrame:
     """Indicators (off-hours, USB, new hire...) of ``people`` (default: the
     suspects; everyone when there are none), oldest first."""
@@ -273,3 +325,19 @@ def output_folder(out: str | Path, case: str | Path) -> Path:
         raise ValueError(f"refusing to write into the case folder: {out}")
     out_path.mkdir(parents=True, exist_ok=True)
     return Path(out)
+
+
+def figures(findings: Findings) -> dict[str, object]:
+    """The report's charts by file stem: spike, coverage, timeline, graph.
+
+    The timeline follows the top suspect when there is one.
+    """
+    from . import charts
+
+    top = findings.suspects[0].person_id if findings.suspects else None
+    return {
+        "complaints": charts.complaint_spike(findings),
+        "coverage": charts.coverage(findings, significant_only=True),
+        "timeline": charts.timeline(findings, person=top, tz=findings.case.timezone()),
+        "evidence-graph": charts.evidence_graph(findings),
+    }
