@@ -53,13 +53,18 @@ class CommonPointSettings:
     orders cannot show a high lift, so this is a sanity bound)."""
     min_hits: int = 3
     """Fewer complained orders than this prove nothing, whatever the p-value."""
+    quiet_factor: float = 0.01
+    """With no complaint spike a leak is unlikely to begin with, so the
+    overlap route demands ``alpha * quiet_factor`` (the pre-registered
+    family of flagged paths keeps ``alpha``)."""
     min_flagged_hits: int = 2
     """Complained orders a path flagged beforehand (malware, a stale
     account) must show to be significant in its own small family."""
     onset_window_days: float = 14.0
     """How long before the complaint spike a new path may have opened."""
-    min_onset_coverage: float = 0.6
-    """Share of the spike's complaints a new path must explain by itself."""
+    min_onset_coverage: float = 0.5
+    """Share of the spike's complaints a path must explain by its recent
+    exposure to be significant by onset."""
 
 
 def complaint_hits(
@@ -207,66 +212,98 @@ def onset(
     events: pl.DataFrame,
     hits: pl.DataFrame,
     *,
+    complaints: pl.DataFrame,
     spike_complaints: pl.DataFrame,
     spike_start: datetime | None,
     period_start: datetime | None,
     settings: CommonPointSettings | None = None,
 ) -> pl.DataFrame:
-    """Second route to significance: a path that opened just before the spike.
+    """Second route to significance: the complaints began when the path opened.
 
     When one path exposed most of the shop's orders (an app pulling every
     order, an export of months), its exposure looks like the base rate and no
-    overlap statistic can single it out. What still sets it apart is time: it
-    appeared shortly before the calls began, and its recent exposure alone
-    explains the spike, while the shop's long-running paths had shown the same
-    orders for weeks without a single extra complaint.
+    overlap statistic can single it out. What still sets it apart is time:
+    before its first event the shop saw complaints at the background rate;
+    within ``onset_window_days`` after it, a burst of complaints about orders
+    it had exposed. For every path whose first event leaves at least three
+    days of evidence before it, ``onset_p`` is the Poisson probability of at
+    least that many covered complaints in the window after the first event,
+    given the rate of *all* complaints in the window before it (plus half a
+    complaint, so a quiet start is not infinitely surprising). The shop's
+    long-running paths cannot be tested this way (their first event is the
+    start of the evidence) and rely on the overlap route.
 
-    Adds ``recent_coverage`` (share of spike complaints explained by the
-    path's exposures since ``spike_start - onset_window``), ``onset_p`` (the
-    chance that an unrelated path's first event falls that close before the
-    spike: lag / observed period), ``onset`` (the route applies) and
-    ``strength`` (``-log10`` of the p-value of the route that made the path
-    significant), and re-sorts.
+    Adds ``recent_coverage`` (share of the spike's complaints explained by
+    exposures since ``spike_start - onset_window``), ``onset_p``, ``onset``
+    (the route applies: Bonferroni-significant over the paths tested, covering
+    at least ``min_onset_coverage`` of the spike) and ``strength`` (``-log10``
+    of the smaller p-value of the routes that made the path significant).
     """
     settings = settings or CommonPointSettings()
-    if spike_start is None or period_start is None or spike_complaints.is_empty():
-        return points.with_columns(
-            pl.lit(0.0).alias("recent_coverage"),
-            pl.lit(1.0).alias("onset_p"),
-            pl.lit(False).alias("onset"),
-            (-pl.col("log10_p")).alias("strength"),
-        )
-    window_start = spike_start - timedelta(days=settings.onset_window_days)
+    window = timedelta(days=settings.onset_window_days)
+    base = points.with_columns(
+        pl.lit(0.0).alias("recent_coverage"),
+        pl.lit(1.0).alias("onset_p"),
+        pl.lit(False).alias("onset"),
+    )
+    if spike_start is None or period_start is None or spike_complaints.height < settings.min_hits:
+        return base.with_columns((-pl.col("log10_p")).alias("strength"))
+    window_start = spike_start - window
     n_spike = spike_complaints.height
+    ok = hits.filter(pl.col("in_time") & pl.col("fields_ok")).join(members, on="ev")
     recent = (
-        hits.filter(
-            pl.col("in_time") & pl.col("fields_ok") & (pl.col("at") >= window_start)
-            & pl.col("complaint_id").is_in(spike_complaints["complaint_id"].implode())
-        )
-        .join(members, on="ev")
+        ok.filter((pl.col("at") >= window_start) & pl.col("complaint_id").is_in(spike_complaints["complaint_id"].implode()))
         .group_by(pl.col("level"), pl.col("cand").alias("id"))
         .agg((pl.col("complaint_id").n_unique() / n_spike).alias("recent_coverage"))
     )
-    period_days = max((spike_start - period_start).total_seconds() / 86400, 1.0)
-    lag_days = (pl.lit(spike_start) - pl.col("first_event")).dt.total_seconds() / 86400
-    out = points.join(recent, on=["level", "id"], how="left").with_columns(
+    # Complaints received in the window after each path's first event that it explains.
+    first = points.select("level", pl.col("id").alias("cand"), "first_event")
+    received = complaints.select("complaint_id", "received_at")
+    after = (
+        ok.join(first, on=["level", "cand"])
+        .join(received, on="complaint_id")
+        .filter(
+            (pl.col("received_at") >= pl.col("first_event"))
+            & (pl.col("received_at") <= pl.col("first_event") + window)
+        )
+        .group_by(pl.col("level"), pl.col("cand").alias("id"))
+        .agg(pl.col("complaint_id").n_unique().alias("_after"))
+    )
+    times = complaints["received_at"].sort()
+    table = points.join(recent, on=["level", "id"], how="left").join(after, on=["level", "id"], how="left")
+    fe = table["first_event"]
+    pre_start = fe.to_frame().select(
+        pl.max_horizontal(pl.col("first_event") - window, pl.lit(period_start))
+    ).to_series()
+    pre_days = ((fe - pre_start).dt.total_seconds() / 86400).to_numpy()
+    n_pre = (times.search_sorted(fe, side="left").cast(pl.Int64) - times.search_sorted(pre_start, side="left").cast(pl.Int64)).to_numpy()
+    n_after = table["_after"].fill_null(0).to_numpy()
+    testable = np.nan_to_num(pre_days, nan=0.0) >= 3.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        expected = (n_pre + 0.5) / np.where(testable, pre_days, 1.0) * window.total_seconds() / 86400
+        logp = np.where(testable & (n_after > 0), stats.poisson.logsf(n_after - 1, expected), 0.0)
+    tested = max(int((testable & (n_after > 0)).sum()), 1)
+    table = table.with_columns(
         pl.col("recent_coverage").fill_null(0.0),
-        ((lag_days.clip(0.0) + 1.0) / period_days).clip(upper_bound=1.0).alias("onset_p"),
+        pl.Series("onset_p", np.exp(logp)),
+        pl.Series("_onset_log10", logp / np.log(10)),
     )
     is_onset = (
-        (pl.col("first_event") >= window_start)
-        & (pl.col("first_event") <= spike_start)
+        (pl.col("_onset_log10") + np.log10(tested) <= np.log10(settings.alpha))
         & (pl.col("recent_coverage") >= settings.min_onset_coverage)
         & (pl.col("hits") >= settings.min_hits)
     )
-    out = out.with_columns(is_onset.alias("onset")).with_columns(
-        (pl.col("significant") | pl.col("onset")).alias("significant"),
-        pl.when(pl.col("significant"))
-        .then(-pl.col("log10_p"))
-        .when(pl.col("onset"))
-        .then(-pl.col("onset_p").log10())
-        .otherwise(-pl.col("log10_p"))
-        .alias("strength"),
+    strength = pl.max_horizontal(
+        pl.when(pl.col("significant")).then(-pl.col("log10_p")).otherwise(0.0),
+        pl.when(pl.col("onset")).then(-pl.col("_onset_log10")).otherwise(0.0),
+    )
+    out = (
+        table.with_columns(is_onset.alias("onset"))
+        .with_columns(
+            pl.when(pl.col("significant") | pl.col("onset")).then(strength).otherwise(-pl.col("log10_p")).alias("strength"),
+        )
+        .with_columns((pl.col("significant") | pl.col("onset")).alias("significant"))
+        .drop("_after", "_onset_log10")
     )
     return out.sort(
         pl.col("significant"), pl.col("strength"), pl.col("lift"), descending=[True, True, True]

@@ -160,6 +160,8 @@ def explain(g: nx.MultiDiGraph, person_id: str, *, limit: int = 5, cutoff: int =
         return []
     simple = nx.DiGraph(g)  # parallel edges do not make different paths
     found = []
+    if not nx.has_path(simple, HUB, target):
+        return []
     for path in nx.shortest_simple_paths(simple, HUB, target):
         if len(path) - 1 > cutoff or len(found) >= 4 * limit:
             break

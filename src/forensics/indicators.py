@@ -395,21 +395,25 @@ def _exports(case: Case, events: pl.DataFrame, staff: pl.DataFrame, tz: str, gra
     owners = case.accounts.select("account_id", pl.col("owner_person_id").alias("person_id"))
     ex = _localize(ex.join(owners, on="account_id", how="left"), tz)
     src = case.source("access")
-    # Baseline: the account's own other exports of that kind when it has a
-    # history (a manager's weekly export is large but usual), else the shop's.
+    # Against the account's own history when it has one (a manager's weekly
+    # export is large but usual): more than twice anything it exported
+    # before; otherwise more than ``large_export_factor`` times the shop's
+    # median export.
     shop = ex.group_by("action").agg(pl.col("n").median().alias("_shop"))
-    own = pl.col("n").median().over("account_id", "action")
-    count = pl.len().over("account_id", "action")
-    ex = ex.join(shop, on="action").with_columns(
-        pl.when(count >= 4).then(own).otherwise(pl.col("_shop")).alias("_base")
+    prev_max = pl.col("n").cum_max().shift(1).over("account_id", "action", order_by="at")
+    ex = ex.join(shop, on="action").with_columns(prev_max.alias("_prev"))
+    ex = ex.with_columns(
+        pl.when(pl.col("_prev").is_not_null())
+        .then(2 * pl.col("_prev"))
+        .otherwise(st.large_export_factor * pl.col("_shop"))
+        .alias("_limit"),
+        pl.coalesce("_prev", "_shop").alias("_base"),
     )
-    large = ex.filter(
-        (pl.col("n") > st.large_export_factor * pl.col("_base")) & (pl.col("n") >= st.large_export_min)
-    )
+    large = ex.filter((pl.col("n") > pl.col("_limit")) & (pl.col("n") >= st.large_export_min))
     large_export = _shape(
         large, "large_export", person_id=pl.col("person_id"), account_id=pl.col("account_id"),
         machine_id=pl.col("machine_id"), at=pl.col("at"), source=pl.lit(src), row=pl.col("_row"),
-        summary=pl.format("{} of {} orders by {} on {} {} (usual: {} orders)", pl.col("action"),
+        summary=pl.format("{} of {} orders by {} on {} {} (largest before: {} orders)", pl.col("action"),
                           pl.col("n"), pl.col("account_id"),
                           pl.coalesce("machine_id", pl.format("ip {}", "ip")), pl.col("local_text"),
                           pl.col("_base").round(0).cast(pl.Int64)),
@@ -442,15 +446,36 @@ def _unregistered(case: Case) -> pl.DataFrame:
     )
 
 
-def malware_keys(case: Case, found: pl.DataFrame) -> set[str]:
-    """USB device ids and process keys (SHA-256, else lower-cased name) with
-    malicious behaviour of their own: a device followed by an autorun entry,
-    an AV alert or a new process; a process added to autorun or flagged."""
-    keys = set(found.filter(pl.col("indicator") == "usb_then_autorun")["device_id"].drop_nulls().to_list())
-    flagged = case.endpoint.filter(pl.col("kind").is_in(["autorun_added", "av_alert"])).select(
+def malware_keys(
+    case: Case, found: pl.DataFrame, *, window: timedelta = timedelta(minutes=30), persistent: bool = False
+) -> set[str]:
+    """USB device ids and process keys (SHA-256, else lower-cased name) that
+    behaved like malware on their own, before any complaint is considered.
+
+    A device counts when an autorun entry, an antivirus alert or a network
+    upload followed its connection on that machine within ``window``; a
+    process when it was added to autorun or flagged by antivirus. A new
+    process alone does not count: IT installing software from a stick looks
+    exactly like that. With ``persistent``, only autorun entries count (the
+    malware stayed and kept running), not alerts or uploads.
+    """
+    ep = case.endpoint
+    follow_kinds = ["autorun_added"] if persistent else ["autorun_added", "av_alert", "net_upload"]
+    usb = ep.filter((pl.col("kind") == "usb_connect") & pl.col("device_id").is_not_null()).select(
+        "machine_id", "device_id", pl.col("at").alias("u_at")
+    )
+    follow = ep.filter(pl.col("kind").is_in(follow_kinds)).select("machine_id", "at")
+    devices = (
+        usb.join(follow, on="machine_id")
+        .filter((pl.col("at") >= pl.col("u_at")) & (pl.col("at") <= pl.col("u_at") + window))
+        .get_column("device_id")
+        .unique()
+        .to_list()
+    )
+    flagged = ep.filter(pl.col("kind").is_in(follow_kinds[:2] if not persistent else follow_kinds)).select(
         pl.coalesce(pl.col("sha256").str.to_lowercase(), pl.col("process").str.to_lowercase())
     )
-    return keys | set(flagged.to_series().drop_nulls().to_list())
+    return set(devices) | set(flagged.to_series().drop_nulls().to_list())
 
 
 def flagged_paths(case: Case, found: pl.DataFrame) -> pl.DataFrame:

@@ -70,9 +70,11 @@ class Findings:
         path = self.path_members.filter(pl.col("significant"))
         # A member of the leak path is reported with its figures on the path.
         sig = sig.join(path.select("level", "id"), on=["level", "id"], how="anti")
-        return pl.concat([path, sig], how="diagonal_relaxed").sort(
-            "strength", descending=True, nulls_last=True
-        ).head(MAX_VECTORS)
+        # Every member of the leak path, then the strongest other points.
+        others = sig.sort("strength", descending=True, nulls_last=True).head(MAX_VECTORS)
+        return pl.concat(
+            [path.sort("strength", descending=True, nulls_last=True), others], how="diagonal_relaxed"
+        )
 
     def to_dict(self) -> dict:
         tz = self.case.timezone()
@@ -185,17 +187,19 @@ def investigate(
     counted = linked.filter(~pl.col("repeat")).join(
         known.select("complaint_id").unique(), on="complaint_id", how="semi"
     ).select("complaint_id")
-    cp_args = dict(counted_complaints=counted, universe=universe, complained=complained, settings=settings)
-    points = common_points(members, events, hits, **cp_args)
     spike_start, spike = _spike(case, rate, linked.join(counted, on="complaint_id", how="semi"))
+    overlap = settings if spike_start is not None else replace(settings, alpha=settings.alpha * settings.quiet_factor)
+    cp_args = dict(counted_complaints=counted, universe=universe, complained=complained, settings=overlap)
+    points = common_points(members, events, hits, **cp_args)
     points = onset(
-        points, members, events, hits, spike_complaints=spike, spike_start=spike_start,
-        period_start=index.placed.min(), settings=settings,
+        points, members, events, hits, complaints=linked.join(counted, on="complaint_id", how="semi"),
+        spike_complaints=spike, spike_start=spike_start, period_start=index.placed.min(),
+        settings=settings,
     )
     bar("indicators")
     inds = find_indicators(case, tl, events)
     points = flagged(points, flagged_paths(case, inds), settings=settings)
-    call = classify(case, points, events, members, inds, starts)
+    call = classify(case, points, events, members, inds, starts, hits)
     path_members = _path_members(call, points, events, hits, cp_args)
     bar("suspects")
     suspects = rank_suspects(case, call, tl, inds, sessions)
@@ -231,7 +235,8 @@ def investigate(
 
 def _spike(case: Case, rate: ComplaintRate, counted: pl.DataFrame):
     """The spike's first instant (UTC) and the counted complaints inside it."""
-    if not rate.has_spike:
+    if not rate.has_spike or rate.p_value > 1e-6:
+        # A lone busy day is not a spike worth dating a leak by.
         return None, counted.clear()
     from datetime import UTC, datetime, time
 

@@ -19,14 +19,13 @@ machine                   only when malware is corroborated on its machines:
                           process that itself was flagged or auto-started
 ========================  ==================================================
 
-A vote is worth the share of the complaints its common point explains
-(rounded to a tenth; ``-log10 p`` breaks ties): the leak path is the one
-that explains the complaints, not merely one that touched some of them. A
-USB device that moved between machines with nothing run from it votes at
-half strength. ``vector.confidence`` is ``C1 / (C1 + C2 + 0.05)`` (C1, C2:
-the coverage of the best and second best kinds), scaled down when the best
-point's ``-log10 p`` is under 5: near 1 when one explanation dominates,
-near 0.5 when two compete. With no significant
+A vote is worth the ``strength`` of its common point (``-log10`` of the
+p-value of the route that made it significant, see
+:mod:`forensics.commonpoint`). A USB device that moved between machines
+with nothing run from it votes at half strength. ``vector.confidence`` is
+``S1 / (S1 + S2 + 2)`` (the best and second best kinds' strengths), scaled
+down when the leading point explains less than half of the complaints: near
+1 when one explanation dominates, near 0.5 when two compete. With no significant
 common point the kind is ``none``. Malware brought in by someone whose role
 is a visitor, an interview candidate or a contractor (or who is not on the
 staff list) is ``visitor_malware``.
@@ -81,7 +80,7 @@ WEIGHTS: dict[str, float] = {
     "account_owner_of_leak": 10.0,
     "in_building_off_hours": 3.0,
     "former_owner_of_stale_account": 20.0,
-    "camera_at_desk_at_export": 5.0,
+    "camera_at_desk_at_access": 5.0,
     "used_other_account": 4.0,
     # indicators (only move people already linked)
     "off_hours": 2.0,
@@ -103,7 +102,7 @@ LINK_KINDS = frozenset(
         "session_at_infection",
         "account_owner_of_leak",
         "former_owner_of_stale_account",
-        "camera_at_desk_at_export",
+        "camera_at_desk_at_access",
         "used_other_account",
         "in_building_off_hours",
     }
@@ -171,7 +170,13 @@ class VectorCall:
 # classification
 
 
-def _account_vote(case: Case, account_id: str | None, first: datetime | None) -> str:
+def _account_vote(case: Case, account_id: str | None, last: datetime | None) -> str:
+    """The kind of leak an account-like path implies.
+
+    ``last`` is the path's last in-time exposure of a complained order: an
+    account still exposing complained orders after its owner left, or after
+    it was disabled, is a stale account, whatever it did before.
+    """
     if account_id is None:
         return "insider_export"
     if account_id in set(case.apps["account_id"].drop_nulls().to_list()):
@@ -183,13 +188,15 @@ def _account_vote(case: Case, account_id: str | None, first: datetime | None) ->
     acct = row.row(0, named=True)
     if (acct.get("kind") or "") == "app":
         return "third_party_app"
-    if first is not None and acct.get("disabled_at") is not None and acct["disabled_at"] < first:
+    if last is not None and acct.get("disabled_at") is not None and acct["disabled_at"] < last:
         return "stale_account"
     owner = acct.get("owner_person_id")
-    if owner is not None and first is not None:
-        left = case.staff.filter(pl.col("person_id") == owner)["left_on"].drop_nulls()
-        local = first.astimezone(_zone(case)).date()
-        if left.len() and left[0] < local:
+    if owner is not None and last is not None:
+        staff = case.staff.filter(pl.col("person_id") == owner)
+        if staff.is_empty():  # the owner is no longer even on the staff list
+            return "stale_account"
+        left = staff["left_on"].drop_nulls()
+        if left.len() and left[0] < last.astimezone(_zone(case)).date():
             return "stale_account"
     return "insider_export"
 
@@ -200,6 +207,37 @@ def _zone(case: Case):
     return ZoneInfo(case.timezone())
 
 
+def _spread_malware(
+    starts: Mapping[str, pl.DataFrame], malware: set[str], events: pl.DataFrame, hits: pl.DataFrame,
+    *, min_complaints: int = 2,
+) -> dict[str, datetime]:
+    """Machines held by a corroborated malware key that leaked complained
+    orders from at least two machines (not counting exports), with the time
+    it arrived on each. Malware seen leaking on one machine only cannot be
+    told apart from an export made there."""
+    ok = hits.filter(pl.col("in_time") & pl.col("fields_ok")).select("ev", "complaint_id")
+    reads = events.filter(pl.col("action") != "export_orders").select("ev", "machine_id", "at")
+    out: dict[str, datetime] = {}
+    for level in ("device", "process"):
+        f = starts[level].filter(pl.col("cand").is_in(list(malware)))
+        if f.is_empty():
+            continue
+        leaked = (
+            reads.join(f.select("cand", "machine_id", "since"), on="machine_id")
+            .filter(pl.col("at") >= pl.col("since"))
+            .join(ok, on="ev")
+            .group_by("cand", "machine_id")
+            .agg(pl.col("complaint_id").n_unique().alias("n"))
+            .filter(pl.col("n") >= min_complaints)
+        )
+        wide = leaked.group_by("cand").agg(pl.col("machine_id").n_unique().alias("m")).filter(pl.col("m") >= 2)
+        for m, t in (
+            f.join(wide.select("cand"), on="cand").group_by("machine_id").agg(pl.col("since").min()).iter_rows()
+        ):
+            out[m] = min(t, out.get(m, t))
+    return out
+
+
 def classify(
     case: Case,
     points: pl.DataFrame,
@@ -207,6 +245,7 @@ def classify(
     members: pl.DataFrame,
     indicators: pl.DataFrame,
     starts: Mapping[str, pl.DataFrame],
+    hits: pl.DataFrame,
 ) -> VectorCall:
     """Decide the leak path from the significant common points."""
     sig = points.filter(pl.col("significant"))
@@ -223,6 +262,8 @@ def classify(
     for level in ("device", "process"):
         f = starts[level].filter(pl.col("cand").is_in(list(malware)))
         machine_malware |= set(f["machine_id"].to_list())
+    ev_place = events.select("ev", "machine_id", "at")
+    spread_malware = _spread_malware(starts, malware_keys(case, indicators, persistent=True), events, hits)
     ev_account = events.select("ev", "account_id")
     votes: dict[str, tuple[float, float]] = {}
     best: dict[str, dict] = {}
@@ -252,16 +293,32 @@ def classify(
                     .sort("len", descending=True)
                 )
                 account = accs["account_id"][0] if accs.height else None
-            kind = _account_vote(case, account, row["first_exposure"])
+            kind = _account_vote(case, account, row["last_exposure"])
+            if kind == "insider_export" and level in ("event", "session") and spread_malware:
+                # An export made on a machine that malware already held, when
+                # that malware leaked from other machines too, was carried off
+                # by it: the path is the malware's, not an insider's.
+                place = (
+                    members.filter((pl.col("level") == level) & (pl.col("cand") == cid))
+                    .join(ev_place, on="ev")
+                    .filter(pl.col("machine_id").is_not_null())
+                )
+                if place.height and all(
+                    m in spread_malware and t >= spread_malware[m]
+                    for m, t in place.select("machine_id", "at").iter_rows()
+                ):
+                    kind = "malware"
         if kind is None:
             continue
-        # Between kinds, the one that explains most of the complaints wins
-        # (strength breaks ties); within a kind the strongest point leads,
-        # a device or process before the machines it reached.
-        cover = round(max(row["coverage"], row.get("recent_coverage") or 0.0), 1)
-        old_cover, old_strength = votes.get(kind, (-1.0, -1.0))
-        votes[kind] = (max(cover, old_cover), max(strength, old_strength))
-        rank = (level in ("device", "process"), strength)
+        # The strongest evidence decides between kinds; within a kind the
+        # strongest point leads, a device or process before the machines it
+        # reached.
+        cover = max(row["coverage"], row.get("recent_coverage") or 0.0)
+        old_strength, old_cover = votes.get(kind, (-1.0, -1.0))
+        votes[kind] = (max(strength, old_strength), max(cover, old_cover))
+        # The USB device is the way in, the process its payload, the
+        # machines where it landed: lead with the entry point.
+        rank = (level == "device", level == "process", strength)
         if kind not in best or rank > best[kind][0]:
             best[kind] = (rank, row)
     best = {k: v[1] for k, v in best.items()}
@@ -277,11 +334,11 @@ def classify(
             ),
         )
     ranked = sorted(votes.items(), key=lambda kv: kv[1], reverse=True)
-    kind, (c1, s1) = ranked[0]
-    c2 = ranked[1][1][0] if len(ranked) > 1 else 0.0
-    confidence = round(min(0.99, c1 / (c1 + c2 + 0.05) * min(1.0, s1 / 5.0)), 3)
+    kind, (s1, c1) = ranked[0]
+    s2 = ranked[1][1][0] if len(ranked) > 1 else 0.0
+    confidence = round(min(0.99, s1 / (s1 + s2 + 2.0) * min(1.0, c1 / 0.5)), 3)
     lead = best[kind]
-    votes = {k: v[1] for k, v in votes.items()}
+    votes = {k: v[0] for k, v in votes.items()}
     return _describe(case, kind, confidence, lead, votes, sig, events, members, starts, malware)
 
 
@@ -435,7 +492,7 @@ def link_evidence(
         if infection:
             kind = "camera_insert_at_infection" if r["c_action"] == "insert_device" else "camera_at_desk_at_infection"
         else:
-            kind = "camera_at_desk_at_export"
+            kind = "camera_at_desk_at_access"
         what = "inserting a device" if r["c_action"] == "insert_device" else "at the desk"
         add(r["person_id"], Evidence(
             kind, r["c_source"], r["c_row"],
@@ -565,7 +622,10 @@ def rank_suspects(
             if key in seen_rows:
                 continue
             seen_rows.add(key)
-            by_kind[e.kind] = by_kind.get(e.kind, 0.0) + math.log(e.weight)
+            if e.kind in LINK_KINDS:
+                by_kind[e.kind] = by_kind.get(e.kind, 0.0) + math.log(e.weight)
+            else:  # an indicator says the same thing however often it fires
+                by_kind[e.kind] = math.log(e.weight)
         log_odds[person] = sum(max(-_CAP_LOG, min(_CAP_LOG, v)) for v in by_kind.values())
     total = prior_nobody + prior_each * (len(population) - len(log_odds))
     total += sum(prior_each * math.exp(v) for v in log_odds.values())
