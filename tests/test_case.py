@@ -626,25 +626,3 @@ def test_files_path_may_not_leave_the_folder(tmp_path, path):
     toml = CASE_TOML + f'[files.orders]\npath = "{path}"\n'
     with pytest.raises(CaseError, match="inside the case folder"):
         load(write_case(tmp_path / "case", toml=toml))
-
-
-# -------------------------------------------------------------- performance
-
-
-@pytest.mark.slow
-def test_million_row_csv_loads_in_seconds(tmp_path):
-    import time as clock
-
-    header = ",".join(TABLE_ROWS["access"][0])
-    body = "".join(
-        f"E{i},2024-04-{i % 28 + 1:02d} {i % 24:02d}:12:{i % 60:02d},ACC-01,PC-01,"
-        f"10.0.0.{i % 255},view_order,O1001,,,\n"
-        for i in range(1_000_000)
-    )
-    root = write_case(tmp_path / "case", access=header + "\n" + body)
-    start = clock.perf_counter()
-    case = load(root)
-    elapsed = clock.perf_counter() - start
-    assert case.access.height == 1_000_000
-    assert case.access[ROW][-1] == 1_000_001
-    assert elapsed < 10, f"loading 1M rows took {elapsed:.1f} s"
