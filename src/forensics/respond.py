@@ -28,7 +28,9 @@ malware (USB, visitor)    every order accessed on an infected machine from
 export, stale account,    the orders in the ``[lo, hi)`` intervals of the
 third-party app           path's events (anchors carry ``ev``), plus later
                           exports or pulls by the path's accounts that an
-                          indicator flagged (off-hours or unusually large)
+                          indicator flagged (off-hours or unusually large),
+                          plus, for a stale account, every use after its
+                          owner left
 ========================  ==================================================
 
 Intervals are expanded into orders only here, once, for the buyers of the
@@ -279,9 +281,8 @@ def leak_path_events(findings: Findings) -> pl.DataFrame:
         return pl.DataFrame(schema=_PATH_SCHEMA)
     if _is_malware(findings):
         return _malware_events(findings)
-    return pl.concat([_anchor_events(findings), _flagged_followups(findings)]).unique(
-        "ev", keep="first", maintain_order=True
-    )
+    parts = [_anchor_events(findings), _flagged_followups(findings), _stale_uses(findings)]
+    return pl.concat(parts).unique("ev", keep="first", maintain_order=True)
 
 
 def _malware_events(findings: Findings) -> pl.DataFrame:
@@ -401,6 +402,61 @@ def _flagged_followups(findings: Findings) -> pl.DataFrame:
             pl.lit(acc),
             "_row",
             "_flag",
+        ).alias("why"),
+    ).cast(_PATH_SCHEMA)
+
+
+def _stale_uses(findings: Findings) -> pl.DataFrame:
+    """Every use of a stale leak account after its owner left.
+
+    The engine anchors on the events of the strongest common point (one IP,
+    say); a former employee's account that also came in from a second
+    address leaked there too. Whoever used it after the owner left had no
+    business seeing those orders, so each such use is on the path.
+    """
+    v = findings.vector
+    if v.kind != "stale_account" or not v.accounts:
+        return pl.DataFrame(schema=_PATH_SCHEMA)
+    case = findings.case
+    tz = _tz(findings)
+    staff = case.source("staff")
+    left = (
+        case.accounts.filter(pl.col("account_id").is_in(list(v.accounts)))
+        .join(
+            case.staff.select(
+                pl.col("person_id").alias("owner_person_id"),
+                "left_on",
+                pl.col("_row").alias("_srow"),
+            ),
+            on="owner_person_id",
+        )
+        .filter(pl.col("left_on").is_not_null())
+    )
+    ev = (
+        findings.events.filter(pl.col("hi") > pl.col("lo"))
+        .join(left.select("account_id", "left_on", "_srow"), on="account_id")
+        .filter(pl.col("at").dt.convert_time_zone(tz).dt.date() > pl.col("left_on"))
+    )
+    return ev.select(
+        "ev",
+        "at",
+        "lo",
+        "hi",
+        _path_label(findings).alias("path"),
+        pl.col("_row").alias("row"),
+        pl.lit(staff).alias("anchor_source"),
+        pl.col("_srow").alias("anchor_row"),
+        pl.format(
+            "{} by {} from {} {} ({} row {}), after its owner left on {} ({} row {})",
+            "action",
+            "account_id",
+            pl.coalesce("machine_id", pl.format("ip {}", "ip")),
+            _short("at", tz),
+            pl.lit(case.source("access")),
+            "_row",
+            "left_on",
+            pl.lit(staff),
+            "_srow",
         ).alias("why"),
     ).cast(_PATH_SCHEMA)
 
