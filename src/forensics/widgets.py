@@ -394,11 +394,18 @@ class ChartView(widgets.VBox):
                 c.observe(lambda _change: self.redraw(), names="value")
         self.redraw()
 
+    def __repr__(self) -> str:
+        values = ", ".join(repr(c) for c in self.controls if isinstance(c, _Control))
+        return f"{type(self).__name__}({values}): run the notebook to see the chart"
+
     def redraw(self) -> None:
         """Draw the chart again from the controls' current values."""
+        from IPython import get_ipython
         from IPython.display import display
 
         self.figure = self._draw()
+        if get_ipython() is None:  # no front end to show it (scripts, tests)
+            return
         with self.output:
             self.output.clear_output(wait=True)
             display(self.figure)
@@ -470,6 +477,21 @@ def coverage_view(
     return ChartView(controls, draw)
 
 
+def _default_days(findings, tz: str) -> tuple[date, date]:
+    """The days :func:`forensics.charts.timeline` shows by default: the leak
+    window ± a day (its first days only, when it is long), else the
+    complaint spike and the three days before, else the whole case."""
+    zone, day = ZoneInfo(tz), timedelta(days=1)
+    v, r = findings.vector, findings.rate
+    if v.leak_start is not None:
+        first = v.leak_start.astimezone(zone).date() - day
+        last = (v.leak_end or v.leak_start).astimezone(zone).date() + day
+        return first, min(last, first + 3 * day)
+    if r.has_spike:
+        return r.spike_start - 3 * day, r.spike_end + day
+    return date.min, date.max  # clipped to the case's span
+
+
 def timeline_view(findings, *, person: str | None = None, machine: str | None = None) -> ChartView:
     """The case timeline with person, machine and day controls.
 
@@ -479,6 +501,9 @@ def timeline_view(findings, *, person: str | None = None, machine: str | None = 
     person, machine : str or None, optional
         Initial filter.
 
+    The days start on the leak window, a day either side (else on the
+    complaint spike and the three days before it); widen them at will.
+
     Returns
     -------
     ChartView
@@ -487,6 +512,7 @@ def timeline_view(findings, *, person: str | None = None, machine: str | None = 
 
     entities = EntityFilter.from_findings(findings, person=person, machine=machine)
     days = TimeWindow.from_findings(findings)
+    days.days = _default_days(findings, days.tz)
 
     def draw():
         start, end = days.value
