@@ -67,6 +67,7 @@ __all__ = [
     "remediation",
     "respond",
     "write_pack",
+    "summary_text",
     "run_respond",
 ]
 
@@ -1311,6 +1312,22 @@ def remediation_markdown(pack: ResponsePack) -> str:
     return "\n".join(lines) + "\n"
 
 
+def summary_text(pack: ResponsePack, *, top: int = 5) -> str:
+    """The pack in a few lines: buyers, complaints by basis, first actions."""
+    complained = int(pack.buyers["complained"].sum()) if pack.buyers.height else 0
+    lines = [
+        f"leak path: {pack.vector}",
+        f"affected buyers: {pack.buyers.height} ({complained} already complained)",
+        f"platform report: {pack.platform.height} complaints",
+    ]
+    counts = pack.platform.group_by("basis").len().sort(["len", "basis"], descending=[True, False])
+    lines += [f"  {k:5d}  {basis}" for basis, k in counts.iter_rows()]
+    lines.append(f"remediation: {len(pack.actions)} items, first:")
+    lines += [f"  {a.priority}. {a.action}" for a in pack.actions[:top]]
+    lines += [f"note: {n}" for n in pack.notes]
+    return "\n".join(lines)
+
+
 def run_respond(case_path: Path, out: Path, *, reveal_contacts: bool = False) -> int:
     """CLI entry: investigate the case and write the response pack into ``out``."""
     from .case import load
@@ -1322,24 +1339,11 @@ def run_respond(case_path: Path, out: Path, *, reveal_contacts: bool = False) ->
     findings = investigate(load(case_path))
     pack = respond(findings, reveal_contacts=reveal_contacts)
     files = write_pack(pack, out)
-    complained = int(pack.buyers["complained"].sum()) if pack.buyers.height else 0
-    print(f"vector: {pack.vector}")
-    print(
-        f"affected buyers: {pack.buyers.height} ({complained} already complained)"
-        f" -> {files['buyers']}"
-    )
+    print(summary_text(pack))
+    print(f"written to {out}: " + ", ".join(sorted(p.name for p in files.values())))
     if reveal_contacts:
         print(
-            "SENSITIVE: phone numbers are unmasked in that file; share it only with the team "
-            "sending the reminders and delete it after the campaign"
+            f"SENSITIVE: {files['buyers'].name} holds unmasked phone numbers; share it only "
+            "with the team sending the reminders and delete it after the campaign"
         )
-    counts = pack.platform.group_by("basis").len().sort("len", descending=True)
-    print(f"platform report: {pack.platform.height} complaints -> {files['platform_csv']}")
-    for basis, k in counts.iter_rows():
-        print(f"  {k:5d}  {basis}")
-    print(f"remediation: {len(pack.actions)} items -> {files['remediation_md']}")
-    for a in pack.actions[:5]:
-        print(f"  {a.priority}. {a.action}")
-    for n in pack.notes:
-        print(f"note: {n}")
     return 0
