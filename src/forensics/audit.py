@@ -18,9 +18,9 @@ stale accounts             accounts of people who left that are still
                            use after the owner left
 export rights              may export but never did; exported without the
                            right; exports only outside the shift (one in bulk)
-app authorizations         every app, active or not, its scopes (broad ones
-                           read buyers' order data), its pulls, and pulls
-                           after it was revoked
+app authorizations         every app, active or not, its scopes (broad:
+                           wildcards, buyers' contact data, export), its
+                           pulls, and pulls after it was revoked
 off-hours access           per account, the share of order access outside the
                            owner's shift (the business hours when the staff
                            list gives none) or on closed days
@@ -53,6 +53,8 @@ __all__ = [
     "AuditSettings",
     "Audit",
     "SEVERITY",
+    "BROAD_SCOPE",
+    "broad_scopes",
     "audit",
     "one_person_one_account",
     "stale_accounts",
@@ -70,9 +72,14 @@ __all__ = [
 SEVERITY = ("high", "medium", "low")
 """Issue severities, most severe first."""
 
-_BROAD_SCOPE = re.compile(
-    r"(^|[;,\s])(\*|[a-z_]*\.?\*|(orders?|customers?|buyers?)\.read\w*)($|[;,\s])"
+BROAD_SCOPE = re.compile(
+    r"^(\*|.*\*|.*\.all|.*(buyer|customer|contact|phone|address).*|.*\.export)$"
 )
+"""A scope beyond what an order-processing app needs: a wildcard, buyers'
+personal or contact data, or bulk export. ``orders.read`` alone is what an
+ERP or a label printer needs to work, so it is not broad by itself."""
+
+
 _ISSUE_SCHEMA = {
     "severity": pl.String,
     "check": pl.String,
@@ -81,6 +88,18 @@ _ISSUE_SCHEMA = {
     "source": pl.String,
     "row": pl.Int64,
 }
+
+
+def broad_scopes(scopes: str | None) -> list[str]:
+    """The broad scopes (:data:`BROAD_SCOPE`) in a scopes cell.
+
+    >>> broad_scopes("orders.read;buyer.contact.read;orders.export")
+    ['buyer.contact.read', 'orders.export']
+    >>> broad_scopes("orders.read, logistics.write")
+    []
+    """
+    parts = re.split(r"[;,\s]+", (scopes or "").strip().lower())
+    return [p for p in parts if p and BROAD_SCOPE.match(p)]
 
 
 @dataclass(frozen=True)
@@ -391,8 +410,8 @@ def app_authorizations(case: Case, events: pl.DataFrame) -> pl.DataFrame:
     -------
     pl.DataFrame
         ``app_id``, ``name``, ``account_id``, ``granted_at``, ``revoked_at``,
-        ``active``, ``scopes``, ``broad`` (a scope reads orders/buyers, or
-        a wildcard), ``pulls``, ``last_pull_at``, ``pulls_after_revoke``,
+        ``active``, ``scopes``, ``broad``, ``broad_scopes`` (see
+        :data:`BROAD_SCOPE`), ``pulls``, ``last_pull_at``, ``pulls_after_revoke``,
         ``source``, ``row`` (apps.csv).
     """
     pulls = events.filter(pl.col("action") == "api_pull").select("account_id", "at")
@@ -413,7 +432,10 @@ def app_authorizations(case: Case, events: pl.DataFrame) -> pl.DataFrame:
         pl.col("scopes")
         .fill_null("")
         .str.to_lowercase()
-        .map_elements(lambda s: bool(_BROAD_SCOPE.search(s)), return_dtype=pl.Boolean)
+        .str.replace_all(r"[;,\s]+", ";")
+        .str.split(";")
+        .list.eval(pl.element().filter(pl.element().str.contains(BROAD_SCOPE.pattern)))
+        .list.join(";")
     )
     return (
         apps.join(stats, on="app_id", how="left")
@@ -425,7 +447,8 @@ def app_authorizations(case: Case, events: pl.DataFrame) -> pl.DataFrame:
             "revoked_at",
             pl.col("revoked_at").is_null().alias("active"),
             "scopes",
-            broad.alias("broad"),
+            (broad != "").alias("broad"),
+            pl.when(broad != "").then(broad).alias("broad_scopes"),
             pl.col("pulls").fill_null(0).cast(pl.Int64),
             "last_pull_at",
             pl.col("pulls_after_revoke").fill_null(0).cast(pl.Int64),
@@ -661,7 +684,11 @@ def issues(a: Audit | None = None, **tables: pl.DataFrame) -> pl.DataFrame:
             )
             .otherwise(
                 pl.format(
-                    "{} ({}) active with scopes {}; {} pulls", "app_id", "name", "scopes", "pulls"
+                    "{} ({}) active with broad scopes {}; {} pulls",
+                    "app_id",
+                    "name",
+                    "broad_scopes",
+                    "pulls",
                 )
             )
             .alias("finding"),

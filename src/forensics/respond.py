@@ -47,6 +47,7 @@ from pathlib import Path
 
 import polars as pl
 
+from .audit import broad_scopes
 from .clock import corrected
 from .exposure import infection_starts, order_index
 from .investigate import Findings
@@ -95,10 +96,6 @@ BASIS: dict[str, str] = {
 
 QUARANTINE_WINDOW = timedelta(minutes=30)
 """Processes first seen this soon after an infection are the implant."""
-
-_BROAD_SCOPE = re.compile(
-    r"(^|[;,\s])(\*|[a-z_]*\.?\*|(orders?|customers?|buyers?)\.read\w*)($|[;,\s])"
-)
 
 
 # --------------------------------------------------------------------------
@@ -1200,7 +1197,8 @@ def _app_review(findings: Findings) -> list[Action]:
     out = []
     for r in active.iter_rows(named=True):
         scopes = r["scopes"] or ""
-        if not _BROAD_SCOPE.search(scopes.lower()):
+        broad = broad_scopes(scopes)
+        if not broad:
             continue
         out.append(
             Action(
@@ -1209,8 +1207,8 @@ def _app_review(findings: Findings) -> list[Action]:
                 "app",
                 r["app_id"],
                 f"Review app {r['app_id']} ({r['name']}): keep only if needed, narrow its scopes",
-                f"authorized since {_fmt(r['granted_at'], tz)}, not revoked, reads buyers' "
-                f"order data ({scopes})",
+                f"authorized since {_fmt(r['granted_at'], tz)}, not revoked, with broad "
+                f"scopes {', '.join(broad)}",
                 (Citation(case.source("apps"), r["_row"], f"{r['app_id']} scopes {scopes}"),),
             )
         )
