@@ -526,7 +526,8 @@ def timeline(
         they were seen at or logged into) or one machine (its events and the
         people seen at it). Both: the union.
     start, end : datetime, date or ISO str, optional
-        The window to draw; naive values are in ``tz``. By default, the leak
+        The window to draw; naive values are in ``tz``; an ``end`` given as
+        a date includes that day. By default, the leak
         window ± a day; when that is longer than :data:`MAX_DEFAULT_SPAN`,
         the day before the leak opened to two days after (where the path
         was opened: infections, the first export). Without a leak window,
@@ -577,6 +578,8 @@ def timeline(
 def _window(findings, start, end, tz: str) -> tuple[datetime, datetime, str]:
     """UTC bounds of the view, and a phrase saying what they are."""
     lo, hi = _instant(start, tz), _instant(end, tz)
+    if hi is not None and isinstance(end, date) and not isinstance(end, datetime):
+        hi += timedelta(days=1)  # an end day is shown whole
     if lo is not None and hi is not None:
         return lo, hi, "chosen window"
     d_lo, d_hi, what = _default_window(findings, tz)
