@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 CASE   ?= datasets/april-trojan
 OUT    ?= out/april-trojan
 
-.PHONY: demo test lab lint install install-dev clean
+.PHONY: demo test lab lint install install-dev clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,14 +19,32 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-install: $(VENV)/.installed
+# Static charts (PNG/SVG/PDF) are drawn by kaleido in a Chromium browser, and
+# Chinese case text needs a CJK font. Installs Debian's packages only when
+# missing (sudo unless root); if that fails, static images are skipped with a
+# message and everything else still works, so this never stops the build.
+CHROMIUM_PACKAGES := $(if $(wildcard /usr/bin/chromium),,chromium) \
+	$(if $(shell fc-list :lang=zh 2>/dev/null),,fonts-wqy-microhei)
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+chromium:
+ifneq ($(strip $(CHROMIUM_PACKAGES)),)
+	@echo "installing $(strip $(CHROMIUM_PACKAGES)) for static charts"
+	@($(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive \
+	  $(SUDO) apt-get install -y $(strip $(CHROMIUM_PACKAGES))) \
+	  || echo "warning: could not install $(strip $(CHROMIUM_PACKAGES)); static charts will be skipped"
+else
+	@echo "chromium: /usr/bin/chromium (static charts enabled)"
+endif
+
+install: $(VENV)/.installed | chromium
 install-dev: $(VENV)/.installed-dev
 
 demo: install
 	$(BIN)/forensics investigate $(CASE) --out $(OUT)
 	@echo "Findings written to $(OUT)/findings.json"
 
-test: install-dev
+test: install-dev | chromium
 	$(BIN)/python -m pytest
 
 lint: install-dev
