@@ -207,6 +207,41 @@ def _zone(case: Case):
     return ZoneInfo(case.timezone())
 
 
+def _held_machines(starts: Mapping[str, pl.DataFrame], keys: set[str]) -> dict[str, datetime]:
+    """Machine -> when persistent malware (``keys``) first arrived there."""
+    out: dict[str, datetime] = {}
+    for level in ("device", "process"):
+        f = starts[level].filter(pl.col("cand").is_in(list(keys)))
+        for m, t in f.group_by("machine_id").agg(pl.col("since").min()).iter_rows():
+            out[m] = min(t, out.get(m, t))
+    return out
+
+
+def _harvested_by_malware(
+    level: str, cid: str, members: pl.DataFrame, ev_place: pl.DataFrame,
+    persistent: dict[str, datetime], spread: dict[str, datetime],
+) -> str | None:
+    """``"malware"`` when every event of the path happened on a machine that
+    persistent malware already held: what a user saw there, the malware saw.
+
+    Reading orders is everyday work, so a path of views on an infected
+    machine is the malware's harvest. An export is different: an insider may
+    export from a machine that happens to carry malware, so an export counts
+    as harvested only when that malware leaked from other machines too.
+    """
+    if not persistent:
+        return None
+    place = (
+        members.filter((pl.col("level") == level) & (pl.col("cand") == cid))
+        .join(ev_place, on="ev")
+    )
+    if place.is_empty() or place["machine_id"].null_count():
+        return None
+    held = spread if (place["action"] == "export_orders").any() else persistent
+    inside = all(m in held and t >= held[m] for m, t in place.select("machine_id", "at").iter_rows())
+    return "malware" if inside else None
+
+
 def _spread_malware(
     starts: Mapping[str, pl.DataFrame], malware: set[str], events: pl.DataFrame, hits: pl.DataFrame,
     *, min_complaints: int = 2,
@@ -262,8 +297,10 @@ def classify(
     for level in ("device", "process"):
         f = starts[level].filter(pl.col("cand").is_in(list(malware)))
         machine_malware |= set(f["machine_id"].to_list())
-    ev_place = events.select("ev", "machine_id", "at")
-    spread_malware = _spread_malware(starts, malware_keys(case, indicators, persistent=True), events, hits)
+    ev_place = events.select("ev", "machine_id", "at", "action")
+    persistent_keys = malware_keys(case, indicators, persistent=True)
+    persistent = _held_machines(starts, persistent_keys)
+    spread = _spread_malware(starts, persistent_keys, events, hits)
     ev_account = events.select("ev", "account_id")
     votes: dict[str, tuple[float, float]] = {}
     best: dict[str, dict] = {}
@@ -294,20 +331,8 @@ def classify(
                 )
                 account = accs["account_id"][0] if accs.height else None
             kind = _account_vote(case, account, row["last_exposure"])
-            if kind == "insider_export" and level in ("event", "session") and spread_malware:
-                # An export made on a machine that malware already held, when
-                # that malware leaked from other machines too, was carried off
-                # by it: the path is the malware's, not an insider's.
-                place = (
-                    members.filter((pl.col("level") == level) & (pl.col("cand") == cid))
-                    .join(ev_place, on="ev")
-                    .filter(pl.col("machine_id").is_not_null())
-                )
-                if place.height and all(
-                    m in spread_malware and t >= spread_malware[m]
-                    for m, t in place.select("machine_id", "at").iter_rows()
-                ):
-                    kind = "malware"
+            if kind == "insider_export" and level in ("event", "session", "account"):
+                kind = _harvested_by_malware(level, cid, members, ev_place, persistent, spread) or kind
         if kind is None:
             continue
         # The strongest evidence decides between kinds; within a kind the
