@@ -79,7 +79,7 @@ WEIGHTS: dict[str, float] = {
     "session_at_infection": 1.5,
     "account_owner_of_leak": 10.0,
     "in_building_off_hours": 3.0,
-    "former_owner_of_stale_account": 20.0,
+    "former_owner_of_stale_account": 30.0,
     "camera_at_desk_at_access": 5.0,
     "used_other_account": 4.0,
     # indicators (only move people already linked)
@@ -364,11 +364,11 @@ def classify(
     confidence = round(min(0.99, s1 / (s1 + s2 + 2.0) * min(1.0, c1 / 0.5)), 3)
     lead = best[kind]
     votes = {k: v[0] for k, v in votes.items()}
-    return _describe(case, kind, confidence, lead, votes, sig, events, members, starts, malware)
+    return _describe(case, kind, confidence, lead, votes, sig, events, members, starts, malware, hits)
 
 
 def _describe(
-    case, kind, confidence, lead, votes, sig, events, members, starts, malware_keys
+    case, kind, confidence, lead, votes, sig, events, members, starts, malware_keys, hits
 ) -> VectorCall:
     rationale = [
         f"strongest common point: {lead['level']} {lead['id']} "
@@ -405,21 +405,23 @@ def _describe(
             chosen = lead_events.filter(pl.col("action") == "export_orders")
             if chosen.is_empty():
                 chosen = lead_events
-            # ...and the other significant exports under the same account.
+            # ...and every other export under the same account from then on
+            # that put complained orders in front of someone in time.
             lead_accounts = chosen["account_id"].drop_nulls().unique().to_list()
-            sig_events = sig.filter(pl.col("level") == "event")["id"].to_list()
-            event_key = pl.coalesce(
-                pl.col("event_id"), pl.lit(acc_src + "#") + pl.col("_row").cast(pl.String)
-            )
+            exposed_in_time = hits.filter(pl.col("in_time") & pl.col("fields_ok")).select("ev").unique()
             extra = events.filter(
-                event_key.is_in(sig_events)
-                & (pl.col("action") == "export_orders")
-                & pl.col("account_id").is_in(lead_accounts)
-            )
+                (pl.col("action") == "export_orders") & pl.col("account_id").is_in(lead_accounts)
+            ).join(exposed_in_time, on="ev", how="semi")
             chosen = pl.concat([chosen, extra]).unique("ev").sort("at")
             if lead.get("first_exposure") is not None:
                 after = chosen.filter(pl.col("at") >= lead["first_exposure"] - timedelta(seconds=1))
                 chosen = after if after.height else chosen
+        elif kind == "stale_account":
+            # Every use of the account once its owner had gone, from any address.
+            lead_accounts = lead_events["account_id"].drop_nulls().unique().to_list()
+            chosen = _after_owner_left(case, events.filter(pl.col("account_id").is_in(lead_accounts)))
+            if chosen.is_empty():
+                chosen = lead_events
         else:
             chosen = lead_events
             if lead.get("first_exposure") is not None:
@@ -436,8 +438,15 @@ def _describe(
         devices = ()
         start = lead.get("first_exposure") or chosen["at"].min()
         if kind == "stale_account":
-            start = _stale_start(case, accounts, chosen) or start
-    end = anchors["at"].max() if kind == "insider_export" else _leak_end(lead_events)
+            # The first login after the owner left opened the path.
+            logins = _after_owner_left(
+                case,
+                case.logins.filter(
+                    pl.col("account_id").is_in(list(accounts)) & (pl.col("action") == "login")
+                ),
+            )
+            start = min(t for t in (chosen["at"].min(), logins["at"].min()) if t is not None)
+    end = anchors["at"].max() if kind in ("insider_export", "stale_account") else _leak_end(lead_events)
     return VectorCall(
         kind=kind,
         confidence=confidence,
@@ -454,16 +463,23 @@ def _describe(
     )
 
 
-def _stale_start(case: Case, accounts, chosen: pl.DataFrame) -> datetime | None:
-    owners = case.accounts.filter(pl.col("account_id").is_in(list(accounts))).join(
-        case.staff.select(pl.col("person_id").alias("owner_person_id"), "left_on"), on="owner_person_id"
+def _after_owner_left(case: Case, events: pl.DataFrame) -> pl.DataFrame:
+    """Events of accounts whose owner had left (or that were disabled) by then."""
+    owners = case.accounts.select("account_id", "owner_person_id", "disabled_at").join(
+        case.staff.select(pl.col("person_id").alias("owner_person_id"), "left_on"),
+        on="owner_person_id",
+        how="left",
     )
-    left = owners["left_on"].drop_nulls()
-    if left.is_empty():
-        return None
-    tz = case.timezone()
-    after = chosen.filter(pl.col("at").dt.convert_time_zone(tz).dt.date() > left.min())
-    return after["at"].min() if after.height else None
+    local_day = pl.col("at").dt.convert_time_zone(case.timezone()).dt.date()
+    return (
+        events.join(owners, on="account_id", how="left")
+        .filter(
+            (pl.col("left_on").is_not_null() & (local_day > pl.col("left_on")))
+            | (pl.col("disabled_at").is_not_null() & (pl.col("at") > pl.col("disabled_at")))
+        )
+        .select(events.columns)
+        .sort("at")
+    )
 
 
 def _leak_end(lead_events: pl.DataFrame) -> datetime | None:
