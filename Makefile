@@ -41,8 +41,8 @@ install: $(VENV)/.installed | chromium
 install-dev: $(VENV)/.installed-dev
 
 demo: install
-	$(BIN)/forensics investigate $(CASE) --out $(OUT)
-	@echo "Findings written to $(OUT)/findings.json"
+	$(BIN)/forensics report $(CASE) --out $(OUT)
+	@echo "Open $(OUT)/report.html; findings in $(OUT)/findings.json"
 
 test: install-dev | chromium
 	$(BIN)/python -m pytest

@@ -19,8 +19,18 @@ from forensics import investigate, load
 from forensics.synth import generate
 
 TIME_COLUMNS = {
-    "at", "placed_at", "received_at", "contacted_at", "start_at", "end_at", "range_start",
-    "range_end", "created_at", "disabled_at", "granted_at", "revoked_at",
+    "at",
+    "placed_at",
+    "received_at",
+    "contacted_at",
+    "start_at",
+    "end_at",
+    "range_start",
+    "range_end",
+    "created_at",
+    "disabled_at",
+    "granted_at",
+    "revoked_at",
 }
 
 
@@ -48,11 +58,15 @@ def _rewrite(src: Path, dst: Path, how: str) -> None:
                 if c in TIME_COLUMNS
             )
         if how == "reordered_with_extras":
-            frame = frame.select(list(reversed(frame.columns))).with_columns(pl.lit("x").alias("note2"))
+            frame = frame.select(list(reversed(frame.columns))).with_columns(
+                pl.lit("x").alias("note2")
+            )
         if how == "no_session_ids" and f.stem == "logins":
             frame = frame.drop("session_id")
         if how == "bare_complaints" and f.stem == "complaints":
-            frame = frame.drop([c for c in ("contacted_at", "quoted_fields", "category") if c in frame.columns])
+            frame = frame.drop(
+                [c for c in ("contacted_at", "quoted_fields", "category") if c in frame.columns]
+            )
         frame.write_csv(f)
     # every CSV is UTF-8 now
     lines = [ln for ln in toml.splitlines() if not ln.startswith("encoding")]
@@ -73,8 +87,14 @@ def originals(tmp_path_factory):
     return get
 
 
-VARIANTS = ["parquet", "utc_offsets", "reordered_with_extras", "no_session_ids", "bare_complaints",
-            "without_optional_files"]
+VARIANTS = [
+    "parquet",
+    "utc_offsets",
+    "reordered_with_extras",
+    "no_session_ids",
+    "bare_complaints",
+    "without_optional_files",
+]
 
 
 @pytest.mark.parametrize("how", VARIANTS)

@@ -14,7 +14,14 @@ import pytest
 from forensics import investigate, load
 from forensics.synth import generate
 
-KINDS = ["usb_malware", "insider_export", "stale_account", "visitor_malware", "third_party_app", "none"]
+KINDS = [
+    "usb_malware",
+    "insider_export",
+    "stale_account",
+    "visitor_malware",
+    "third_party_app",
+    "none",
+]
 SEEDS = [1, 2, 3, 4, 5]
 SIZES = [3000, 20000]
 
@@ -28,7 +35,9 @@ def cases(tmp_path_factory):
         key = (kind, seed, orders)
         if key not in made:
             folder = tmp_path_factory.mktemp(f"{kind}-{seed}-{orders}")
-            truth = generate(folder / "case", scenario=kind, seed=seed, orders=orders, progress=False)
+            truth = generate(
+                folder / "case", scenario=kind, seed=seed, orders=orders, progress=False
+            )
             findings = investigate(load(folder / "case"))
             made[key] = (truth, findings)
         return made[key]
@@ -77,7 +86,15 @@ def test_findings_json_follows_the_contract(cases):
     truth, findings = cases("usb_malware", 1, SIZES[0])
     doc = json.loads(findings.to_json())
     assert doc["format"] == "forensics.findings/1"
-    assert set(doc) >= {"case_id", "vector", "suspects", "vectors", "leak_window", "clock_offsets", "inputs"}
+    assert set(doc) >= {
+        "case_id",
+        "vector",
+        "suspects",
+        "vectors",
+        "leak_window",
+        "clock_offsets",
+        "inputs",
+    }
     assert 0 <= doc["vector"]["confidence"] <= 1
     for v in doc["vectors"]:
         assert set(v) >= {"level", "id", "coverage", "lift", "p_value"}

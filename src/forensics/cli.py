@@ -117,8 +117,11 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("respond", help="affected buyers, platform report, remediation checklist")
     s.add_argument("case")
     s.add_argument("--out", required=True)
-    s.add_argument("--reveal-contacts", action="store_true",
-                   help="write buyers' phone numbers unmasked (the file is marked sensitive)")
+    s.add_argument(
+        "--reveal-contacts",
+        action="store_true",
+        help="write buyers' phone numbers unmasked (the file is marked sensitive)",
+    )
     s.set_defaults(func=_cmd_respond)
 
     a = sub.add_parser("audit", help="account-hygiene audit, usable before any leak")

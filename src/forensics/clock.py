@@ -87,7 +87,9 @@ def _pairs(left: pl.DataFrame, right: pl.DataFrame, on: str, weight: float) -> p
         right.select(on, pl.col("t").alias("tr")), on=on
     )
     return (
-        joined.with_columns(((pl.col("tl") - pl.col("tr")).dt.total_microseconds() / 1e6).alias("diff_s"))
+        joined.with_columns(
+            ((pl.col("tl") - pl.col("tr")).dt.total_microseconds() / 1e6).alias("diff_s")
+        )
         .filter(pl.col("diff_s").abs() <= _SEARCH.total_seconds())
         .select("diff_s", pl.lit(weight).alias("w"))
     )
@@ -101,8 +103,12 @@ def _camera_pairs(case: Case) -> pl.DataFrame:
     ins = cam.filter((pl.col("activity") == "insert_device") & pl.col("machine_id").is_not_null())
     usb = ep.filter(pl.col("kind") == "usb_connect")
     parts.append(
-        _pairs(ins.select("machine_id", pl.col("start_at").alias("t")),
-               usb.select("machine_id", pl.col("at").alias("t")), "machine_id", 4.0)
+        _pairs(
+            ins.select("machine_id", pl.col("start_at").alias("t")),
+            usb.select("machine_id", pl.col("at").alias("t")),
+            "machine_id",
+            4.0,
+        )
     )
     desk = cam.filter((pl.col("activity") == "at_desk") & pl.col("machine_id").is_not_null())
     starts_ref = pl.concat(
@@ -112,12 +118,18 @@ def _camera_pairs(case: Case) -> pl.DataFrame:
         ]
     ).drop_nulls()
     parts.append(
-        _pairs(desk.select("machine_id", pl.col("start_at").alias("t")), starts_ref, "machine_id", 1.0)
+        _pairs(
+            desk.select("machine_id", pl.col("start_at").alias("t")), starts_ref, "machine_id", 1.0
+        )
     )
     parts.append(
         _pairs(
-            desk.filter(pl.col("end_at").is_not_null()).select("machine_id", pl.col("end_at").alias("t")),
-            lg.filter(pl.col("action") == "logout").select("machine_id", pl.col("at").alias("t")).drop_nulls(),
+            desk.filter(pl.col("end_at").is_not_null()).select(
+                "machine_id", pl.col("end_at").alias("t")
+            ),
+            lg.filter(pl.col("action") == "logout")
+            .select("machine_id", pl.col("at").alias("t"))
+            .drop_nulls(),
             "machine_id",
             1.0,
         )
@@ -127,10 +139,12 @@ def _camera_pairs(case: Case) -> pl.DataFrame:
         for act, direction in (("enter", "in"), ("leave", "out")):
             parts.append(
                 _pairs(
-                    cam.filter((pl.col("activity") == act) & pl.col("person_id").is_not_null())
-                    .select("person_id", pl.col("start_at").alias("t")),
+                    cam.filter(
+                        (pl.col("activity") == act) & pl.col("person_id").is_not_null()
+                    ).select("person_id", pl.col("start_at").alias("t")),
                     bd.filter(pl.col("direction") == direction)
-                    .select("person_id", pl.col("at").alias("t")).drop_nulls(),
+                    .select("person_id", pl.col("at").alias("t"))
+                    .drop_nulls(),
                     "person_id",
                     2.0,
                 )
@@ -210,7 +224,9 @@ def estimate_offsets(case: Case) -> dict[str, ClockOffset]:
     }
 
 
-def corrected(frame: pl.DataFrame, offset: ClockOffset | None, columns: tuple[str, ...]) -> pl.DataFrame:
+def corrected(
+    frame: pl.DataFrame, offset: ClockOffset | None, columns: tuple[str, ...]
+) -> pl.DataFrame:
     """``frame`` with ``columns`` moved onto the back-office clock."""
     if offset is None or offset.offset == timedelta(0):
         return frame

@@ -77,16 +77,16 @@ def complaint_hits(
     pl.DataFrame
         ``ev``, ``complaint_id``, ``idx``, ``at``, ``in_time``, ``fields_ok``.
     """
-    co = complaint_orders.join(
-        index.orders.select("order_id", "idx"), on="order_id"
-    ).select("complaint_id", "idx", "deadline", "quoted")
+    co = complaint_orders.join(index.orders.select("order_id", "idx"), on="order_id").select(
+        "complaint_id", "idx", "deadline", "quoted"
+    )
     ev = events.filter(pl.col("hi") > pl.col("lo")).select("ev", "at", "action", "lo", "hi")
     single = ev.filter(pl.col("hi") - pl.col("lo") == 1).rename({"lo": "idx"}).drop("hi")
     ranges = ev.filter(pl.col("hi") - pl.col("lo") > 1)
     by_order = single.join(co, on="idx")
-    by_range = ranges.join_where(co, pl.col("lo") <= pl.col("idx"), pl.col("hi") > pl.col("idx")).drop(
-        "lo", "hi"
-    )
+    by_range = ranges.join_where(
+        co, pl.col("lo") <= pl.col("idx"), pl.col("hi") > pl.col("idx")
+    ).drop("lo", "hi")
     cols = ["ev", "complaint_id", "idx", "at", "action", "deadline", "quoted"]
     hits = pl.concat([by_order.select(cols), by_range.select(cols)])
     shown = pl.DataFrame(
@@ -159,9 +159,14 @@ def common_points(
         pl.col("at").filter(ok).min().alias("first_exposure"),
         pl.col("at").filter(ok).max().alias("last_exposure"),
     )
-    span = members.join(events.select("ev", "at"), on="ev").group_by("level", "cand").agg(
-        pl.col("at").min().alias("first_event"), pl.col("at").max().alias("last_event"),
-        pl.len().alias("events"),
+    span = (
+        members.join(events.select("ev", "at"), on="ev")
+        .group_by("level", "cand")
+        .agg(
+            pl.col("at").min().alias("first_event"),
+            pl.col("at").max().alias("last_event"),
+            pl.len().alias("events"),
+        )
     )
     table = (
         exposed.join(per_order, on=["level", "cand"], how="left")
@@ -198,11 +203,32 @@ def common_points(
         ).alias("significant")
     )
     return table.sort(
-        pl.col("significant"), pl.col("log10_p"), pl.col("lift"), descending=[True, False, True]
+        pl.col("significant"),
+        pl.col("log10_p"),
+        pl.col("lift"),
+        pl.col("level"),
+        pl.col("cand"),
+        descending=[True, False, True, False, False],
     ).select(
-        "level", pl.col("cand").alias("id"), "events", "exposed", "hits", "covered", "coverage",
-        "precision", "lift", "p_value", "log10_p", "p_adjusted", "significant", "first_exposure",
-        "last_exposure", "first_event", "last_event", "ruled_out_time", "ruled_out_fields",
+        "level",
+        pl.col("cand").alias("id"),
+        "events",
+        "exposed",
+        "hits",
+        "covered",
+        "coverage",
+        "precision",
+        "lift",
+        "p_value",
+        "log10_p",
+        "p_adjusted",
+        "significant",
+        "first_exposure",
+        "last_exposure",
+        "first_event",
+        "last_event",
+        "ruled_out_time",
+        "ruled_out_fields",
     )
 
 
@@ -252,7 +278,10 @@ def onset(
     n_spike = spike_complaints.height
     ok = hits.filter(pl.col("in_time") & pl.col("fields_ok")).join(members, on="ev")
     recent = (
-        ok.filter((pl.col("at") >= window_start) & pl.col("complaint_id").is_in(spike_complaints["complaint_id"].implode()))
+        ok.filter(
+            (pl.col("at") >= window_start)
+            & pl.col("complaint_id").is_in(spike_complaints["complaint_id"].implode())
+        )
         .group_by(pl.col("level"), pl.col("cand").alias("id"))
         .agg((pl.col("complaint_id").n_unique() / n_spike).alias("recent_coverage"))
     )
@@ -270,17 +299,26 @@ def onset(
         .agg(pl.col("complaint_id").n_unique().alias("_after"))
     )
     times = complaints["received_at"].sort()
-    table = points.join(recent, on=["level", "id"], how="left").join(after, on=["level", "id"], how="left")
+    table = points.join(recent, on=["level", "id"], how="left").join(
+        after, on=["level", "id"], how="left"
+    )
     fe = table["first_event"]
-    pre_start = fe.to_frame().select(
-        pl.max_horizontal(pl.col("first_event") - window, pl.lit(period_start))
-    ).to_series()
+    pre_start = (
+        fe.to_frame()
+        .select(pl.max_horizontal(pl.col("first_event") - window, pl.lit(period_start)))
+        .to_series()
+    )
     pre_days = ((fe - pre_start).dt.total_seconds() / 86400).to_numpy()
-    n_pre = (times.search_sorted(fe, side="left").cast(pl.Int64) - times.search_sorted(pre_start, side="left").cast(pl.Int64)).to_numpy()
+    n_pre = (
+        times.search_sorted(fe, side="left").cast(pl.Int64)
+        - times.search_sorted(pre_start, side="left").cast(pl.Int64)
+    ).to_numpy()
     n_after = table["_after"].fill_null(0).to_numpy()
     testable = np.nan_to_num(pre_days, nan=0.0) >= 3.0
     with np.errstate(divide="ignore", invalid="ignore"):
-        expected = (n_pre + 0.5) / np.where(testable, pre_days, 1.0) * window.total_seconds() / 86400
+        expected = (
+            (n_pre + 0.5) / np.where(testable, pre_days, 1.0) * window.total_seconds() / 86400
+        )
         logp = np.where(testable & (n_after > 0), stats.poisson.logsf(n_after - 1, expected), 0.0)
     tested = max(int((testable & (n_after > 0)).sum()), 1)
     table = table.with_columns(
@@ -300,13 +338,21 @@ def onset(
     out = (
         table.with_columns(is_onset.alias("onset"))
         .with_columns(
-            pl.when(pl.col("significant") | pl.col("onset")).then(strength).otherwise(-pl.col("log10_p")).alias("strength"),
+            pl.when(pl.col("significant") | pl.col("onset"))
+            .then(strength)
+            .otherwise(-pl.col("log10_p"))
+            .alias("strength"),
         )
         .with_columns((pl.col("significant") | pl.col("onset")).alias("significant"))
         .drop("_after", "_onset_log10")
     )
     return out.sort(
-        pl.col("significant"), pl.col("strength"), pl.col("lift"), descending=[True, True, True]
+        pl.col("significant"),
+        pl.col("strength"),
+        pl.col("lift"),
+        pl.col("level"),
+        pl.col("id"),
+        descending=[True, True, True, False, False],
     )
 
 
@@ -326,7 +372,9 @@ def flagged(
     settings = settings or CommonPointSettings()
     family = max(suspicious.height, 1)
     keys = suspicious.with_columns(pl.lit(True).alias("flagged"))
-    out = points.join(keys, on=["level", "id"], how="left").with_columns(pl.col("flagged").fill_null(False))
+    out = points.join(keys, on=["level", "id"], how="left").with_columns(
+        pl.col("flagged").fill_null(False)
+    )
     route = (
         pl.col("flagged")
         & (pl.col("log10_p") + np.log10(family) <= np.log10(settings.alpha))
@@ -334,5 +382,10 @@ def flagged(
         & (pl.col("lift") >= settings.min_lift)
     )
     return out.with_columns((pl.col("significant") | route).alias("significant")).sort(
-        pl.col("significant"), pl.col("strength"), pl.col("lift"), descending=[True, True, True]
+        pl.col("significant"),
+        pl.col("strength"),
+        pl.col("lift"),
+        pl.col("level"),
+        pl.col("id"),
+        descending=[True, True, True, False, False],
     )

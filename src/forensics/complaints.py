@@ -74,8 +74,16 @@ def link_complaints(case: Case) -> pl.DataFrame:
         )
     )
     return out.select(
-        "complaint_id", "_row", "buyer_id", "order_id", "received_at", "contacted_at",
-        "deadline", "category", "quoted", "repeat",
+        "complaint_id",
+        "_row",
+        "buyer_id",
+        "order_id",
+        "received_at",
+        "contacted_at",
+        "deadline",
+        "category",
+        "quoted",
+        "repeat",
     )
 
 
@@ -148,8 +156,13 @@ def complaint_rate(
     days = linked.select(pl.col("received_at").dt.convert_time_zone(tz).dt.date().alias("day"))
     if days.is_empty():
         empty = pl.DataFrame(
-            schema={"day": pl.Date, "complaints": pl.Int64, "expected": pl.Float64,
-                    "p_value": pl.Float64, "spike": pl.Boolean}
+            schema={
+                "day": pl.Date,
+                "complaints": pl.Int64,
+                "expected": pl.Float64,
+                "p_value": pl.Float64,
+                "spike": pl.Boolean,
+            }
         )
         return ComplaintRate(empty, 0.0, None, None, 0, 0.0, 1.0)
     start = days["day"].min()
@@ -157,9 +170,9 @@ def complaint_rate(
         start = min(start, first_order)
     end = days["day"].max()
     calendar = pl.DataFrame({"day": pl.date_range(start, end, "1d", eager=True)})
-    counts = calendar.join(days.group_by("day").len("complaints"), on="day", how="left").with_columns(
-        pl.col("complaints").fill_null(0).cast(pl.Int64)
-    )
+    counts = calendar.join(
+        days.group_by("day").len("complaints"), on="day", how="left"
+    ).with_columns(pl.col("complaints").fill_null(0).cast(pl.Int64))
     c = counts["complaints"].to_numpy()
     lam = max(float(np.median(c)), min_background)
     spike = np.zeros(len(c), dtype=bool)

@@ -114,7 +114,9 @@ def exposure_events(case: Case, sessions: pl.DataFrame, index: OrderIndex) -> pl
         & (pl.col("range_start").is_not_null() | pl.col("range_end").is_not_null())
     )
     until = pl.min_horizontal(pl.col("range_end").fill_null(pl.col("at")), pl.col("at"))
-    lo_range = index.placed.search_sorted(acc["range_start"].fill_null(index.placed.min()), side="left")
+    lo_range = index.placed.search_sorted(
+        acc["range_start"].fill_null(index.placed.min()), side="left"
+    )
     hi_range = index.placed.search_sorted(acc.select(until).to_series(), side="right")
     acc = acc.with_columns(
         pl.Series("_lo_r", lo_range).cast(pl.Int64), pl.Series("_hi_r", hi_range).cast(pl.Int64)
@@ -128,8 +130,19 @@ def exposure_events(case: Case, sessions: pl.DataFrame, index: OrderIndex) -> pl
     )
     acc = acc.join(_app_of_event(case, acc), on="ev", how="left")
     return acc.select(
-        "ev", "_row", "event_id", "at", "account_id", "machine_id", "ip", "action", "order_id",
-        "session_key", "app_id", "lo", "hi",
+        "ev",
+        "_row",
+        "event_id",
+        "at",
+        "account_id",
+        "machine_id",
+        "ip",
+        "action",
+        "order_id",
+        "session_key",
+        "app_id",
+        "lo",
+        "hi",
     ).sort("ev")
 
 
@@ -163,7 +176,9 @@ def _since(events: pl.DataFrame, starts: pl.DataFrame, level: str) -> pl.DataFra
     )
 
 
-def infection_starts(case: Case, offsets: Mapping[str, ClockOffset] | None = None) -> dict[str, pl.DataFrame]:
+def infection_starts(
+    case: Case, offsets: Mapping[str, ClockOffset] | None = None
+) -> dict[str, pl.DataFrame]:
     """First time each USB device / process was seen on each machine.
 
     Returns ``{"device": frame, "process": frame}`` with columns ``cand``,
@@ -179,14 +194,16 @@ def infection_starts(case: Case, offsets: Mapping[str, ClockOffset] | None = Non
         )
 
     device = first(
-        ep.filter((pl.col("kind") == "usb_connect") & pl.col("device_id").is_not_null()).with_columns(
-            pl.col("device_id").alias("cand")
-        )
+        ep.filter(
+            (pl.col("kind") == "usb_connect") & pl.col("device_id").is_not_null()
+        ).with_columns(pl.col("device_id").alias("cand"))
     )
     process = first(
         ep.filter(pl.col("kind").is_in(["process_start", "autorun_added", "av_alert"]))
         .with_columns(
-            pl.coalesce(pl.col("sha256").str.to_lowercase(), pl.col("process").str.to_lowercase()).alias("cand")
+            pl.coalesce(
+                pl.col("sha256").str.to_lowercase(), pl.col("process").str.to_lowercase()
+            ).alias("cand")
         )
         .filter(pl.col("cand").is_not_null())
     )
@@ -211,15 +228,21 @@ def candidate_events(
         ("app", pl.col("app_id"), None),
         (
             "event",
-            pl.coalesce(pl.col("event_id"), pl.lit(case.source("access") + "#") + pl.col("_row").cast(pl.String)),
-            pl.col("action").is_in(["export_orders", "api_pull"]) | (pl.col("hi") - pl.col("lo") > 1),
+            pl.coalesce(
+                pl.col("event_id"),
+                pl.lit(case.source("access") + "#") + pl.col("_row").cast(pl.String),
+            ),
+            pl.col("action").is_in(["export_orders", "api_pull"])
+            | (pl.col("hi") - pl.col("lo") > 1),
         ),
     ]
     parts = []
     for level, key, cond in simple:
         f = ev if cond is None else ev.filter(cond)
         parts.append(
-            f.select(pl.lit(level).alias("level"), key.alias("cand"), "ev").filter(pl.col("cand").is_not_null())
+            f.select(pl.lit(level).alias("level"), key.alias("cand"), "ev").filter(
+                pl.col("cand").is_not_null()
+            )
         )
     starts = infection_starts(case, offsets)
     for level in ("device", "process"):
@@ -227,7 +250,9 @@ def candidate_events(
     return pl.concat(parts).unique(maintain_order=True)
 
 
-def union_size(members: pl.DataFrame, events: pl.DataFrame, *, limit: int | None = None) -> pl.DataFrame:
+def union_size(
+    members: pl.DataFrame, events: pl.DataFrame, *, limit: int | None = None
+) -> pl.DataFrame:
     """Distinct orders each candidate exposed, by merging its intervals.
 
     Parameters
@@ -257,4 +282,6 @@ def union_size(members: pl.DataFrame, events: pl.DataFrame, *, limit: int | None
         .group_by("level", "cand", "_blk")
         .agg(pl.col("lo").min(), pl.col("hi").max())
     )
-    return blocks.group_by("level", "cand").agg((pl.col("hi") - pl.col("lo")).sum().alias("exposed"))
+    return blocks.group_by("level", "cand").agg(
+        (pl.col("hi") - pl.col("lo")).sum().alias("exposed")
+    )

@@ -52,19 +52,45 @@ def evidence_graph(findings, *, max_paths: int = 40) -> nx.MultiDiGraph:
     rows = dict(findings.complaints.select("complaint_id", "_row").iter_rows())
     for r in sig.iter_rows(named=True):
         oset = _node("orderset", f"{r['level']}:{r['id']}")
-        g.add_node(oset, kind="orderset", label=f"{r['hits']} complained orders via {r['level']} {r['id']}",
-                   hits=r["hits"], coverage=r["coverage"], lift=r["lift"], p_value=r["p_value"])
+        g.add_node(
+            oset,
+            kind="orderset",
+            label=f"{r['hits']} complained orders via {r['level']} {r['id']}",
+            hits=r["hits"],
+            coverage=r["coverage"],
+            lift=r["lift"],
+            p_value=r["p_value"],
+        )
         ent = _node(r["level"], r["id"])
         g.add_node(ent, kind=r["level"], label=r["id"])
-        g.add_edge(HUB, oset, relation="explained_by", at=r["first_exposure"], source=comp_src,
-                   row=None, weight=r["coverage"])
-        g.add_edge(oset, ent, relation="exposed_by", at=r["first_exposure"],
-                   source=case.source("access"), row=None)
+        g.add_edge(
+            HUB,
+            oset,
+            relation="explained_by",
+            at=r["first_exposure"],
+            source=comp_src,
+            row=None,
+            weight=r["coverage"],
+        )
+        g.add_edge(
+            oset,
+            ent,
+            relation="exposed_by",
+            at=r["first_exposure"],
+            source=case.source("access"),
+            row=None,
+        )
     for r in covered.iter_rows(named=True):
         cnode = _node("complaint", r["complaint_id"])
         g.add_node(cnode, kind="complaint", label=r["complaint_id"])
-        g.add_edge(cnode, _node("orderset", f"{r['level']}:{r['cand']}"), relation="order_seen",
-                   at=r["at"], source=comp_src, row=rows.get(r["complaint_id"]))
+        g.add_edge(
+            cnode,
+            _node("orderset", f"{r['level']}:{r['cand']}"),
+            relation="order_seen",
+            at=r["at"],
+            source=comp_src,
+            row=rows.get(r["complaint_id"]),
+        )
 
     _structure(g, findings)
     # people, from the evidence that ranks them
@@ -95,34 +121,76 @@ def _structure(g: nx.MultiDiGraph, findings) -> None:
             row = sess.filter(pl.col("session_key") == ident)
             if row.height:
                 r = row.row(0, named=True)
-                g.add_edge(n, _node("account", r["account_id"]), relation="session_of",
-                           at=r["start"], source=case.source("logins"), row=r["login_row"])
+                g.add_edge(
+                    n,
+                    _node("account", r["account_id"]),
+                    relation="session_of",
+                    at=r["start"],
+                    source=case.source("logins"),
+                    row=r["login_row"],
+                )
                 if r["machine_id"]:
-                    g.add_edge(n, _node("machine", r["machine_id"]), relation="session_on",
-                               at=r["start"], source=case.source("logins"), row=r["login_row"])
+                    g.add_edge(
+                        n,
+                        _node("machine", r["machine_id"]),
+                        relation="session_on",
+                        at=r["start"],
+                        source=case.source("logins"),
+                        row=r["login_row"],
+                    )
         elif kind == "app":
             for r in case.apps.filter(pl.col("app_id") == ident).iter_rows(named=True):
                 if r["account_id"]:
-                    g.add_edge(n, _node("account", r["account_id"]), relation="acts_as",
-                               at=r["granted_at"], source=case.source("apps"), row=r["_row"])
+                    g.add_edge(
+                        n,
+                        _node("account", r["account_id"]),
+                        relation="acts_as",
+                        at=r["granted_at"],
+                        source=case.source("apps"),
+                        row=r["_row"],
+                    )
         elif kind in ("event", "ip"):
             col = "event_id" if kind == "event" else "ip"
             ev = findings.events.filter(pl.col(col) == ident).head(20)
             for r in ev.iter_rows(named=True):
-                g.add_edge(n, _node("account", r["account_id"]), relation="by_account", at=r["at"],
-                           source=case.source("access"), row=r["_row"])
+                g.add_edge(
+                    n,
+                    _node("account", r["account_id"]),
+                    relation="by_account",
+                    at=r["at"],
+                    source=case.source("access"),
+                    row=r["_row"],
+                )
                 if r["machine_id"]:
-                    g.add_edge(n, _node("machine", r["machine_id"]), relation="on_machine", at=r["at"],
-                               source=case.source("access"), row=r["_row"])
+                    g.add_edge(
+                        n,
+                        _node("machine", r["machine_id"]),
+                        relation="on_machine",
+                        at=r["at"],
+                        source=case.source("access"),
+                        row=r["_row"],
+                    )
     for a in findings.vector.anchors.iter_rows(named=True):
         if a["machine_id"] is None:
             continue
         for d in findings.vector.devices or ():
-            g.add_edge(_node("device", d), _node("machine", a["machine_id"]), relation="connected_to",
-                       at=a["at"], source=a["source"], row=a["row"])
+            g.add_edge(
+                _node("device", d),
+                _node("machine", a["machine_id"]),
+                relation="connected_to",
+                at=a["at"],
+                source=a["source"],
+                row=a["row"],
+            )
         for acc in findings.vector.accounts:
-            g.add_edge(_node("account", acc), _node("machine", a["machine_id"]), relation="used_on",
-                       at=a["at"], source=a["source"], row=a["row"])
+            g.add_edge(
+                _node("account", acc),
+                _node("machine", a["machine_id"]),
+                relation="used_on",
+                at=a["at"],
+                source=a["source"],
+                row=a["row"],
+            )
     for n in list(g.nodes):
         g.nodes[n].setdefault("kind", n.partition(":")[0])
         g.nodes[n].setdefault("label", n.partition(":")[2])
@@ -136,8 +204,14 @@ def _people(g: nx.MultiDiGraph, findings) -> None:
         if anode in g and r["owner_person_id"]:
             pnode = _node("person", r["owner_person_id"])
             g.add_node(pnode, kind="person", label=r["owner_person_id"])
-            g.add_edge(anode, pnode, relation="owned_by", at=None, source=case.source("accounts"),
-                       row=r["_row"])
+            g.add_edge(
+                anode,
+                pnode,
+                relation="owned_by",
+                at=None,
+                source=case.source("accounts"),
+                row=r["_row"],
+            )
     for s in findings.suspects:
         pnode = _node("person", s.person_id)
         for e in s.evidence:
@@ -149,8 +223,9 @@ def _people(g: nx.MultiDiGraph, findings) -> None:
             if target is None:
                 continue
             g.add_node(target, kind="machine", label=target.partition(":")[2])
-            g.add_edge(target, pnode, relation=e.kind, at=e.at, source=e.source, row=e.row,
-                       weight=e.weight)
+            g.add_edge(
+                target, pnode, relation=e.kind, at=e.at, source=e.source, row=e.row, weight=e.weight
+            )
 
 
 def explain(g: nx.MultiDiGraph, person_id: str, *, limit: int = 5, cutoff: int = 6) -> list[str]:
@@ -167,8 +242,9 @@ def explain(g: nx.MultiDiGraph, person_id: str, *, limit: int = 5, cutoff: int =
             break
         found.append(path)
     # The paths through the order sets that explain most complaints first.
-    found.sort(key=lambda p: (-(g.nodes[p[1]].get("coverage") or 0.0), len(p)))
-    return [_describe_path(g, p) for p in found[:limit]]
+    described = [(p, _describe_path(g, p)) for p in found]
+    described.sort(key=lambda pd: (-(g.nodes[pd[0][1]].get("coverage") or 0.0), len(pd[0]), pd[1]))
+    return [text for _, text in described[:limit]]
 
 
 def _describe_path(g: nx.MultiDiGraph, path: list[str]) -> str:

@@ -166,8 +166,9 @@ def indicators(
     return pl.concat(parts).sort("at", "indicator", "row", nulls_last=True)
 
 
-def _off_hours(case: Case, tl: pl.DataFrame, staff: pl.DataFrame, grace: int,
-               st: IndicatorSettings) -> pl.DataFrame:
+def _off_hours(
+    case: Case, tl: pl.DataFrame, staff: pl.DataFrame, grace: int, st: IndicatorSettings
+) -> pl.DataFrame:
     presence = tl.filter(
         pl.col("person_id").is_not_null()
         & (
@@ -182,14 +183,26 @@ def _off_hours(case: Case, tl: pl.DataFrame, staff: pl.DataFrame, grace: int,
         .then(pl.format("{} min before shift start {}", before, _hhmm(pl.col("shift_start_min"))))
         .when(~pl.col("weekday").is_in(list(case.meta.weekdays)))
         .then(pl.lit("on a closed day"))
-        .otherwise(pl.format("outside shift {}-{}", _hhmm(pl.col("shift_start_min")),
-                             _hhmm(pl.col("shift_end_min"))))
+        .otherwise(
+            pl.format(
+                "outside shift {}-{}",
+                _hhmm(pl.col("shift_start_min")),
+                _hhmm(pl.col("shift_end_min")),
+            )
+        )
     )
     where = pl.coalesce("machine_id", "detail", pl.lit("?"))
-    first_per_day = off.sort("at").unique(["person_id", "local_date"], keep="first", maintain_order=True)
+    first_per_day = off.sort("at").unique(
+        ["person_id", "local_date"], keep="first", maintain_order=True
+    )
     off_hours = _shape(
-        first_per_day, "off_hours", person_id=pl.col("person_id"), machine_id=pl.col("machine_id"),
-        at=pl.col("at"), source=pl.col("source"), row=pl.col("row"),
+        first_per_day,
+        "off_hours",
+        person_id=pl.col("person_id"),
+        machine_id=pl.col("machine_id"),
+        at=pl.col("at"),
+        source=pl.col("source"),
+        row=pl.col("row"),
         summary=pl.format("{} at {} {}, {}", pl.col("desc"), where, pl.col("local_text"), when),
     )
     # New hires: off-hours, or at a desk not their own, in their first days.
@@ -207,10 +220,16 @@ def _off_hours(case: Case, tl: pl.DataFrame, staff: pl.DataFrame, grace: int,
     )
     day_n = (pl.col("local_date") - pl.col("hired_on")).dt.total_days() + 1
     new_hire = _shape(
-        early, "new_hire_early_days", person_id=pl.col("person_id"), machine_id=pl.col("machine_id"),
-        at=pl.col("at"), source=pl.col("source"), row=pl.col("row"),
-        summary=pl.format("day {} after hire: {} at {} {}", day_n, pl.col("desc"), where,
-                          pl.col("local_text")),
+        early,
+        "new_hire_early_days",
+        person_id=pl.col("person_id"),
+        machine_id=pl.col("machine_id"),
+        at=pl.col("at"),
+        source=pl.col("source"),
+        row=pl.col("row"),
+        summary=pl.format(
+            "day {} after hire: {} at {} {}", day_n, pl.col("desc"), where, pl.col("local_text")
+        ),
     )
     return pl.concat([off_hours, new_hire])
 
@@ -225,10 +244,21 @@ def _visitors(case: Case, tl: pl.DataFrame, staff: pl.DataFrame) -> pl.DataFrame
     v = at_machine.filter(pl.col("role").is_null() | pl.col("role").is_in(list(VISITOR_ROLES)))
     who = pl.coalesce(pl.col("role"), pl.lit("not on the staff list"))
     return _shape(
-        v, "visitor_at_machine", person_id=pl.col("person_id"), machine_id=pl.col("machine_id"),
-        at=pl.col("at"), source=pl.col("source"), row=pl.col("row"),
-        summary=pl.format("{} ({}) {} at {} {}", pl.col("person_id"), who,
-                          pl.col("desc").str.to_lowercase(), pl.col("machine_id"), pl.col("local_text")),
+        v,
+        "visitor_at_machine",
+        person_id=pl.col("person_id"),
+        machine_id=pl.col("machine_id"),
+        at=pl.col("at"),
+        source=pl.col("source"),
+        row=pl.col("row"),
+        summary=pl.format(
+            "{} ({}) {} at {} {}",
+            pl.col("person_id"),
+            who,
+            pl.col("desc").str.to_lowercase(),
+            pl.col("machine_id"),
+            pl.col("local_text"),
+        ),
     )
 
 
@@ -242,36 +272,62 @@ def _usb(case: Case, tl: pl.DataFrame, st: IndicatorSettings) -> pl.DataFrame:
     )
     hops = first.join(n_machines.filter(pl.col("_n") >= 2), on="device_id")
     usb_hop = _shape(
-        hops, "usb_hop", machine_id=pl.col("machine_id"), device_id=pl.col("device_id"),
-        at=pl.col("at"), source=pl.col("source"), row=pl.col("row"),
-        summary=pl.format("USB {} connected to {} ({} of {} machines: {})", pl.col("device_id"),
-                          pl.col("machine_id"), pl.col("local_text"), pl.col("_n"), pl.col("_list")),
+        hops,
+        "usb_hop",
+        machine_id=pl.col("machine_id"),
+        device_id=pl.col("device_id"),
+        at=pl.col("at"),
+        source=pl.col("source"),
+        row=pl.col("row"),
+        summary=pl.format(
+            "USB {} connected to {} ({} of {} machines: {})",
+            pl.col("device_id"),
+            pl.col("machine_id"),
+            pl.col("local_text"),
+            pl.col("_n"),
+            pl.col("_list"),
+        ),
     )
     # Who was at the machine when the device went in (corrected camera time).
     cam = tl.filter(
         (pl.col("table") == "camera")
         & pl.col("machine_id").is_not_null()
         & pl.col("action").is_in(["insert_device", "at_desk"])
-    ).select("machine_id", pl.col("at").alias("c_at"), pl.col("end").alias("c_end"),
-             pl.col("person_id").alias("c_person"), pl.col("source").alias("c_source"),
-             pl.col("row").alias("c_row"), pl.col("action").alias("c_action"))
+    ).select(
+        "machine_id",
+        pl.col("at").alias("c_at"),
+        pl.col("end").alias("c_end"),
+        pl.col("person_id").alias("c_person"),
+        pl.col("source").alias("c_source"),
+        pl.col("row").alias("c_row"),
+        pl.col("action").alias("c_action"),
+    )
     w = st.sighting_window
     seen = first.join(cam, on="machine_id").filter(
-        (pl.col("c_at") <= pl.col("at") + w)
-        & (pl.coalesce("c_end", "c_at") >= pl.col("at") - w)
+        (pl.col("c_at") <= pl.col("at") + w) & (pl.coalesce("c_end", "c_at") >= pl.col("at") - w)
     )
     who = pl.coalesce(pl.col("c_person"), pl.lit("an unidentified person"))
     seen_inserting = _shape(
         seen,
         pl.when(pl.col("c_action") == "insert_device")
         .then(pl.lit("usb_seen_inserting"))
-        .otherwise(pl.lit("usb_seen_at_machine")), person_id=pl.col("c_person"), machine_id=pl.col("machine_id"),
-        device_id=pl.col("device_id"), at=pl.col("c_at"), source=pl.col("c_source"),
+        .otherwise(pl.lit("usb_seen_at_machine")),
+        person_id=pl.col("c_person"),
+        machine_id=pl.col("machine_id"),
+        device_id=pl.col("device_id"),
+        at=pl.col("c_at"),
+        source=pl.col("c_source"),
         row=pl.col("c_row"),
-        summary=pl.format("camera: {} {} at {} when USB {} was connected ({})", who,
-                          pl.when(pl.col("c_action") == "insert_device").then(pl.lit("inserting a device"))
-                          .otherwise(pl.lit("at the desk")), pl.col("machine_id"),
-                          pl.col("device_id"), pl.col("local_text")),
+        summary=pl.format(
+            "camera: {} {} at {} when USB {} was connected ({})",
+            who,
+            pl.when(pl.col("c_action") == "insert_device")
+            .then(pl.lit("inserting a device"))
+            .otherwise(pl.lit("at the desk")),
+            pl.col("machine_id"),
+            pl.col("device_id"),
+            pl.col("local_text"),
+        ),
     )
     # A connection followed by an autorun entry, AV alert or never-seen process.
     seen_before = (
@@ -281,59 +337,101 @@ def _usb(case: Case, tl: pl.DataFrame, st: IndicatorSettings) -> pl.DataFrame:
     )
     follow = (
         first.select("device_id", "machine_id", pl.col("at").alias("u_at"), "local_text")
-        .join(ep.filter(pl.col("action").is_in(["autorun_added", "av_alert", "process_start"])),
-              on="machine_id")
-        .filter((pl.col("at") >= pl.col("u_at")) & (pl.col("at") <= pl.col("u_at") + st.autorun_window))
+        .join(
+            ep.filter(pl.col("action").is_in(["autorun_added", "av_alert", "process_start"])),
+            on="machine_id",
+        )
+        .filter(
+            (pl.col("at") >= pl.col("u_at")) & (pl.col("at") <= pl.col("u_at") + st.autorun_window)
+        )
         .join(seen_before, left_on="detail", right_on="proc", how="left")
-        .filter((pl.col("action") != "process_start") | (pl.col("_first_anywhere") >= pl.col("u_at")))
+        .filter(
+            (pl.col("action") != "process_start") | (pl.col("_first_anywhere") >= pl.col("u_at"))
+        )
     )
     then_autorun = _shape(
         follow.sort("at").unique(["device_id", "machine_id"], keep="first", maintain_order=True),
-        "usb_then_autorun", machine_id=pl.col("machine_id"), device_id=pl.col("device_id"),
-        at=pl.col("at"), source=pl.col("source"), row=pl.col("row"),
-        summary=pl.format("{} ({}) {} min after USB {} on {}", pl.col("desc"),
-                          pl.col("detail").fill_null("?"),
-                          ((pl.col("at") - pl.col("u_at")).dt.total_seconds() / 60).round(1),
-                          pl.col("device_id"), pl.col("machine_id")),
+        "usb_then_autorun",
+        machine_id=pl.col("machine_id"),
+        device_id=pl.col("device_id"),
+        at=pl.col("at"),
+        source=pl.col("source"),
+        row=pl.col("row"),
+        summary=pl.format(
+            "{} ({}) {} min after USB {} on {}",
+            pl.col("desc"),
+            pl.col("detail").fill_null("?"),
+            ((pl.col("at") - pl.col("u_at")).dt.total_seconds() / 60).round(1),
+            pl.col("device_id"),
+            pl.col("machine_id"),
+        ),
     )
     return pl.concat([usb_hop, seen_inserting, then_autorun])
 
 
 def _stale(case: Case, tl: pl.DataFrame, staff: pl.DataFrame) -> pl.DataFrame:
     acc = case.accounts.select("account_id", "owner_person_id", "disabled_at").join(
-        staff.select(pl.col("person_id").alias("owner_person_id"), "left_on"), on="owner_person_id",
+        staff.select(pl.col("person_id").alias("owner_person_id"), "left_on"),
+        on="owner_person_id",
         how="left",
     )
     used = tl.filter(
-        (pl.col("table") == "access") | ((pl.col("table") == "logins") & (pl.col("action") == "login"))
+        (pl.col("table") == "access")
+        | ((pl.col("table") == "logins") & (pl.col("action") == "login"))
     ).join(acc, on="account_id")
     stale = used.filter(
         (pl.col("left_on").is_not_null() & (pl.col("local_date") > pl.col("left_on")))
         | (pl.col("disabled_at").is_not_null() & (pl.col("at") > pl.col("disabled_at")))
     )
     counts = stale.group_by("account_id").agg(pl.len().alias("_n"))
-    first = stale.sort("at").unique("account_id", keep="first", maintain_order=True).join(counts, on="account_id")
+    first = (
+        stale.sort("at")
+        .unique("account_id", keep="first", maintain_order=True)
+        .join(counts, on="account_id")
+    )
     why = (
         pl.when(pl.col("left_on").is_not_null() & (pl.col("local_date") > pl.col("left_on")))
         .then(pl.format("owner {} left on {}", pl.col("owner_person_id"), pl.col("left_on")))
         .otherwise(pl.lit("account disabled before"))
     )
     stale_use = _shape(
-        first, "stale_account_use", person_id=pl.col("owner_person_id"),
-        account_id=pl.col("account_id"), machine_id=pl.col("machine_id"), at=pl.col("at"),
-        source=pl.col("source"), row=pl.col("row"),
-        summary=pl.format("account {} used {} ({}; {} uses in all, first: {} from {})",
-                          pl.col("account_id"), pl.col("local_text"), why, pl.col("_n"),
-                          pl.col("desc"), pl.coalesce("machine_id", "detail", pl.lit("?"))),
+        first,
+        "stale_account_use",
+        person_id=pl.col("owner_person_id"),
+        account_id=pl.col("account_id"),
+        machine_id=pl.col("machine_id"),
+        at=pl.col("at"),
+        source=pl.col("source"),
+        row=pl.col("row"),
+        summary=pl.format(
+            "account {} used {} ({}; {} uses in all, first: {} from {})",
+            pl.col("account_id"),
+            pl.col("local_text"),
+            why,
+            pl.col("_n"),
+            pl.col("desc"),
+            pl.coalesce("machine_id", "detail", pl.lit("?")),
+        ),
     )
     outside = tl.filter(
-        (pl.col("table") == "logins") & (pl.col("action") == "login") & pl.col("machine_id").is_null()
+        (pl.col("table") == "logins")
+        & (pl.col("action") == "login")
+        & pl.col("machine_id").is_null()
     )
     outside_login = _shape(
-        outside, "outside_login", person_id=pl.col("person_id"), account_id=pl.col("account_id"),
-        at=pl.col("at"), source=pl.col("source"), row=pl.col("row"),
-        summary=pl.format("login of {} from outside the office (ip {}) {}", pl.col("account_id"),
-                          pl.col("detail").fill_null("?"), pl.col("local_text")),
+        outside,
+        "outside_login",
+        person_id=pl.col("person_id"),
+        account_id=pl.col("account_id"),
+        at=pl.col("at"),
+        source=pl.col("source"),
+        row=pl.col("row"),
+        summary=pl.format(
+            "login of {} from outside the office (ip {}) {}",
+            pl.col("account_id"),
+            pl.col("detail").fill_null("?"),
+            pl.col("local_text"),
+        ),
     )
     return pl.concat([stale_use, outside_login])
 
@@ -344,16 +442,34 @@ def _owner_elsewhere(case: Case, tl: pl.DataFrame, st: IndicatorSettings) -> pl.
         & pl.col("person_id").is_not_null()
         & (
             ((pl.col("table") == "logins") & (pl.col("action") == "login"))
-            | ((pl.col("table") == "access") & pl.col("action").is_in(["export_orders", "api_pull"]))
+            | (
+                (pl.col("table") == "access")
+                & pl.col("action").is_in(["export_orders", "api_pull"])
+            )
         )
-    ).select("at", "machine_id", "account_id", pl.col("person_id").alias("owner"), "source", "row",
-             "desc", "local_text")
+    ).select(
+        "at",
+        "machine_id",
+        "account_id",
+        pl.col("person_id").alias("owner"),
+        "source",
+        "row",
+        "desc",
+        "local_text",
+    )
     cam = tl.filter(
-        (pl.col("table") == "camera") & pl.col("person_id").is_not_null() & pl.col("machine_id").is_not_null()
+        (pl.col("table") == "camera")
+        & pl.col("person_id").is_not_null()
+        & pl.col("machine_id").is_not_null()
         & pl.col("action").is_in(["at_desk", "insert_device"])
-    ).select(pl.col("at").alias("c_at"), pl.coalesce("end", "at").alias("c_end"),
-             pl.col("machine_id").alias("c_machine"), pl.col("person_id").alias("c_person"),
-             pl.col("source").alias("c_source"), pl.col("row").alias("c_row"))
+    ).select(
+        pl.col("at").alias("c_at"),
+        pl.coalesce("end", "at").alias("c_end"),
+        pl.col("machine_id").alias("c_machine"),
+        pl.col("person_id").alias("c_person"),
+        pl.col("source").alias("c_source"),
+        pl.col("row").alias("c_row"),
+    )
     w = st.sighting_window
     overlap = (pl.col("c_at") <= pl.col("at") + w) & (pl.col("c_end") >= pl.col("at") - w)
     # The owner was seen at another machine at that moment.
@@ -361,13 +477,25 @@ def _owner_elsewhere(case: Case, tl: pl.DataFrame, st: IndicatorSettings) -> pl.
         overlap & (pl.col("c_machine") != pl.col("machine_id"))
     )
     away = _shape(
-        owner_away.unique(["source", "row"], keep="first", maintain_order=True), "owner_elsewhere",
-        person_id=pl.col("owner"), account_id=pl.col("account_id"), machine_id=pl.col("machine_id"),
-        at=pl.col("at"), source=pl.col("source"), row=pl.col("row"),
-        summary=pl.format("{} under {} on {} {} while its owner {} was on camera at {} ({} row {})",
-                          pl.col("desc"), pl.col("account_id"), pl.col("machine_id"),
-                          pl.col("local_text"), pl.col("owner"), pl.col("c_machine"),
-                          pl.col("c_source"), pl.col("c_row")),
+        owner_away.unique(["source", "row"], keep="first", maintain_order=True),
+        "owner_elsewhere",
+        person_id=pl.col("owner"),
+        account_id=pl.col("account_id"),
+        machine_id=pl.col("machine_id"),
+        at=pl.col("at"),
+        source=pl.col("source"),
+        row=pl.col("row"),
+        summary=pl.format(
+            "{} under {} on {} {} while its owner {} was on camera at {} ({} row {})",
+            pl.col("desc"),
+            pl.col("account_id"),
+            pl.col("machine_id"),
+            pl.col("local_text"),
+            pl.col("owner"),
+            pl.col("c_machine"),
+            pl.col("c_source"),
+            pl.col("c_row"),
+        ),
     )
     # Someone else was at the keyboard.
     other = used.join(cam, left_on="machine_id", right_on="c_machine").filter(
@@ -375,18 +503,35 @@ def _owner_elsewhere(case: Case, tl: pl.DataFrame, st: IndicatorSettings) -> pl.
     )
     at_keyboard = _shape(
         other.unique(["source", "row", "c_person"], keep="first", maintain_order=True),
-        "used_other_account", person_id=pl.col("c_person"), account_id=pl.col("account_id"),
-        machine_id=pl.col("machine_id"), at=pl.col("c_at"), source=pl.col("c_source"),
+        "used_other_account",
+        person_id=pl.col("c_person"),
+        account_id=pl.col("account_id"),
+        machine_id=pl.col("machine_id"),
+        at=pl.col("c_at"),
+        source=pl.col("c_source"),
         row=pl.col("c_row"),
-        summary=pl.format("camera: {} at {} when {}'s account {} was used ({}, {} row {})",
-                          pl.col("c_person"), pl.col("machine_id"), pl.col("owner"),
-                          pl.col("account_id"), pl.col("desc"), pl.col("source"), pl.col("row")),
+        summary=pl.format(
+            "camera: {} at {} when {}'s account {} was used ({}, {} row {})",
+            pl.col("c_person"),
+            pl.col("machine_id"),
+            pl.col("owner"),
+            pl.col("account_id"),
+            pl.col("desc"),
+            pl.col("source"),
+            pl.col("row"),
+        ),
     )
     return pl.concat([away, at_keyboard])
 
 
-def _exports(case: Case, events: pl.DataFrame, staff: pl.DataFrame, tz: str, grace: int,
-             st: IndicatorSettings) -> pl.DataFrame:
+def _exports(
+    case: Case,
+    events: pl.DataFrame,
+    staff: pl.DataFrame,
+    tz: str,
+    grace: int,
+    st: IndicatorSettings,
+) -> pl.DataFrame:
     ex = events.filter(pl.col("action").is_in(["export_orders", "api_pull"])).with_columns(
         (pl.col("hi") - pl.col("lo")).alias("n")
     )
@@ -411,22 +556,46 @@ def _exports(case: Case, events: pl.DataFrame, staff: pl.DataFrame, tz: str, gra
     )
     large = ex.filter((pl.col("n") > pl.col("_limit")) & (pl.col("n") >= st.large_export_min))
     large_export = _shape(
-        large, "large_export", person_id=pl.col("person_id"), account_id=pl.col("account_id"),
-        machine_id=pl.col("machine_id"), at=pl.col("at"), source=pl.lit(src), row=pl.col("_row"),
-        summary=pl.format("{} of {} orders by {} on {} {} (largest before: {} orders)", pl.col("action"),
-                          pl.col("n"), pl.col("account_id"),
-                          pl.coalesce("machine_id", pl.format("ip {}", "ip")), pl.col("local_text"),
-                          pl.col("_base").round(0).cast(pl.Int64)),
+        large,
+        "large_export",
+        person_id=pl.col("person_id"),
+        account_id=pl.col("account_id"),
+        machine_id=pl.col("machine_id"),
+        at=pl.col("at"),
+        source=pl.lit(src),
+        row=pl.col("_row"),
+        summary=pl.format(
+            "{} of {} orders by {} on {} {} (largest before: {} orders)",
+            pl.col("action"),
+            pl.col("n"),
+            pl.col("account_id"),
+            pl.coalesce("machine_id", pl.format("ip {}", "ip")),
+            pl.col("local_text"),
+            pl.col("_base").round(0).cast(pl.Int64),
+        ),
     )
-    off = ex.filter(pl.col("action") == "export_orders").join(staff, on="person_id", how="inner").filter(
-        _off_shift(case, grace)
+    off = (
+        ex.filter(pl.col("action") == "export_orders")
+        .join(staff, on="person_id", how="inner")
+        .filter(_off_shift(case, grace))
     )
     off_export = _shape(
-        off, "off_hours_export", person_id=pl.col("person_id"), account_id=pl.col("account_id"),
-        machine_id=pl.col("machine_id"), at=pl.col("at"), source=pl.lit(src), row=pl.col("_row"),
-        summary=pl.format("export of {} orders by {} at {} outside shift {}-{}", pl.col("n"),
-                          pl.col("account_id"), pl.col("local_text"), _hhmm(pl.col("shift_start_min")),
-                          _hhmm(pl.col("shift_end_min"))),
+        off,
+        "off_hours_export",
+        person_id=pl.col("person_id"),
+        account_id=pl.col("account_id"),
+        machine_id=pl.col("machine_id"),
+        at=pl.col("at"),
+        source=pl.lit(src),
+        row=pl.col("_row"),
+        summary=pl.format(
+            "export of {} orders by {} at {} outside shift {}-{}",
+            pl.col("n"),
+            pl.col("account_id"),
+            pl.col("local_text"),
+            _hhmm(pl.col("shift_start_min")),
+            _hhmm(pl.col("shift_end_min")),
+        ),
     )
     return pl.concat([large_export, off_export])
 
@@ -437,17 +606,23 @@ def _unregistered(case: Case) -> pl.DataFrame:
         return pl.DataFrame(schema=INDICATOR_SCHEMA)
     col = pl.col("column")
     return _shape(
-        u, "unregistered",
+        u,
+        "unregistered",
         person_id=pl.when(col.str.contains("person")).then(pl.col("value")),
         account_id=pl.when(col.str.contains("account")).then(pl.col("value")),
         machine_id=pl.when(col.str.contains("machine")).then(pl.col("value")),
-        source=pl.col("file"), row=pl.col("row"),
+        source=pl.col("file"),
+        row=pl.col("row"),
         summary=pl.format("{} {} is not in {}", col, pl.col("value"), pl.col("references")),
     )
 
 
 def malware_keys(
-    case: Case, found: pl.DataFrame, *, window: timedelta = timedelta(minutes=30), persistent: bool = False
+    case: Case,
+    found: pl.DataFrame,
+    *,
+    window: timedelta = timedelta(minutes=30),
+    persistent: bool = False,
 ) -> set[str]:
     """USB device ids and process keys (SHA-256, else lower-cased name) that
     behaved like malware on their own, before any complaint is considered.
@@ -472,9 +647,9 @@ def malware_keys(
         .unique()
         .to_list()
     )
-    flagged = ep.filter(pl.col("kind").is_in(follow_kinds[:2] if not persistent else follow_kinds)).select(
-        pl.coalesce(pl.col("sha256").str.to_lowercase(), pl.col("process").str.to_lowercase())
-    )
+    flagged = ep.filter(
+        pl.col("kind").is_in(follow_kinds[:2] if not persistent else follow_kinds)
+    ).select(pl.coalesce(pl.col("sha256").str.to_lowercase(), pl.col("process").str.to_lowercase()))
     return set(devices) | set(flagged.to_series().drop_nulls().to_list())
 
 
@@ -488,6 +663,8 @@ def flagged_paths(case: Case, found: pl.DataFrame) -> pl.DataFrame:
     """
     keys = sorted(malware_keys(case, found))
     rows = [("device", k) for k in keys] + [("process", k) for k in keys]
-    stale = found.filter(pl.col("indicator") == "stale_account_use")["account_id"].drop_nulls().unique()
+    stale = (
+        found.filter(pl.col("indicator") == "stale_account_use")["account_id"].drop_nulls().unique()
+    )
     rows += [("account", a) for a in sorted(stale.to_list())]
     return pl.DataFrame(rows, schema={"level": pl.String, "id": pl.String}, orient="row")

@@ -26,8 +26,8 @@ from .case import Case, load
 from .clock import ClockOffset, estimate_offsets
 from .commonpoint import CommonPointSettings, common_points, complaint_hits, flagged, onset
 from .complaints import ComplaintRate, complaint_orders, complaint_rate, link_complaints
-from .graph import evidence_graph, explain
 from .exposure import candidate_events, exposure_events, infection_starts, order_index
+from .graph import evidence_graph, explain
 from .indicators import flagged_paths
 from .indicators import indicators as find_indicators
 from .progress import steps
@@ -71,10 +71,11 @@ class Findings:
         # A member of the leak path is reported with its figures on the path.
         sig = sig.join(path.select("level", "id"), on=["level", "id"], how="anti")
         # Every member of the leak path, then the strongest other points.
-        others = sig.sort("strength", descending=True, nulls_last=True).head(MAX_VECTORS)
-        return pl.concat(
-            [path.sort("strength", descending=True, nulls_last=True), others], how="diagonal_relaxed"
+        order = dict(
+            by=["strength", "level", "id"], descending=[True, False, False], nulls_last=True
         )
+        others = sig.sort(**order).head(MAX_VECTORS)
+        return pl.concat([path.sort(**order), others], how="diagonal_relaxed")
 
     def to_dict(self) -> dict:
         tz = self.case.timezone()
@@ -118,8 +119,14 @@ class Findings:
             },
             "clock_offsets": {o.file: o.text for o in self.clock_offsets.values()},
             "clock_offset_detail": {
-                o.file: {"offset": o.text, "pairs": o.pairs, "support": o.support,
-                         "spread_s": o.spread_s, "confidence": o.confidence, "method": o.method}
+                o.file: {
+                    "offset": o.text,
+                    "pairs": o.pairs,
+                    "support": o.support,
+                    "spread_s": o.spread_s,
+                    "confidence": o.confidence,
+                    "method": o.method,
+                }
                 for o in self.clock_offsets.values()
             },
             "complaints": {
@@ -184,16 +191,30 @@ def investigate(
     universe = index.count_placed_until(last_deadline) if last_deadline is not None else index.size
     known = corders.join(index.orders.select("order_id", "idx"), on="order_id")
     complained = known.filter(pl.col("idx") < universe)["order_id"].n_unique()
-    counted = linked.filter(~pl.col("repeat")).join(
-        known.select("complaint_id").unique(), on="complaint_id", how="semi"
-    ).select("complaint_id")
+    counted = (
+        linked.filter(~pl.col("repeat"))
+        .join(known.select("complaint_id").unique(), on="complaint_id", how="semi")
+        .select("complaint_id")
+    )
     spike_start, spike = _spike(case, rate, linked.join(counted, on="complaint_id", how="semi"))
-    overlap = settings if spike_start is not None else replace(settings, alpha=settings.alpha * settings.quiet_factor)
-    cp_args = dict(counted_complaints=counted, universe=universe, complained=complained, settings=overlap)
+    overlap = (
+        settings
+        if spike_start is not None
+        else replace(settings, alpha=settings.alpha * settings.quiet_factor)
+    )
+    cp_args = dict(
+        counted_complaints=counted, universe=universe, complained=complained, settings=overlap
+    )
     points = common_points(members, events, hits, **cp_args)
     points = onset(
-        points, members, events, hits, complaints=linked.join(counted, on="complaint_id", how="semi"),
-        spike_complaints=spike, spike_start=spike_start, period_start=index.placed.min(),
+        points,
+        members,
+        events,
+        hits,
+        complaints=linked.join(counted, on="complaint_id", how="semi"),
+        spike_complaints=spike,
+        spike_start=spike_start,
+        period_start=index.placed.min(),
         settings=settings,
     )
     bar("indicators")
@@ -240,7 +261,9 @@ def _spike(case: Case, rate: ComplaintRate, counted: pl.DataFrame):
         return None, counted.clear()
     from datetime import UTC, datetime, time
 
-    start = datetime.combine(rate.spike_start, time(0), tzinfo=_zone(case.timezone())).astimezone(UTC)
+    start = datetime.combine(rate.spike_start, time(0), tzinfo=_zone(case.timezone())).astimezone(
+        UTC
+    )
     day = pl.col("received_at").dt.convert_time_zone(case.timezone()).dt.date()
     inside = counted.filter((day >= rate.spike_start) & (day <= rate.spike_end))
     return start, inside.select("complaint_id")
@@ -277,7 +300,11 @@ def _path_members(
         members = pl.concat(
             [
                 path.select(pl.lit(level).alias("level"), pl.col(col).alias("cand"), "ev")
-                for level, col in (("account", "account_id"), ("machine", "machine_id"), ("app", "app_id"))
+                for level, col in (
+                    ("account", "account_id"),
+                    ("machine", "machine_id"),
+                    ("app", "app_id"),
+                )
             ]
         ).drop_nulls("cand")
     table = common_points(members, events, hits, **cp_args)
@@ -292,14 +319,19 @@ def _ruled_out(points: pl.DataFrame, call: VectorCall, rate: ComplaintRate) -> t
     if not rate.has_spike:
         out.append("complaints show no spike above the background rate")
     big = points.filter((pl.col("ruled_out_fields") > 0) | (pl.col("ruled_out_time") > 0)).sort(
-        pl.col("ruled_out_fields") + pl.col("ruled_out_time"), descending=True
+        pl.col("ruled_out_fields") + pl.col("ruled_out_time"),
+        pl.col("level"),
+        pl.col("id"),
+        descending=[True, False, False],
     )
     for r in big.head(10).iter_rows(named=True):
         parts = []
         if r["ruled_out_time"]:
             parts.append(f"{r['ruled_out_time']} complaint(s) only seen after the scammer called")
         if r["ruled_out_fields"]:
-            parts.append(f"{r['ruled_out_fields']} complaint(s) quoting fields this path cannot show")
+            parts.append(
+                f"{r['ruled_out_fields']} complaint(s) quoting fields this path cannot show"
+            )
         out.append(f"{r['level']} {r['id']}: " + "; ".join(parts))
     broad = points.filter((pl.col("coverage") >= 0.5) & ~pl.col("significant")).head(5)
     for r in broad.iter_rows(named=True):
@@ -314,7 +346,10 @@ def run_investigation(case_path: Path, out: Path, *, progress: bool = True) -> i
     """CLI entry: load, investigate, write ``findings.json`` into ``out``."""
     case = load(case_path, progress=progress)
     out = Path(out)
-    if out.resolve() == Path(case_path).resolve() or Path(case_path).resolve() in out.resolve().parents:
+    if (
+        out.resolve() == Path(case_path).resolve()
+        or Path(case_path).resolve() in out.resolve().parents
+    ):
         raise SystemExit("forensics: refusing to write inside the case folder")
     findings = investigate(case, progress=progress)
     out.mkdir(parents=True, exist_ok=True)

@@ -82,7 +82,8 @@ def _mask_expr(column: str) -> pl.Expr:
             pl.when(c.str.len_chars() > 6).then(c.str.slice(0, 6) + "***").otherwise(pl.lit("***"))
         ).alias(column)
     return pl.concat_str(
-        c.str.slice(0, 1), pl.lit("*").repeat_by((c.str.len_chars().cast(pl.Int64) - 1).clip(0)).list.join("")
+        c.str.slice(0, 1),
+        pl.lit("*").repeat_by((c.str.len_chars().cast(pl.Int64) - 1).clip(0)).list.join(""),
     ).alias(column)
 
 
@@ -125,7 +126,10 @@ def csv_safe_frame(frame: pl.DataFrame) -> pl.DataFrame:
     """Every string cell passed through :func:`csv_safe`."""
     risky = pl.col(pl.String).str.contains(r"^[=+\-@\t\r]")
     return frame.with_columns(
-        pl.when(risky).then(pl.lit("'") + pl.col(pl.String)).otherwise(pl.col(pl.String)).name.keep()
+        pl.when(risky)
+        .then(pl.lit("'") + pl.col(pl.String))
+        .otherwise(pl.col(pl.String))
+        .name.keep()
     )
 
 

@@ -150,7 +150,11 @@ def assign_sessions(events: pl.DataFrame, sessions: pl.DataFrame) -> pl.DataFram
     left = events.with_columns(_place()).with_row_index("_i").sort("at")
     right = sessions.select("account_id", PLACE, "start", "end", "session_key").sort("start")
     joined = left.join_asof(
-        right, left_on="at", right_on="start", by=["account_id", PLACE], strategy="backward",
+        right,
+        left_on="at",
+        right_on="start",
+        by=["account_id", PLACE],
+        strategy="backward",
         check_sortedness=False,
     )
     return (

@@ -218,8 +218,12 @@ def _held_machines(starts: Mapping[str, pl.DataFrame], keys: set[str]) -> dict[s
 
 
 def _harvested_by_malware(
-    level: str, cid: str, members: pl.DataFrame, ev_place: pl.DataFrame,
-    persistent: dict[str, datetime], spread: dict[str, datetime],
+    level: str,
+    cid: str,
+    members: pl.DataFrame,
+    ev_place: pl.DataFrame,
+    persistent: dict[str, datetime],
+    spread: dict[str, datetime],
 ) -> str | None:
     """``"malware"`` when every event of the path happened on a machine that
     persistent malware already held: what a user saw there, the malware saw.
@@ -231,20 +235,25 @@ def _harvested_by_malware(
     """
     if not persistent:
         return None
-    place = (
-        members.filter((pl.col("level") == level) & (pl.col("cand") == cid))
-        .join(ev_place, on="ev")
+    place = members.filter((pl.col("level") == level) & (pl.col("cand") == cid)).join(
+        ev_place, on="ev"
     )
     if place.is_empty() or place["machine_id"].null_count():
         return None
     held = spread if (place["action"] == "export_orders").any() else persistent
-    inside = all(m in held and t >= held[m] for m, t in place.select("machine_id", "at").iter_rows())
+    inside = all(
+        m in held and t >= held[m] for m, t in place.select("machine_id", "at").iter_rows()
+    )
     return "malware" if inside else None
 
 
 def _spread_malware(
-    starts: Mapping[str, pl.DataFrame], malware: set[str], events: pl.DataFrame, hits: pl.DataFrame,
-    *, min_complaints: int = 2,
+    starts: Mapping[str, pl.DataFrame],
+    malware: set[str],
+    events: pl.DataFrame,
+    hits: pl.DataFrame,
+    *,
+    min_complaints: int = 2,
 ) -> dict[str, datetime]:
     """Machines held by a corroborated malware key that leaked complained
     orders from at least two machines (not counting exports), with the time
@@ -265,9 +274,16 @@ def _spread_malware(
             .agg(pl.col("complaint_id").n_unique().alias("n"))
             .filter(pl.col("n") >= min_complaints)
         )
-        wide = leaked.group_by("cand").agg(pl.col("machine_id").n_unique().alias("m")).filter(pl.col("m") >= 2)
+        wide = (
+            leaked.group_by("cand")
+            .agg(pl.col("machine_id").n_unique().alias("m"))
+            .filter(pl.col("m") >= 2)
+        )
         for m, t in (
-            f.join(wide.select("cand"), on="cand").group_by("machine_id").agg(pl.col("since").min()).iter_rows()
+            f.join(wide.select("cand"), on="cand")
+            .group_by("machine_id")
+            .agg(pl.col("since").min())
+            .iter_rows()
         ):
             out[m] = min(t, out.get(m, t))
     return out
@@ -332,7 +348,9 @@ def classify(
                 account = accs["account_id"][0] if accs.height else None
             kind = _account_vote(case, account, row["last_exposure"])
             if kind == "insider_export" and level in ("event", "session", "account"):
-                kind = _harvested_by_malware(level, cid, members, ev_place, persistent, spread) or kind
+                kind = (
+                    _harvested_by_malware(level, cid, members, ev_place, persistent, spread) or kind
+                )
         if kind is None:
             continue
         # The strongest evidence decides between kinds; within a kind the
@@ -364,7 +382,9 @@ def classify(
     confidence = round(min(0.99, s1 / (s1 + s2 + 2.0) * min(1.0, c1 / 0.5)), 3)
     lead = best[kind]
     votes = {k: v[0] for k, v in votes.items()}
-    return _describe(case, kind, confidence, lead, votes, sig, events, members, starts, malware, hits)
+    return _describe(
+        case, kind, confidence, lead, votes, sig, events, members, starts, malware, hits
+    )
 
 
 def _describe(
@@ -376,7 +396,9 @@ def _describe(
     ]
     for k, s in sorted(votes.items(), key=lambda kv: -kv[1]):
         rationale.append(f"{k}: strongest supporting point -log10 p = {s:.1f}")
-    lead_members = members.filter((pl.col("level") == lead["level"]) & (pl.col("cand") == lead["id"]))
+    lead_members = members.filter(
+        (pl.col("level") == lead["level"]) & (pl.col("cand") == lead["id"])
+    )
     lead_events = events.join(lead_members.select("ev"), on="ev")
     acc_src, ep_src = case.source("access"), case.source("endpoint")
     if kind == "malware":
@@ -391,8 +413,11 @@ def _describe(
             flagged = st.filter(pl.col("cand").is_in(list(malware_keys)))
             st = (flagged if flagged.height else st).sort("since").head(1)
         anchors = st.select(
-            "machine_id", pl.col("since").alias("at"), pl.lit(ep_src).alias("source"),
-            pl.col("_row").alias("row"), pl.format("{} first seen", pl.col("cand")).alias("what"),
+            "machine_id",
+            pl.col("since").alias("at"),
+            pl.lit(ep_src).alias("source"),
+            pl.col("_row").alias("row"),
+            pl.format("{} first seen", pl.col("cand")).alias("what"),
         ).sort("at")
         machines = tuple(anchors["machine_id"].to_list())
         devices = tuple(st["cand"].unique().to_list()) if level == "device" else ()
@@ -408,7 +433,9 @@ def _describe(
             # ...and every other export under the same account from then on
             # that put complained orders in front of someone in time.
             lead_accounts = chosen["account_id"].drop_nulls().unique().to_list()
-            exposed_in_time = hits.filter(pl.col("in_time") & pl.col("fields_ok")).select("ev").unique()
+            exposed_in_time = (
+                hits.filter(pl.col("in_time") & pl.col("fields_ok")).select("ev").unique()
+            )
             extra = events.filter(
                 (pl.col("action") == "export_orders") & pl.col("account_id").is_in(lead_accounts)
             ).join(exposed_in_time, on="ev", how="semi")
@@ -419,7 +446,9 @@ def _describe(
         elif kind == "stale_account":
             # Every use of the account once its owner had gone, from any address.
             lead_accounts = lead_events["account_id"].drop_nulls().unique().to_list()
-            chosen = _after_owner_left(case, events.filter(pl.col("account_id").is_in(lead_accounts)))
+            chosen = _after_owner_left(
+                case, events.filter(pl.col("account_id").is_in(lead_accounts))
+            )
             if chosen.is_empty():
                 chosen = lead_events
         else:
@@ -428,9 +457,14 @@ def _describe(
                 after = chosen.filter(pl.col("at") >= lead["first_exposure"])
                 chosen = after if after.height else chosen
         anchors = chosen.select(
-            "machine_id", "at", pl.lit(acc_src).alias("source"), pl.col("_row").alias("row"),
+            "machine_id",
+            "at",
+            pl.lit(acc_src).alias("source"),
+            pl.col("_row").alias("row"),
             pl.format("{} by {}", pl.col("action"), pl.col("account_id")).alias("what"),
-            "ev", "account_id", "app_id",
+            "ev",
+            "account_id",
+            "app_id",
         ).sort("at")
         machines = tuple(sorted(set(chosen["machine_id"].drop_nulls().to_list())))
         accounts = tuple(sorted(set(chosen["account_id"].drop_nulls().to_list())))
@@ -446,7 +480,11 @@ def _describe(
                 ),
             )
             start = min(t for t in (chosen["at"].min(), logins["at"].min()) if t is not None)
-    end = anchors["at"].max() if kind in ("insider_export", "stale_account") else _leak_end(lead_events)
+    end = (
+        anchors["at"].max()
+        if kind in ("insider_export", "stale_account")
+        else _leak_end(lead_events)
+    )
     return VectorCall(
         kind=kind,
         confidence=confidence,
@@ -494,11 +532,18 @@ def _leak_end(lead_events: pl.DataFrame) -> datetime | None:
 def _present(tl: pl.DataFrame, anchors: pl.DataFrame, window: timedelta) -> pl.DataFrame:
     """Camera sightings at an anchor's machine around the anchor's time."""
     cam = tl.filter(
-        (pl.col("table") == "camera") & pl.col("machine_id").is_not_null()
+        (pl.col("table") == "camera")
+        & pl.col("machine_id").is_not_null()
         & pl.col("action").is_in(["insert_device", "at_desk"])
-    ).select("machine_id", pl.col("at").alias("c_at"), pl.coalesce("end", "at").alias("c_end"),
-             "person_id", pl.col("source").alias("c_source"), pl.col("row").alias("c_row"),
-             pl.col("action").alias("c_action"))
+    ).select(
+        "machine_id",
+        pl.col("at").alias("c_at"),
+        pl.coalesce("end", "at").alias("c_end"),
+        "person_id",
+        pl.col("source").alias("c_source"),
+        pl.col("row").alias("c_row"),
+        pl.col("action").alias("c_action"),
+    )
     return anchors.join(cam, on="machine_id").filter(
         (pl.col("c_at") <= pl.col("at") + window) & (pl.col("c_end") >= pl.col("at") - window)
     )
@@ -531,50 +576,87 @@ def link_evidence(
     infection = call.kind in ("usb_malware", "visitor_malware", "malware")
     for r in present.iter_rows(named=True):
         if infection:
-            kind = "camera_insert_at_infection" if r["c_action"] == "insert_device" else "camera_at_desk_at_infection"
+            kind = (
+                "camera_insert_at_infection"
+                if r["c_action"] == "insert_device"
+                else "camera_at_desk_at_infection"
+            )
         else:
             kind = "camera_at_desk_at_access"
         what = "inserting a device" if r["c_action"] == "insert_device" else "at the desk"
-        add(r["person_id"], Evidence(
-            kind, r["c_source"], r["c_row"],
-            f"on camera {what} at {r['machine_id']} {_local(r['c_at'], tz)} "
-            f"({r['what']}, {r['source']} row {r['row']})",
-            WEIGHTS[kind], r["c_at"],
-        ))
+        add(
+            r["person_id"],
+            Evidence(
+                kind,
+                r["c_source"],
+                r["c_row"],
+                f"on camera {what} at {r['machine_id']} {_local(r['c_at'], tz)} "
+                f"({r['what']}, {r['source']} row {r['row']})",
+                WEIGHTS[kind],
+                r["c_at"],
+            ),
+        )
     for person, ev in _in_building(case, tl, anchors):
         add(person, ev)
     owners = case.accounts.select("account_id", "owner_person_id", "_row")
     acc_src = case.source("accounts")
     if infection:
-        live = anchors.join(
-            sessions.select("machine_id", "account_id", "start", "end", "login_row"), on="machine_id"
-        ).filter((pl.col("start") <= pl.col("at")) & (pl.col("end") >= pl.col("at"))).join(
-            owners.drop("_row"), on="account_id"
+        live = (
+            anchors.join(
+                sessions.select("machine_id", "account_id", "start", "end", "login_row"),
+                on="machine_id",
+            )
+            .filter((pl.col("start") <= pl.col("at")) & (pl.col("end") >= pl.col("at")))
+            .join(owners.drop("_row"), on="account_id")
         )
         for r in live.iter_rows(named=True):
-            add(r["owner_person_id"], Evidence(
-                "session_at_infection", case.source("logins"), r["login_row"],
-                f"{r['account_id']} logged in on {r['machine_id']} when {r['what']} "
-                f"({_local(r['at'], tz)})",
-                WEIGHTS["session_at_infection"], r["at"],
-            ))
+            add(
+                r["owner_person_id"],
+                Evidence(
+                    "session_at_infection",
+                    case.source("logins"),
+                    r["login_row"],
+                    f"{r['account_id']} logged in on {r['machine_id']} when {r['what']} "
+                    f"({_local(r['at'], tz)})",
+                    WEIGHTS["session_at_infection"],
+                    r["at"],
+                ),
+            )
     else:
-        kind = "former_owner_of_stale_account" if call.kind == "stale_account" else "account_owner_of_leak"
-        for r in owners.filter(pl.col("account_id").is_in(list(call.accounts))).iter_rows(named=True):
+        kind = (
+            "former_owner_of_stale_account"
+            if call.kind == "stale_account"
+            else "account_owner_of_leak"
+        )
+        for r in owners.filter(pl.col("account_id").is_in(list(call.accounts))).iter_rows(
+            named=True
+        ):
             if r["owner_person_id"] is None:
                 continue
             first = anchors.row(0, named=True)
-            add(r["owner_person_id"], Evidence(
-                kind, acc_src, r["_row"],
-                f"owner of {r['account_id']}, which the leak path used "
-                f"({first['what']} {_local(first['at'], tz)}, {first['source']} row {first['row']})",
-                WEIGHTS[kind], first["at"],
-            ))
+            add(
+                r["owner_person_id"],
+                Evidence(
+                    kind,
+                    acc_src,
+                    r["_row"],
+                    f"owner of {r['account_id']}, which the leak path used ({first['what']} "
+                    f"{_local(first['at'], tz)}, {first['source']} row {first['row']})",
+                    WEIGHTS[kind],
+                    first["at"],
+                ),
+            )
     return out
 
 
-def _in_building(case: Case, tl: pl.DataFrame, anchors: pl.DataFrame, *,
-                 lookback: timedelta = timedelta(hours=4), crowd: int = 3):
+def _in_building(
+    case: Case,
+    tl: pl.DataFrame,
+    anchors: pl.DataFrame,
+    *,
+    lookback: timedelta = timedelta(hours=4),
+    crowd: int = 3,
+):
     """People badged in (and not out) shortly before an off-hours anchor.
 
     Outside business hours the building is nearly empty, so being one of the
@@ -599,12 +681,20 @@ def _in_building(case: Case, tl: pl.DataFrame, anchors: pl.DataFrame, *,
         if inside.is_empty() or inside.height > crowd:
             continue
         for r in inside.iter_rows(named=True):
-            out.append((r["person_id"], Evidence(
-                "in_building_off_hours", r["source"], r["row"],
-                f"badged in {_local(r['at'], tz)}, one of {inside.height} inside when "
-                f"{a['what']} ({_local(a['at'], tz)}, {a['source']} row {a['row']})",
-                WEIGHTS["in_building_off_hours"], r["at"],
-            )))
+            out.append(
+                (
+                    r["person_id"],
+                    Evidence(
+                        "in_building_off_hours",
+                        r["source"],
+                        r["row"],
+                        f"badged in {_local(r['at'], tz)}, one of {inside.height} inside when "
+                        f"{a['what']} ({_local(a['at'], tz)}, {a['source']} row {a['row']})",
+                        WEIGHTS["in_building_off_hours"],
+                        r["at"],
+                    ),
+                )
+            )
     return out
 
 
@@ -625,7 +715,9 @@ def rank_suspects(
     if not links:
         return ()
     anchor_days = set(
-        call.anchors.select(pl.col("at").dt.convert_time_zone(case.timezone()).dt.date()).to_series().to_list()
+        call.anchors.select(pl.col("at").dt.convert_time_zone(case.timezone()).dt.date())
+        .to_series()
+        .to_list()
     )
     anchor_machines = set(call.anchors["machine_id"].drop_nulls().to_list())
     tz = case.timezone()
@@ -638,9 +730,12 @@ def rank_suspects(
         relevant = (
             r["_day"] in anchor_days
             or (r["machine_id"] in anchor_machines and kind == "visitor_at_machine")
-            or (kind in ("stale_account_use", "large_export", "off_hours_export", "outside_login")
-                and (r["account_id"] in call.accounts))
-            or kind == "new_hire_early_days" and r["_day"] in anchor_days
+            or (
+                kind in ("stale_account_use", "large_export", "off_hours_export", "outside_login")
+                and (r["account_id"] in call.accounts)
+            )
+            or kind == "new_hire_early_days"
+            and r["_day"] in anchor_days
         )
         if kind == "used_other_account":
             relevant = r["machine_id"] in anchor_machines and r["_day"] in anchor_days
@@ -648,8 +743,14 @@ def rank_suspects(
             relevant = r["account_id"] in call.accounts and r["_day"] in anchor_days
         if relevant:
             evidence[r["person_id"]].append(
-                Evidence(kind, r["source"], int(r["row"]) if r["row"] is not None else 0,
-                         r["summary"], WEIGHTS[kind], r["at"])
+                Evidence(
+                    kind,
+                    r["source"],
+                    int(r["row"]) if r["row"] is not None else 0,
+                    r["summary"],
+                    WEIGHTS[kind],
+                    r["at"],
+                )
             )
     staff = case.staff.select("person_id", pl.col("role").str.to_lowercase())
     population = set(staff["person_id"].to_list()) | set(evidence)
@@ -681,8 +782,13 @@ def rank_suspects(
             key=lambda e: (-abs(math.log(e.weight)), e.source, e.row),
         )
         ranked.append(
-            Suspect(person, round(min(score, 0.999), 4), roles.get(person), tuple(items),
-                    on_staff=person in roles)
+            Suspect(
+                person,
+                round(min(score, 0.999), 4),
+                roles.get(person),
+                tuple(items),
+                on_staff=person in roles,
+            )
         )
     ranked.sort(key=lambda s: (-s.score, s.person_id))
     return tuple(ranked)

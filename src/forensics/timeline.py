@@ -92,28 +92,70 @@ def timeline(case: Case, offsets: Mapping[str, ClockOffset] | None = None) -> pl
     ep = corrected(case.endpoint, offsets.get("endpoint"), ("at",))
     badge = corrected(case.badge, offsets.get("badge"), ("at",))
 
-    range_detail = pl.when(pl.col("range_start").is_not_null() | pl.col("range_end").is_not_null()).then(
-        pl.format(
-            "placed {} .. {} ({} rows)",
-            pl.col("range_start").dt.strftime("%Y-%m-%d %H:%M"),
-            pl.col("range_end").dt.strftime("%Y-%m-%d %H:%M"),
-            pl.col("rows").cast(pl.String).fill_null("?"),
+    range_detail = (
+        pl.when(pl.col("range_start").is_not_null() | pl.col("range_end").is_not_null())
+        .then(
+            pl.format(
+                "placed {} .. {} ({} rows)",
+                pl.col("range_start").dt.strftime("%Y-%m-%d %H:%M"),
+                pl.col("range_end").dt.strftime("%Y-%m-%d %H:%M"),
+                pl.col("rows").cast(pl.String).fill_null("?"),
+            )
         )
-    ).otherwise(pl.col("order_id"))
+        .otherwise(pl.col("order_id"))
+    )
     parts = [
-        _frame(case, "logins", logins, at=pl.col("at"), action=pl.col("action"),
-               person_id=pl.col("_owner"), account_id=pl.col("account_id"),
-               machine_id=pl.col("machine_id"), detail=pl.col("ip")),
-        _frame(case, "access", access, at=pl.col("at"), action=pl.col("action"),
-               person_id=pl.col("_owner"), account_id=pl.col("account_id"),
-               machine_id=pl.col("machine_id"), detail=range_detail),
-        _frame(case, "camera", cam, at=pl.col("start_at"), end=pl.col("end_at"),
-               action=pl.col("activity").fill_null("other"), person_id=pl.col("person_id"),
-               machine_id=pl.col("machine_id"), detail=pl.col("note")),
-        _frame(case, "endpoint", ep, at=pl.col("at"), action=pl.col("kind"),
-               machine_id=pl.col("machine_id"), device_id=pl.col("device_id"),
-               detail=pl.coalesce("process", "detail")),
-        _frame(case, "badge", badge, at=pl.col("at"), action=pl.col("direction").fill_null("in"),
-               person_id=pl.col("person_id"), detail=pl.col("door")),
+        _frame(
+            case,
+            "logins",
+            logins,
+            at=pl.col("at"),
+            action=pl.col("action"),
+            person_id=pl.col("_owner"),
+            account_id=pl.col("account_id"),
+            machine_id=pl.col("machine_id"),
+            detail=pl.col("ip"),
+        ),
+        _frame(
+            case,
+            "access",
+            access,
+            at=pl.col("at"),
+            action=pl.col("action"),
+            person_id=pl.col("_owner"),
+            account_id=pl.col("account_id"),
+            machine_id=pl.col("machine_id"),
+            detail=range_detail,
+        ),
+        _frame(
+            case,
+            "camera",
+            cam,
+            at=pl.col("start_at"),
+            end=pl.col("end_at"),
+            action=pl.col("activity").fill_null("other"),
+            person_id=pl.col("person_id"),
+            machine_id=pl.col("machine_id"),
+            detail=pl.col("note"),
+        ),
+        _frame(
+            case,
+            "endpoint",
+            ep,
+            at=pl.col("at"),
+            action=pl.col("kind"),
+            machine_id=pl.col("machine_id"),
+            device_id=pl.col("device_id"),
+            detail=pl.coalesce("process", "detail"),
+        ),
+        _frame(
+            case,
+            "badge",
+            badge,
+            at=pl.col("at"),
+            action=pl.col("direction").fill_null("in"),
+            person_id=pl.col("person_id"),
+            detail=pl.col("door"),
+        ),
     ]
     return pl.concat(parts).sort("at", "source", "row")
