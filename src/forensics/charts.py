@@ -817,7 +817,7 @@ def _draw_routine_access(fig, events, pos, tz, every: timedelta) -> None:
         marker={
             "symbol": "square",
             "color": "#bdbdbd",
-            "size": [4 + 2.5 * math.log2(n) for n in counts["n"].to_list()],
+            "size": [min(14.0, 4 + 2 * math.log2(n)) for n in counts["n"].to_list()],
         },
         hovertext=counts["hover"].to_list(),
         hoverinfo="text",
@@ -935,8 +935,22 @@ def _off_hours(findings, tz: str, lo: datetime, hi: datetime) -> list[tuple[date
 
 
 def _shade_off_hours(fig, findings, tz: str, lo: datetime, hi: datetime) -> None:
-    for a, b in _off_hours(findings, tz, lo, hi):
-        fig.add_vrect(x0=a, x1=b, fillcolor="#f0f0f0", opacity=1, layer="below", line_width=0)
+    shade = {
+        "type": "rect",
+        "xref": "x",
+        "yref": "paper",
+        "y0": 0,
+        "y1": 1,
+        "layer": "below",
+        "fillcolor": "#f0f0f0",
+        "line": {"width": 0},
+    }
+    _add_shapes(fig, [{**shade, "x0": a, "x1": b} for a, b in _off_hours(findings, tz, lo, hi)])
+
+
+def _add_shapes(fig: go.Figure, shapes: list[dict]) -> None:
+    """Add many shapes at once (one ``add_shape`` each is quadratic in plotly)."""
+    fig.layout.shapes = (*fig.layout.shapes, *shapes)
 
 
 def _annotate_opening(fig, findings, tz: str, lo: datetime, hi: datetime) -> bool:
@@ -1049,8 +1063,22 @@ def _timeline_layout(
         },
         legend={"orientation": "h", "yanchor": "top", "y": -0.01, "x": 0, "font": {"size": 11}},
     )
-    for i in range(-1 if opening else 0, len(order)):  # faint lane separators
-        fig.add_hline(y=i + 0.5, line={"color": "#e0e0e0", "width": 0.5}, layer="below")
+    separator = {
+        "type": "line",
+        "xref": "paper",
+        "x0": 0,
+        "x1": 1,
+        "yref": "y",
+        "layer": "below",
+        "line": {"color": "#e0e0e0", "width": 0.5},
+    }
+    _add_shapes(
+        fig,
+        [
+            {**separator, "y0": i + 0.5, "y1": i + 0.5}
+            for i in range(-1 if opening else 0, len(order))
+        ],
+    )
 
 
 # --------------------------------------------------------------------------
