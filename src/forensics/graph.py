@@ -102,9 +102,7 @@ def evidence_graph(findings, *, max_paths: int = 40) -> nx.MultiDiGraph:
 
 
 def _members_of(findings, sig: pl.DataFrame) -> pl.DataFrame:
-    from .exposure import candidate_events
-
-    members = candidate_events(findings.case, findings.events, findings.clock_offsets)
+    members = findings.members
     keys = sig.select(pl.col("level"), pl.col("id").alias("cand"))
     return members.join(keys, on=["level", "cand"], how="semi")
 

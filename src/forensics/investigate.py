@@ -56,6 +56,7 @@ class Findings:
     rate: ComplaintRate
     sessions: pl.DataFrame
     events: pl.DataFrame
+    members: pl.DataFrame  # level, cand, ev: which events make up each candidate path
     hits: pl.DataFrame
     indicators: pl.DataFrame
     timeline: pl.DataFrame
@@ -239,6 +240,7 @@ def investigate(
         rate=rate,
         sessions=sessions,
         events=events,
+        members=members,
         hits=hits,
         indicators=inds,
         timeline=tl,

@@ -217,34 +217,55 @@ def _held_machines(starts: Mapping[str, pl.DataFrame], keys: set[str]) -> dict[s
     return out
 
 
-def _harvested_by_malware(
-    level: str,
-    cid: str,
+def _path_profile(
+    sig: pl.DataFrame,
     members: pl.DataFrame,
-    ev_place: pl.DataFrame,
+    events: pl.DataFrame,
     persistent: dict[str, datetime],
     spread: dict[str, datetime],
-) -> str | None:
-    """``"malware"`` when every event of the path happened on a machine that
-    persistent malware already held: what a user saw there, the malware saw.
+) -> dict[tuple[str, str], dict]:
+    """Per significant path: its main account, and whether malware harvested it.
 
-    Reading orders is everyday work, so a path of views on an infected
-    machine is the malware's harvest. An export is different: an insider may
-    export from a machine that happens to carry malware, so an export counts
-    as harvested only when that malware leaked from other machines too.
+    A path of reads on machines that persistent malware already held is the
+    malware's harvest: what a user saw there, the malware saw. An export is
+    different (an insider may export from a machine that happens to carry
+    malware), so a path with an export counts as harvested only when that
+    malware leaked from other machines too.
     """
-    if not persistent:
-        return None
-    place = members.filter((pl.col("level") == level) & (pl.col("cand") == cid)).join(
-        ev_place, on="ev"
+    keys = sig.select("level", pl.col("id").alias("cand"))
+    rows = members.join(keys, on=["level", "cand"], how="semi").join(
+        events.select("ev", "account_id", "machine_id", "at", "action"), on="ev"
     )
-    if place.is_empty() or place["machine_id"].null_count():
-        return None
-    held = spread if (place["action"] == "export_orders").any() else persistent
-    inside = all(
-        m in held and t >= held[m] for m, t in place.select("machine_id", "at").iter_rows()
+
+    def held(mapping: dict[str, datetime], name: str) -> pl.DataFrame:
+        return pl.DataFrame(
+            {"machine_id": list(mapping), name: list(mapping.values())},
+            schema={"machine_id": pl.String, name: pl.Datetime("us", "UTC")},
+        )
+
+    rows = rows.join(held(persistent, "_p"), on="machine_id", how="left").join(
+        held(spread, "_s"), on="machine_id", how="left"
     )
-    return "malware" if inside else None
+    top_account = (
+        rows.group_by("level", "cand", "account_id")
+        .len()
+        .sort("len", "account_id", descending=[True, False], nulls_last=True)
+        .group_by("level", "cand", maintain_order=True)
+        .first()
+        .select("level", "cand", "account_id")
+    )
+    summary = rows.group_by("level", "cand").agg(
+        (pl.col("action") == "export_orders").any().alias("has_export"),
+        (pl.col("_p").is_not_null() & (pl.col("at") >= pl.col("_p"))).all().alias("in_persistent"),
+        (pl.col("_s").is_not_null() & (pl.col("at") >= pl.col("_s"))).all().alias("in_spread"),
+    )
+    table = summary.join(top_account, on=["level", "cand"], how="left").with_columns(
+        pl.when(pl.col("has_export"))
+        .then(pl.col("in_spread"))
+        .otherwise(pl.col("in_persistent"))
+        .alias("harvested")
+    )
+    return {(r["level"], r["cand"]): r for r in table.iter_rows(named=True)}
 
 
 def _spread_malware(
@@ -313,11 +334,10 @@ def classify(
     for level in ("device", "process"):
         f = starts[level].filter(pl.col("cand").is_in(list(malware)))
         machine_malware |= set(f["machine_id"].to_list())
-    ev_place = events.select("ev", "machine_id", "at", "action")
     persistent_keys = malware_keys(case, indicators, persistent=True)
     persistent = _held_machines(starts, persistent_keys)
     spread = _spread_malware(starts, persistent_keys, events, hits)
-    ev_account = events.select("ev", "account_id")
+    profile = _path_profile(sig, members, events, persistent, spread)
     votes: dict[str, tuple[float, float]] = {}
     best: dict[str, dict] = {}
     for row in sig.iter_rows(named=True):
@@ -335,22 +355,11 @@ def classify(
         elif level == "machine":
             kind = "malware" if cid in machine_malware else None
         else:
-            if level == "account":
-                account = cid
-            else:
-                accs = (
-                    members.filter((pl.col("level") == level) & (pl.col("cand") == cid))
-                    .join(ev_account, on="ev")
-                    .group_by("account_id")
-                    .len()
-                    .sort("len", descending=True)
-                )
-                account = accs["account_id"][0] if accs.height else None
+            info = profile.get((level, cid), {})
+            account = cid if level == "account" else info.get("account_id")
             kind = _account_vote(case, account, row["last_exposure"])
-            if kind == "insider_export" and level in ("event", "session", "account"):
-                kind = (
-                    _harvested_by_malware(level, cid, members, ev_place, persistent, spread) or kind
-                )
+            if kind == "insider_export" and info.get("harvested") and persistent:
+                kind = "malware"
         if kind is None:
             continue
         # The strongest evidence decides between kinds; within a kind the
