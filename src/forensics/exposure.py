@@ -270,19 +270,23 @@ def union_size(
         ``level``, ``cand``, ``exposed``.
     """
     hi = pl.col("hi") if limit is None else pl.min_horizontal("hi", pl.lit(limit, pl.Int64))
+    # Integer keys: sorting millions of (key, lo) pairs is far cheaper than
+    # sorting by two string columns.
+    keys = members.select("level", "cand").unique().sort("level", "cand").with_row_index("_k")
     iv = (
-        members.join(events.select("ev", "lo", hi.alias("hi")), on="ev")
+        members.join(keys, on=["level", "cand"])
+        .join(events.select("ev", "lo", hi.alias("hi")), on="ev")
         .filter(pl.col("hi") > pl.col("lo"))
-        .select("level", "cand", "lo", "hi")
-        .sort("level", "cand", "lo", "hi")
+        .select("_k", "lo", "hi")
+        .sort("_k", "lo")
     )
-    prev_end = pl.col("hi").cum_max().shift(1).over("level", "cand")
+    # A new block starts where an interval begins after every earlier one ended.
+    prev_end = pl.col("hi").cum_max().shift(1).over("_k")
+    new_block = prev_end.is_null() | (pl.col("lo") > prev_end)
     blocks = (
-        iv.with_columns((prev_end.is_null() | (pl.col("lo") > prev_end)).alias("_new"))
-        .with_columns(pl.col("_new").cast(pl.Int64).cum_sum().over("level", "cand").alias("_blk"))
-        .group_by("level", "cand", "_blk")
+        iv.with_columns(new_block.fill_null(True).cast(pl.Int64).cum_sum().alias("_blk"))
+        .group_by("_k", "_blk")
         .agg(pl.col("lo").min(), pl.col("hi").max())
     )
-    return blocks.group_by("level", "cand").agg(
-        (pl.col("hi") - pl.col("lo")).sum().alias("exposed")
-    )
+    exposed = blocks.group_by("_k").agg((pl.col("hi") - pl.col("lo")).sum().alias("exposed"))
+    return exposed.join(keys, on="_k").select("level", "cand", "exposed")

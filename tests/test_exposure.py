@@ -1,0 +1,72 @@
+"""Exposure counting by interval arithmetic equals counting order by order."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from forensics.exposure import union_size
+
+
+def _brute(members: pl.DataFrame, events: pl.DataFrame, limit: int) -> dict:
+    seen: dict = {}
+    for r in members.join(events, on="ev").iter_rows(named=True):
+        seen.setdefault((r["level"], r["cand"]), set()).update(range(r["lo"], min(r["hi"], limit)))
+    return {k: len(v) for k, v in seen.items() if v}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    intervals=st.lists(
+        st.tuples(
+            st.integers(0, 60), st.integers(1, 25), st.sampled_from("abc"), st.sampled_from("xy")
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    limit=st.integers(1, 90),
+)
+def test_union_size_matches_order_by_order_count(intervals, limit):
+    events = pl.DataFrame(
+        {
+            "ev": list(range(len(intervals))),
+            "lo": [a for a, *_ in intervals],
+            "hi": [a + n for a, n, *_ in intervals],
+        },
+        schema={"ev": pl.Int64, "lo": pl.Int64, "hi": pl.Int64},
+    )
+    members = pl.DataFrame(
+        {
+            "level": [lv for *_, lv in intervals],
+            "cand": [c for *_, c, _ in intervals],
+            "ev": list(range(len(intervals))),
+        },
+        schema={"level": pl.String, "cand": pl.String, "ev": pl.Int64},
+    )
+    got = {
+        (r["level"], r["cand"]): r["exposed"]
+        for r in union_size(members, events, limit=limit).iter_rows(named=True)
+    }
+    assert {k: v for k, v in got.items() if v} == _brute(members, events, limit)
+
+
+def test_union_size_on_many_random_paths():
+    rng = np.random.default_rng(0)
+    n = 5000
+    lo = rng.integers(0, 3000, n)
+    width = np.where(rng.random(n) < 0.05, rng.integers(2, 500, n), 1)
+    events = pl.DataFrame({"ev": np.arange(n), "lo": lo, "hi": lo + width})
+    members = pl.DataFrame(
+        {
+            "level": rng.choice(["account", "machine"], n),
+            "cand": rng.choice([f"c{i}" for i in range(25)], n),
+            "ev": np.arange(n),
+        }
+    )
+    got = {
+        (r["level"], r["cand"]): r["exposed"]
+        for r in union_size(members, events, limit=2500).iter_rows(named=True)
+    }
+    assert got == _brute(members, events, 2500)
