@@ -235,8 +235,12 @@ def _empty(title: str, message: str) -> go.Figure:
     return fig
 
 
-def _leak_lines(fig: go.Figure, findings, tz: str, *, lo=None, hi=None) -> None:
-    """Dashed lines where the leak window opens and closes (when in view)."""
+def _leak_lines(
+    fig: go.Figure, findings, tz: str, *, lo=None, hi=None, inside: bool = False
+) -> None:
+    """Dashed lines where the leak window opens and closes (when in view),
+    labelled above the plot, or ``inside`` it at the bottom (when the x axis
+    is on top)."""
     v = findings.vector
     for t, label, anchor in (
         (v.leak_start, "leak starts", "left"),
@@ -245,23 +249,18 @@ def _leak_lines(fig: go.Figure, findings, tz: str, *, lo=None, hi=None) -> None:
         if t is None or (lo is not None and t < lo) or (hi is not None and t > hi):
             continue
         x = _local(t, tz)
-        fig.add_shape(
-            type="line",
-            x0=x,
-            x1=x,
-            y0=0,
-            y1=1,
-            yref="paper",
-            line={"color": "#b2182b", "dash": "dash", "width": 1.5},
-        )
+        line = {"color": "#b2182b", "dash": "dash", "width": 1.5}
+        fig.add_shape(type="line", x0=x, x1=x, y0=0, y1=1, yref="paper", line=line)
         fig.add_annotation(
             x=x,
-            y=1,
+            y=0 if inside else 1,
             yref="paper",
             text=label,
             showarrow=False,
             xanchor=anchor,
             yanchor="bottom",
+            xshift=3 if anchor == "left" else -3,
+            bgcolor="rgba(255,255,255,0.85)" if inside else None,
             font={"color": "#b2182b", "size": 11},
         )
 
@@ -562,14 +561,12 @@ def timeline(
     pos = {key: i for i, key in enumerate(order)}
     fig = go.Figure()
     _draw_sessions(fig, sessions, pos, tz)
-    _draw_camera(
-        fig, events, pos, tz, lo, hi, reveal=reveal, names=_person_names(findings, reveal=reveal)
-    )
+    _draw_camera(fig, events, pos, tz, lo, hi, names=_person_names(findings, reveal=reveal))
     _draw_routine_access(fig, events, pos, tz, every)
     _draw_indicators(fig, inds, pos, tz)
     _draw_marks(fig, events, pos, tz, every)
     _shade_off_hours(fig, findings, tz, lo, hi)
-    _leak_lines(fig, findings, tz, lo=lo, hi=hi)
+    _leak_lines(fig, findings, tz, lo=lo, hi=hi, inside=True)
     opening = _annotate_opening(fig, findings, tz, lo, hi)
     _timeline_layout(fig, findings, order, tz, lo, hi, title, reveal=reveal, opening=opening)
     return fig
@@ -758,7 +755,7 @@ def _session_hover(r: dict, tz: str) -> str:
     )
 
 
-def _draw_camera(fig, events, pos, tz, lo, hi, *, reveal: bool, names: dict[str, str]) -> None:
+def _draw_camera(fig, events, pos, tz, lo, hi, *, names: dict[str, str]) -> None:
     """Camera sightings as thin bars (at least a few pixels wide)."""
     cam = events.filter((pl.col("table") == "camera") & (pl.col("action") != "insert_device"))
     if cam.is_empty():
