@@ -8,6 +8,7 @@ significant vectors, and nobody accused when nobody is guilty.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -100,3 +101,46 @@ def test_findings_json_follows_the_contract(cases):
         assert set(v) >= {"level", "id", "coverage", "lift", "p_value"}
     for s in doc["suspects"]:
         assert 0 <= s["score"] <= 1
+
+
+DATASETS = Path(__file__).resolve().parents[1] / "datasets"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "april-trojan",
+        "insider-export",
+        "stale-account",
+        "visitor-malware",
+        "third-party-app",
+        "no-leak",
+    ],
+)
+def test_bundled_cases(name):
+    truth = json.loads((DATASETS / name / "truth.json").read_text())
+    doc = investigate(load(DATASETS / name)).to_dict()
+    assert doc["vector"]["kind"] == truth["vector"]
+    if truth["insider_person_ids"]:
+        assert doc["suspects"][0]["person_id"] in truth["insider_person_ids"]
+    else:
+        assert doc["suspects"] == []
+
+
+def test_april_trojan_names_the_new_hire_with_rows_from_every_source(tmp_path):
+    from forensics.cli import main
+
+    assert (
+        main(["investigate", str(DATASETS / "april-trojan"), "--out", str(tmp_path), "--quiet"])
+        == 0
+    )
+    doc = json.loads((tmp_path / "findings.json").read_text())
+    truth = json.loads((DATASETS / "april-trojan" / "truth.json").read_text())
+    top = doc["suspects"][0]
+    assert top["person_id"] == truth["insider_person_ids"][0] and top["score"] >= 0.9
+    assert {"camera.csv", "endpoint.csv", "access.csv"} <= {e["source"] for e in top["evidence"]}
+    machines = {v["id"] for v in doc["vectors"] if v["level"] == "machine"}
+    assert set(truth["machine_ids"]) <= machines and len(truth["machine_ids"]) == 6
+    offset = doc["clock_offsets"]["camera.csv"]
+    assert offset.startswith("+00:07") or offset.startswith("+00:08")
+    assert doc["leak_window"]["start"].startswith("2024-04-04T07:")

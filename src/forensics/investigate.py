@@ -224,7 +224,7 @@ def investigate(
     call = classify(case, points, events, members, inds, starts, hits)
     path_members = _path_members(call, points, events, hits, cp_args)
     bar("suspects")
-    suspects = rank_suspects(case, call, tl, inds, sessions)
+    suspects = rank_suspects(case, call, tl, inds, sessions, events=events, hits=hits)
     call = refine_malware_kind(call, suspects)
     ruled = _ruled_out(points, call, rate)
     bar("evidence graph")

@@ -707,6 +707,56 @@ def _in_building(
     return out
 
 
+def _context(
+    case: Case, call: VectorCall, events: pl.DataFrame, hits: pl.DataFrame, machines: set[str]
+) -> list[Evidence]:
+    """The rows behind the leak path itself, for a linked person's file.
+
+    Weight 1: they say what happened at the anchors (the USB connection, the
+    first complained order opened afterwards), not who did it, so they
+    document the case without moving the score.
+    """
+    tz = _zone(case)
+    out = []
+    anchors = call.anchors.filter(
+        pl.col("machine_id").is_in(list(machines)) | pl.col("machine_id").is_null()
+    )
+    for a in anchors.iter_rows(named=True):
+        out.append(
+            Evidence(
+                "path_opened",
+                a["source"],
+                a["row"],
+                f"{a['what']} on {a['machine_id'] or 'an outside address'} {_local(a['at'], tz)}",
+                1.0,
+                a["at"],
+            )
+        )
+    ok = hits.filter(pl.col("in_time") & pl.col("fields_ok")).select("ev", "complaint_id")
+    first = (
+        events.join(ok, on="ev")
+        .join(anchors.select("machine_id", pl.col("at").alias("_since")), on="machine_id")
+        .filter(pl.col("at") >= pl.col("_since"))
+        .sort("at", "_row")
+        .unique("machine_id", keep="first", maintain_order=True)
+    )
+    acc_src = case.source("access")
+    for r in first.iter_rows(named=True):
+        out.append(
+            Evidence(
+                "complained_order_exposed",
+                acc_src,
+                r["_row"],
+                f"{r['action']} by {r['account_id']} on {r['machine_id']} "
+                f"{_local(r['at'], tz)}: an order later complained about "
+                f"({r['complaint_id']})",
+                1.0,
+                r["at"],
+            )
+        )
+    return out
+
+
 def rank_suspects(
     case: Case,
     call: VectorCall,
@@ -714,6 +764,8 @@ def rank_suspects(
     indicators: pl.DataFrame,
     sessions: pl.DataFrame,
     *,
+    events: pl.DataFrame | None = None,
+    hits: pl.DataFrame | None = None,
     prior_nobody: float = 0.5,
     min_score: float = 0.01,
 ) -> tuple[Suspect, ...]:
@@ -786,8 +838,15 @@ def rank_suspects(
         score = prior_each * math.exp(lo) / total
         if score < min_score:
             continue
+        mine = evidence[person]
+        if events is not None and hits is not None:
+            # The path's own rows at the machines this person is tied to.
+            machines = {m for m in call.machines if any(m in e.summary for e in mine)}
+            if call.kind not in ("malware", "usb_malware", "visitor_malware"):
+                machines |= set(call.machines)
+            mine = mine + _context(case, call, events, hits, machines)
         items = sorted(
-            {(e.kind, e.source, e.row): e for e in evidence[person]}.values(),
+            {(e.kind, e.source, e.row): e for e in mine}.values(),
             key=lambda e: (-abs(math.log(e.weight)), e.source, e.row),
         )
         ranked.append(
