@@ -56,3 +56,11 @@ lab: install-dev
 
 clean:
 	rm -rf $(VENV) out .pytest_cache
+
+# Speed and memory against DuckDB, pandas and a plain Parquet read (benchmarks/RESULTS.md).
+# Cases are generated once under /tmp/bench; SIZES=100k,1m for a quick run.
+SIZES ?= 100k,1m,10m
+.PHONY: bench
+bench: install
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python benchmarks/run.py --sizes $(SIZES)

@@ -1,0 +1,509 @@
+"""Benchmark forensics against the targets of issue 5 and write ``benchmarks/RESULTS.md``.
+
+For each case size (synthetic ``usb_malware`` cases, generated once into a
+cache folder as Parquet), every measurement runs in a process of its own so
+that its peak RSS is its own (``os.wait4`` returns the child's resource
+usage):
+
+``e2e``
+    ``forensics investigate CASE --out DIR``: start-up, load, investigation
+    and findings written; wall time measured around the process.
+``core``
+    :func:`forensics.core.core_counts` on a loaded case; the load is timed
+    separately, and the peak RSS of the core alone is read after resetting
+    the process's high-water mark (``/proc/self/clear_refs``).
+``duckdb``, ``pandas``
+    the same core written as an analyst would (``benchmarks/reference.py``),
+    reading the same Parquet files; their tables must equal the library's.
+``floor``
+    one polars read of the Parquet columns the core needs.
+
+Times inside a worker exclude interpreter start-up and imports. Each
+measurement is repeated ``--runs`` times (once at 10M orders) and the median
+is reported; the peak RSS is the largest over the runs.
+
+Usage::
+
+    python benchmarks/run.py                       # 100k, 1m, 10m
+    python benchmarks/run.py --sizes 100k,1m       # a quicker run
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+BIN = Path(sys.executable).parent
+SAMPLE = REPO / "datasets" / "april-trojan"
+KINDS = ("floor", "core", "duckdb", "pandas", "e2e")
+SCENARIO = "usb_malware"
+SEED = 1
+
+# Targets of issue 5.
+E2E_10M_SECONDS, E2E_10M_GB = 60.0, 8.0
+E2E_1M_SECONDS = 10.0
+SAMPLE_SECONDS = 5.0
+VS_DUCKDB, VS_PANDAS, VS_FLOOR = 3.0, 10.0, 3.0
+
+
+# --------------------------------------------------------------------------- workers
+# Each worker runs in its own process, prints one JSON line and exits.
+
+
+def _peak_rss_bytes() -> int:
+    """High-water mark of this process's resident set (VmHWM)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def _reset_peak_rss() -> bool:
+    """Reset VmHWM to the current RSS (Linux >= 4.0); False when not allowed."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+def _worker(kind: str, case: Path, table_out: Path | None) -> dict:
+    import polars as pl
+
+    result: dict = {}
+    table = None
+    if kind == "floor":
+        t0 = time.perf_counter()
+        frames = [
+            pl.read_parquet(case / "orders.parquet", columns=["order_id", "buyer_id", "placed_at"]),
+            pl.read_parquet(
+                case / "access.parquet",
+                columns=["at", "account_id", "machine_id", "ip", "action", "order_id"]
+                + ["range_start", "range_end"],
+            ),
+            pl.read_parquet(
+                case / "complaints.parquet",
+                columns=["complaint_id", "buyer_id", "order_id", "received_at", "contacted_at"]
+                + ["quoted_fields"],
+            ),
+        ]
+        result["seconds"] = time.perf_counter() - t0
+        result["rows"] = {"orders": frames[0].height, "access": frames[1].height}
+    elif kind == "core":
+        from forensics.case import load
+        from forensics.core import core_counts
+
+        t0 = time.perf_counter()
+        loaded = load(case)
+        t1 = time.perf_counter()
+        reset = _reset_peak_rss()
+        table = core_counts(loaded)
+        t2 = time.perf_counter()
+        result["load_seconds"] = t1 - t0
+        result["seconds"] = t2 - t1
+        if reset:
+            result["core_peak_rss"] = _peak_rss_bytes()
+    elif kind == "duckdb":
+        from reference import duckdb_core
+
+        t0 = time.perf_counter()
+        table = duckdb_core(case)
+        result["seconds"] = time.perf_counter() - t0
+    elif kind == "pandas":
+        from reference import pandas_core
+
+        t0 = time.perf_counter()
+        table = pl.from_pandas(pandas_core(case))
+        result["seconds"] = time.perf_counter() - t0
+    else:
+        raise ValueError(f"unknown worker {kind!r}")
+    if table is not None and table_out is not None:
+        table.write_parquet(table_out)
+    return result
+
+
+# --------------------------------------------------------------------------- driver
+
+
+@dataclass
+class Measurement:
+    """Runs of one kind of measurement on one case."""
+
+    seconds: list[float] = field(default_factory=list)
+    load_seconds: list[float] = field(default_factory=list)
+    peak_rss: list[int] = field(default_factory=list)
+    core_peak_rss: list[int] = field(default_factory=list)
+    skipped: str | None = None
+
+    def median(self) -> float | None:
+        return statistics.median(self.seconds) if self.seconds else None
+
+    def median_load(self) -> float | None:
+        return statistics.median(self.load_seconds) if self.load_seconds else None
+
+    def peak(self) -> int | None:
+        return max(self.peak_rss) if self.peak_rss else None
+
+
+def _run_child(cmd: list[str], *, env: dict | None = None) -> tuple[float, int, str]:
+    """Run ``cmd``; return wall seconds, peak RSS in bytes and its stdout."""
+    with tempfile.TemporaryFile("w+") as out:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, env=env, cwd=HERE)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        text = out.read()
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} exited with {proc.returncode}")
+    return wall, usage.ru_maxrss * 1024, text  # ru_maxrss is in KiB on Linux
+
+
+def parse_size(text: str) -> int:
+    """``100k`` -> 100_000, ``1m`` -> 1_000_000, ``2500`` -> 2500."""
+    text = text.strip().lower()
+    scale = {"k": 1_000, "m": 1_000_000}.get(text[-1:], 1)
+    return int(float(text.rstrip("km")) * scale)
+
+
+def size_label(orders: int) -> str:
+    if orders % 1_000_000 == 0:
+        return f"{orders // 1_000_000}M"
+    if orders % 1_000 == 0:
+        return f"{orders // 1_000}k"
+    return str(orders)
+
+
+def ensure_case(cache: Path, orders: int) -> Path:
+    """The cached case of ``orders`` orders, generated as Parquet when missing."""
+    case = cache / f"{SCENARIO}-seed{SEED}-{size_label(orders).lower()}"
+    if (case / "case.toml").is_file():
+        return case
+    print(f"generating {case} ({orders:,} orders)", flush=True)
+    subprocess.run(
+        [str(BIN / "forensics"), "generate", str(case), "--scenario", SCENARIO]
+        + ["--seed", str(SEED), "--orders", str(orders), "--format", "parquet", "--quiet"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return case
+
+
+def measure(kind: str, case: Path, runs: int, work: Path) -> tuple[Measurement, Path | None]:
+    """Run one measurement ``runs`` times; return it and the table of the last run."""
+    m = Measurement()
+    table = work / f"{kind}.parquet" if kind in ("core", "duckdb", "pandas") else None
+    for _ in range(runs):
+        if kind == "e2e":
+            out = work / "findings"
+            cmd = [str(BIN / "forensics"), "investigate", str(case), "--out", str(out), "--quiet"]
+            wall, rss, _ = _run_child(cmd)
+            m.seconds.append(wall)
+        else:
+            cmd = [sys.executable, str(HERE / "run.py"), "--worker", kind, str(case)]
+            if table is not None:
+                cmd += ["--table", str(table)]
+            _, rss, text = _run_child(cmd)
+            result = json.loads(text.strip().splitlines()[-1])
+            m.seconds.append(result["seconds"])
+            if "load_seconds" in result:
+                m.load_seconds.append(result["load_seconds"])
+            if "core_peak_rss" in result:
+                m.core_peak_rss.append(result["core_peak_rss"])
+        m.peak_rss.append(rss)
+        print(f"  {kind:7s} {m.seconds[-1]:8.2f} s  {rss / 1e9:6.2f} GB", flush=True)
+    return m, table
+
+
+def assert_same(tables: dict[str, Path]) -> int:
+    """Assert every implementation produced exactly the library's table; return its rows."""
+    import polars as pl
+
+    def norm(path: Path) -> pl.DataFrame:
+        return (
+            pl.read_parquet(path)
+            .select(
+                pl.col("level").cast(pl.String),
+                pl.col("cand").cast(pl.String),
+                pl.col("exposed").cast(pl.Int64),
+                pl.col("hits").cast(pl.Int64),
+            )
+            .sort("level", "cand")
+        )
+
+    core = norm(tables["core"])
+    for name, path in tables.items():
+        other = norm(path)
+        if not other.equals(core):
+            diff = other.join(core, on=["level", "cand"], how="full", suffix="_core").filter(
+                pl.any_horizontal(
+                    pl.col("exposed").ne_missing(pl.col("exposed_core")),
+                    pl.col("hits").ne_missing(pl.col("hits_core")),
+                )
+            )
+            raise AssertionError(f"{name} differs from forensics.core.core_counts:\n{diff}")
+    return core.height
+
+
+def machine() -> dict[str, str]:
+    """CPU, cores, memory, load and library versions of this machine."""
+    import duckdb
+    import pandas
+    import polars
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        mem_kib = next(
+            int(line.split()[1])
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal:")
+        )
+        mem = f"{mem_kib * 1024 / 1e9:.1f} GB"
+    except (OSError, StopIteration):
+        mem = "?"
+    return {
+        "CPU": cpu,
+        "cores": str(os.cpu_count()),
+        "RAM": mem,
+        "OS": platform.platform(),
+        "Python": platform.python_version(),
+        "polars": polars.__version__,
+        "duckdb": duckdb.__version__,
+        "pandas": pandas.__version__,
+        "date": dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
+        "load average at start": " ".join(f"{x:.1f}" for x in os.getloadavg()),
+    }
+
+
+# --------------------------------------------------------------------------- report
+
+
+def _s(x: float | None) -> str:
+    return "—" if x is None else (f"{x:.2f}" if x < 10 else f"{x:.1f}")
+
+
+def _gb(x: int | None) -> str:
+    return "—" if x is None else f"{x / 1e9:.2f}"
+
+
+def _ratio(a: float | None, b: float | None) -> str:
+    return "—" if a is None or b is None or b == 0 else f"{a / b:.1f}x"
+
+
+def _verdict(ok: bool | None) -> str:
+    return "n/a" if ok is None else ("**met**" if ok else "**missed**")
+
+
+def write_results(path: Path, info: dict, results: dict, sample: Measurement | None) -> None:
+    lines = [
+        "# Benchmarks",
+        "",
+        "Generated by `python benchmarks/run.py` (`make bench`); do not edit by hand.",
+        f"Cases: synthetic `{SCENARIO}`, seed {SEED}, Parquet. Times are medians in",
+        "seconds; RSS is the peak resident set in GB (10^9 bytes) of the measuring process",
+        "(for *core*, the process also loaded the case; *core only* is the peak",
+        "while `core_counts` ran, measured after resetting the high-water mark).",
+        "",
+        "## Machine",
+        "",
+    ]
+    lines += [f"- {k}: {v}" for k, v in info.items()]
+    lines += [
+        "",
+        "## Results",
+        "",
+        "| orders | access rows | rows equal | e2e s | e2e RSS | load s | core s "
+        "| core RSS (only) | DuckDB s | DuckDB RSS | pandas s | pandas RSS | floor s "
+        "| floor RSS | DuckDB / core | pandas / core | core / floor |",
+        "|" + "---|" * 17,
+    ]
+    notes = []
+    for label, r in results.items():
+        m = r["m"]
+        core = m["core"].median()
+        core_rss = f"{_gb(m['core'].peak())} ({_gb(max(m['core'].core_peak_rss, default=None))})"
+        lines.append(
+            f"| {label} | {r['access_rows']:,} | {r['equal']} | {_s(m['e2e'].median())} "
+            f"| {_gb(m['e2e'].peak())} | {_s(m['core'].median_load())} | {_s(core)} "
+            f"| {core_rss} | {_s(m['duckdb'].median())} | {_gb(m['duckdb'].peak())} "
+            f"| {_s(m['pandas'].median())} | {_gb(m['pandas'].peak())} "
+            f"| {_s(m['floor'].median())} | {_gb(m['floor'].peak())} "
+            f"| {_ratio(m['duckdb'].median(), core)} | {_ratio(m['pandas'].median(), core)} "
+            f"| {_ratio(core, m['floor'].median())} |"
+        )
+        for kind, meas in m.items():
+            if meas.skipped:
+                notes.append(f"- {label} {kind}: skipped, {meas.skipped}")
+        notes.append(f"- {label}: {r['runs']} run(s) per measurement")
+    if sample is not None:
+        notes.append(
+            f"- sample case `datasets/april-trojan` (CSV), `forensics investigate` end to end: "
+            f"{_s(sample.median())} s, {_gb(sample.peak())} GB"
+        )
+    lines += ["", *notes, "", "## Targets (issue 5)", ""]
+
+    def get(label: str, kind: str) -> Measurement | None:
+        return results[label]["m"][kind] if label in results else None
+
+    e10, e1 = get("10M", "e2e"), get("1M", "e2e")
+    checks = []
+    if e10 is not None and e10.median() is not None:
+        checks.append(
+            (
+                f"10M end to end ≤ {E2E_10M_SECONDS:.0f} s and ≤ {E2E_10M_GB:.0f} GB",
+                f"{_s(e10.median())} s, {_gb(e10.peak())} GB",
+                e10.median() <= E2E_10M_SECONDS and e10.peak() <= E2E_10M_GB * 1e9,
+            )
+        )
+    if e1 is not None and e1.median() is not None:
+        checks.append(
+            (
+                f"1M end to end ≤ {E2E_1M_SECONDS:.0f} s",
+                f"{_s(e1.median())} s",
+                e1.median() <= E2E_1M_SECONDS,
+            )
+        )
+    if sample is not None:
+        checks.append(
+            (
+                f"sample case < {SAMPLE_SECONDS:.0f} s",
+                f"{_s(sample.median())} s",
+                sample.median() < SAMPLE_SECONDS,
+            )
+        )
+    for label, r in results.items():
+        m = r["m"]
+        core = m["core"].median()
+        for kind, target, faster in (
+            ("duckdb", VS_DUCKDB, True),
+            ("pandas", VS_PANDAS, True),
+            ("floor", VS_FLOOR, False),
+        ):
+            other = m[kind].median()
+            if core is None or other is None:
+                continue
+            if faster:
+                checks.append(
+                    (
+                        f"{label}: core ≥ {target:.0f}x faster than {kind}",
+                        f"{other / core:.1f}x",
+                        other / core >= target,
+                    )
+                )
+            else:
+                checks.append(
+                    (
+                        f"{label}: core within {target:.0f}x of the floor",
+                        f"{core / other:.1f}x",
+                        core / other <= target,
+                    )
+                )
+    lines += ["| target | measured | verdict |", "|---|---|---|"]
+    lines += [f"| {t} | {v} | {_verdict(ok)} |" for t, v, ok in checks]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _pandas_guard(label_orders: int, history: dict, limit_gb: float) -> str | None:
+    """Why pandas should not run at this size, or None: linear estimate from 1M orders."""
+    ref = history.get("1000000", {}).get("pandas_peak_rss")
+    if label_orders <= 1_000_000:
+        return None
+    if ref is None:
+        return "no 1M pandas run to estimate its memory from (run --sizes 1m first)"
+    estimate = ref * label_orders / 1_000_000
+    if estimate > limit_gb * 1e9:
+        return (
+            f"estimated peak RSS {estimate / 1e9:.0f} GB (linear from 1M orders: "
+            f"{ref / 1e9:.1f} GB) exceeds the {limit_gb:.0f} GB guard"
+        )
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--sizes", default="100k,1m,10m", help="orders per case, e.g. 100k,1m")
+    p.add_argument("--runs", type=int, default=3, help="runs per measurement (1 at 10M)")
+    p.add_argument("--cache", type=Path, default=Path("/tmp/bench"), help="generated cases")
+    p.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
+    p.add_argument(
+        "--only", default=",".join(KINDS), help=f"measurements to run, from {','.join(KINDS)}"
+    )
+    p.add_argument(
+        "--pandas-limit-gb", type=float, default=20.0, help="skip pandas above this estimate"
+    )
+    p.add_argument("--no-sample", action="store_true", help="skip datasets/april-trojan")
+    p.add_argument("--worker", choices=KINDS[:4], help=argparse.SUPPRESS)
+    p.add_argument("--table", type=Path, help=argparse.SUPPRESS)
+    p.add_argument("case", nargs="?", type=Path, help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+
+    if args.worker:
+        print(json.dumps(_worker(args.worker, args.case, args.table)))
+        return 0
+
+    args.cache.mkdir(parents=True, exist_ok=True)
+    history_file = args.cache / "bench-history.json"
+    history = json.loads(history_file.read_text()) if history_file.is_file() else {}
+    kinds = [k for k in KINDS if k in args.only.split(",")]
+    info = machine()
+    results: dict = {}
+    for orders in sorted(parse_size(s) for s in args.sizes.split(",")):
+        label = size_label(orders)
+        case = ensure_case(args.cache, orders)
+        runs = 1 if orders >= 10_000_000 else args.runs
+        print(f"{label} orders: {case}", flush=True)
+        m = {k: Measurement() for k in KINDS}
+        tables = {}
+        with tempfile.TemporaryDirectory(dir=args.cache) as tmp:
+            for kind in kinds:
+                if kind == "pandas":
+                    reason = _pandas_guard(orders, history, args.pandas_limit_gb)
+                    if reason:
+                        m[kind].skipped = reason
+                        print(f"  pandas  skipped: {reason}", flush=True)
+                        continue
+                m[kind], table = measure(kind, case, runs, Path(tmp))
+                if table is not None:
+                    tables[kind] = table
+            equal = "—"
+            if "core" in tables and len(tables) > 1:
+                n = assert_same(tables)
+                equal = f"yes ({n} paths: {', '.join(sorted(tables))})"
+                print(f"  equal   {equal}", flush=True)
+        if m["pandas"].peak() is not None:
+            history.setdefault(str(orders), {})["pandas_peak_rss"] = m["pandas"].peak()
+            history_file.write_text(json.dumps(history, indent=1))
+        import polars as pl
+
+        access_rows = pl.scan_parquet(case / "access.parquet").select(pl.len()).collect().item()
+        results[label] = {"m": m, "equal": equal, "runs": runs, "access_rows": access_rows}
+
+    sample = None
+    if not args.no_sample and "e2e" in kinds and SAMPLE.is_dir():
+        print(f"sample: {SAMPLE}", flush=True)
+        with tempfile.TemporaryDirectory(dir=args.cache) as tmp:
+            sample, _ = measure("e2e", SAMPLE, args.runs, Path(tmp))
+    write_results(args.out, info, results, sample)
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
