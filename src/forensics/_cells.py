@@ -17,6 +17,16 @@ timestamp
     zone: when the clocks go back (ambiguous hour) the earlier instant is
     taken; a time that does not exist (clocks went forward) is quarantined,
     because shifting it would invent an instant nobody recorded.
+    Spreadsheet spellings are *not* read, and their reason says why:
+    ``4/4/2024 7:12`` (is it April 4th or, day first, the same? 3/4/2024 is
+    March 4th in the US and 3 April elsewhere) and serial numbers such as
+    ``45386.3`` (days since 1899-12-30, or since 1904-01-01 in old Mac
+    workbooks: four years apart). A timestamp more than
+    :data:`PLAUSIBLE_YEARS` years from the case's ``opened_at`` (without one,
+    from the median of its column) is quarantined as implausible: 1970-01-01
+    and 2099 are reset clocks or placeholders, not events, and thirty years
+    before a case there were no online shops (a shop opened twenty years
+    ago still has its main account's ``created_at`` accepted).
 date
     The date part above, optionally followed by a midnight time.
 clock
@@ -25,21 +35,47 @@ clock
 bool
     true/false, t/f, yes/no, y/n, 1/0 (any case), 是/否.
 int, float
-    Plain decimal numbers as polars casts them (``1e3`` is a float).
+    Plain decimal numbers as polars casts them (``1e3`` is a float);
+    ``nan`` and ``inf`` are not numbers. A column marked ``non_negative``
+    (amounts, row counts) quarantines negative values.
 enum
     Compared and stored lower-cased.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import polars as pl
 
 from .schema import Column, ColumnKind
 
-__all__ = ["Steps", "text_of", "typed_cell", "nul_reason", "REQUIRED_EMPTY", "NUL_IN_CELL"]
+__all__ = [
+    "Steps",
+    "text_of",
+    "typed_cell",
+    "nul_reason",
+    "REQUIRED_EMPTY",
+    "NUL_IN_CELL",
+    "NEGATIVE",
+    "PLAUSIBLE_YEARS",
+]
 
 REQUIRED_EMPTY = "empty value in a required column"
 NUL_IN_CELL = "NUL byte in cell"
+NEGATIVE = "negative value in a column that cannot be negative"
+PLAUSIBLE_YEARS = 30
+"""Timestamps further than this from the case's ``opened_at`` are quarantined."""
+
+_BAD_TIMESTAMP = "not a valid timestamp"
+_SPREADSHEET_DATE = (
+    f"{_BAD_TIMESTAMP}: a spreadsheet date (day/month order unknown); write YYYY-MM-DD hh:mm:ss"
+)
+_SERIAL = (
+    f"{_BAD_TIMESTAMP}: a spreadsheet serial number (1900 or 1904 date system unknown); "
+    "export the column as YYYY-MM-DD hh:mm:ss"
+)
+_EPOCH = f"{_BAD_TIMESTAMP}: a bare number (Unix time?); write YYYY-MM-DD hh:mm:ss"
 
 _DATE = r"([0-9]{4})[-/.]([0-9]{1,2})[-/.]([0-9]{1,2})"
 _TIMESTAMP = (
@@ -49,10 +85,17 @@ _TIMESTAMP = (
 )
 _DATE_ONLY = rf"^{_DATE}(?:(?:[Tt]|\s+)0?0:00(?::00(?:[.,]0+)?)?)?$"
 _CLOCK = r"^([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?$"
+_SHEET_DATE = (
+    r"^[0-9]{1,2}[-/.][0-9]{1,2}[-/.][0-9]{2,4}"
+    r"(?:(?:[Tt]|\s+)[0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]+)?)?(?:\s*[AaPp]\.?[Mm]\.?)?)?$"
+)
+_SHEET_SERIAL = r"^(?:[0-9]{5}(?:[.,][0-9]+)?|[0-9]{4}[.,][0-9]+)$"
+_BARE_NUMBER = r"^[0-9]{9,}(?:\.[0-9]+)?$"
 
 _TRUE = ("true", "t", "yes", "y", "1", "是")
 _FALSE = ("false", "f", "no", "n", "0", "否")
 
+_INVISIBLE = "\ufeff\u200b"
 _MAX_OFFSET_MINUTES = 14 * 60  # the widest UTC offset in use (Kiribati)
 
 
@@ -79,7 +122,8 @@ class Steps:
 
 
 def text_of(src: pl.Expr, dtype: pl.DataType) -> pl.Expr:
-    """The cell as stripped text, empty -> null (any source dtype)."""
+    """The cell as stripped text (whitespace, BOMs and zero-width spaces at
+    either end), empty -> null (any source dtype)."""
     if dtype.is_nested():
         # Lists and structs (Parquet only) cannot be cast to String; their
         # JSON text is what a reader of the file would see anyway.
@@ -89,7 +133,9 @@ def text_of(src: pl.Expr, dtype: pl.DataType) -> pl.Expr:
         )
     if dtype != pl.String:
         return src.cast(pl.String)
-    stripped = src.str.strip_chars()
+    # A BOM left by concatenated exports (or a zero-width space) is invisible
+    # but would make "O1005" and "\ufeffO1005" two different orders.
+    stripped = src.str.strip_chars().str.strip_chars(_INVISIBLE).str.strip_chars()
     return pl.when(stripped != "").then(stripped)
 
 
@@ -130,7 +176,9 @@ def _localize(naive: pl.Expr, zone: str) -> pl.Expr:
     ).dt.convert_time_zone("UTC")
 
 
-def _parse_timestamp(steps: Steps, text: pl.Expr, zone: str) -> tuple[pl.Expr, pl.Expr]:
+def _parse_timestamp(
+    steps: Steps, text: pl.Expr, zone: str, reference: datetime | None
+) -> tuple[pl.Expr, pl.Expr]:
     parts = steps.keep(text.str.extract_groups(_TIMESTAMP))
     y, mo, d, h, mi, s, frac, off = (parts.struct[i] for i in range(8))
     clock = pl.concat_str(
@@ -160,31 +208,74 @@ def _parse_timestamp(steps: Steps, text: pl.Expr, zone: str) -> tuple[pl.Expr, p
         pl.when(text.is_null())
         .then(None)
         .when(wall.is_null() | ~offset_ok)
-        .then(pl.lit("not a valid timestamp"))
+        .then(_unreadable_timestamp(text))
         .when(value.is_null())
         .then(pl.lit(f"local time does not exist in {zone} (clocks moved forward)"))
+        .otherwise(_implausible(value, reference))
     )
     return value, reason
+
+
+def _unreadable_timestamp(text: pl.Expr) -> pl.Expr:
+    """Why a timestamp could not be read, naming the usual spreadsheet forms."""
+    return (
+        pl.when(text.str.contains(_SHEET_DATE))
+        .then(pl.lit(_SPREADSHEET_DATE))
+        .when(text.str.contains(_SHEET_SERIAL))
+        .then(pl.lit(_SERIAL))
+        .when(text.str.contains(_BARE_NUMBER))
+        .then(pl.lit(_EPOCH))
+        .otherwise(pl.lit(_BAD_TIMESTAMP))
+    )
+
+
+def _implausible(value: pl.Expr, reference: datetime | None) -> pl.Expr:
+    """Reason for a timestamp decades away from the case (null when plausible).
+
+    The reference is the case's ``opened_at``; without one, the median of
+    the column, so that a reset clock (1970) stands out among 2024 events.
+    """
+    if reference is not None:
+        ref = pl.lit(reference).dt.cast_time_unit("us").dt.convert_time_zone("UTC")
+        what = f"the case's opened_at ({reference:%Y-%m-%d})"
+    else:
+        ref = value.median()
+        what = "the median of this column"
+    limit = pl.duration(days=round(PLAUSIBLE_YEARS * 365.25))
+    reason = f"implausible timestamp: more than {PLAUSIBLE_YEARS} years {{}} {what}"
+    return (
+        pl.when(value < ref - limit)
+        .then(pl.lit(reason.format("before")))
+        .when(value > ref + limit)
+        .then(pl.lit(reason.format("after")))
+    )
 
 
 _NO_REASON = pl.lit(None, pl.String)
 
 
 def _timestamp(
-    steps: Steps, src: pl.Expr, dtype: pl.DataType, text: pl.Expr, zone: str
+    steps: Steps,
+    src: pl.Expr,
+    dtype: pl.DataType,
+    text: pl.Expr,
+    zone: str,
+    reference: datetime | None,
 ) -> tuple[pl.Expr, pl.Expr]:
     if isinstance(dtype, pl.Datetime):
         # A Parquet column already typed: keep it; naive means the file's zone.
         us = src.dt.cast_time_unit("us")
         if dtype.time_zone is not None:
-            return us.dt.convert_time_zone("UTC"), _NO_REASON
+            value = steps.keep(us.dt.convert_time_zone("UTC"))
+            return value, _implausible(value, reference)
         value = steps.keep(_localize(us, zone))
     elif dtype == pl.Date:
         value = steps.keep(_localize(src.cast(pl.Datetime("us")), zone))
     else:
-        return _parse_timestamp(steps, text, zone)
+        return _parse_timestamp(steps, text, zone, reference)
     bad = src.is_not_null() & value.is_null()
-    return value, _why(bad, f"local time does not exist in {zone} (clocks moved forward)")
+    reason = _why(bad, f"local time does not exist in {zone} (clocks moved forward)")
+    return value, pl.coalesce(reason, _implausible(value, reference))
 
 
 def _date(steps: Steps, src: pl.Expr, dtype: pl.DataType, text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
@@ -245,7 +336,8 @@ def _float(
     steps: Steps, src: pl.Expr, dtype: pl.DataType, text: pl.Expr
 ) -> tuple[pl.Expr, pl.Expr]:
     cast = src.cast(pl.Float64) if dtype.is_numeric() else text.cast(pl.Float64, strict=False)
-    value = steps.keep(cast)
+    # "nan" and "inf" cast, but no amount is either.
+    value = steps.keep(pl.when(cast.is_finite()).then(cast))
     return value, _why(text.is_not_null() & value.is_null(), "not a valid number")
 
 
@@ -257,7 +349,13 @@ def _enum(text: pl.Expr, values: tuple[str, ...]) -> tuple[pl.Expr, pl.Expr]:
 
 
 def typed_cell(
-    steps: Steps, column: Column, src: pl.Expr, dtype: pl.DataType, zone: str
+    steps: Steps,
+    column: Column,
+    src: pl.Expr,
+    dtype: pl.DataType,
+    zone: str,
+    *,
+    reference: datetime | None = None,
 ) -> tuple[pl.Expr, pl.Expr]:
     """``(value, reason)`` expressions of one contract column.
 
@@ -274,6 +372,10 @@ def typed_cell(
         The source dtype.
     zone : str
         Time zone of naive timestamps of this file.
+    reference : datetime, optional
+        The case's ``opened_at`` (aware); timestamps more than
+        :data:`PLAUSIBLE_YEARS` from it are quarantined. Without it, the
+        median of the column is the reference.
 
     Returns
     -------
@@ -288,7 +390,7 @@ def typed_cell(
     if kind in (ColumnKind.ID, ColumnKind.TEXT):
         value, reason = text, _NO_REASON
     elif kind is ColumnKind.TIMESTAMP:
-        value, reason = _timestamp(steps, src, dtype, text, zone)
+        value, reason = _timestamp(steps, src, dtype, text, zone, reference)
     elif kind is ColumnKind.DATE:
         value, reason = _date(steps, src, dtype, text)
     elif kind is ColumnKind.CLOCK:
@@ -302,6 +404,8 @@ def typed_cell(
     else:
         value, reason = _enum(text, column.values)
     reasons = [reason]
+    if column.non_negative:
+        reasons.append(_why(value < 0, NEGATIVE))
     if not column.nullable:
         reasons.insert(0, _why(text.is_null(), REQUIRED_EMPTY))
     nul = nul_reason(src, dtype)

@@ -13,6 +13,7 @@ exactly what was read.
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import csv
 import gc
@@ -20,9 +21,10 @@ import hashlib
 import io
 import itertools
 import operator
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import charset_normalizer
@@ -44,6 +46,12 @@ _CHUNK = 1 << 20
 _BATCH = 100_000
 _SNIFF_BYTES = 256 * 1024
 _UTF8_BOM = codecs.BOM_UTF8
+_VALUE_CHARS = 200
+
+MAX_FIELD_CHARS = 131_072
+"""Longest cell accepted (the csv module's default limit). No cell of the
+case format is that long; a longer one is almost always an unbalanced quote
+that swallowed the lines after it, so its record is quarantined."""
 
 DAMAGE_SCHEMA = pl.Schema([("row", pl.Int64()), ("reason", pl.String()), ("value", pl.String())])
 """Records that could not be split into cells: line, reason, raw text."""
@@ -120,6 +128,36 @@ class _HashingReader(io.RawIOBase):
         return self.digest.hexdigest()
 
 
+_limit_lock = threading.Lock()
+_limit_users = 0
+_limit_saved = 0
+_READ_FIELD_LIMIT = 2**31 - 1  # a C long everywhere; a field is never longer than its file
+
+
+@contextmanager
+def _large_fields() -> Iterator[None]:
+    """Let the csv module read fields of any length while inside.
+
+    ``csv.field_size_limit`` is process-wide. Rather than stop the load at
+    the first field over 128 K characters, the limit is lifted while a case
+    file is read (cells that long are quarantined, see
+    :data:`MAX_FIELD_CHARS`) and put back afterwards. Concurrent reads share
+    one lift; the last to finish restores the value it found.
+    """
+    global _limit_users, _limit_saved
+    with _limit_lock:
+        if _limit_users == 0:
+            _limit_saved = csv.field_size_limit(_READ_FIELD_LIMIT)
+        _limit_users += 1
+    try:
+        yield
+    finally:
+        with _limit_lock:
+            _limit_users -= 1
+            if _limit_users == 0:
+                csv.field_size_limit(_limit_saved)
+
+
 @contextmanager
 def _gc_paused() -> Iterator[None]:
     # Reading a CSV allocates millions of small lists and tuples; the cyclic
@@ -178,12 +216,23 @@ def _read_records(text: io.TextIOBase, file: str, delimiter: str):
     """
     reader = csv.reader(text, delimiter=delimiter)
     try:
-        return _split_records(reader, file, delimiter)
+        with _large_fields():
+            return _split_records(reader, file, delimiter)
     except csv.Error as exc:
-        # e.g. an unbalanced quote swallowing the rest of the file into one
-        # field longer than the csv module's limit.
         line = reader.line_num
         raise CaseError(f"{file} line {line}: unreadable CSV: {exc}", file=file, row=line) from exc
+
+
+def _fault(record: list[str], width: int, start: int, end: int) -> str:
+    """Why a record that is not kept was set aside."""
+    longest = max(map(len, record), default=0)
+    if longest > MAX_FIELD_CHARS:
+        span = f"lines {start}-{end}" if end > start else f"line {start}"
+        return (
+            f"a field of {longest} characters (more than {MAX_FIELD_CHARS}) on {span}: "
+            "an unbalanced quote?"
+        )
+    return f"expected {width} fields, found {len(record)}"
 
 
 def _split_records(reader, file: str, delimiter: str):
@@ -193,6 +242,13 @@ def _split_records(reader, file: str, delimiter: str):
     last_end = 0
     for record, end in pairs:
         if not _is_blank(record):
+            if max(map(len, record)) > MAX_FIELD_CHARS:
+                raise CaseError(
+                    f"{file} line {last_end + 1}: the header has a field of more than "
+                    f"{MAX_FIELD_CHARS} characters (an unbalanced quote?)",
+                    file=file,
+                    row=last_end + 1,
+                )
             header = _header_names(record, file, last_end + 1)
             last_end = end
             break
@@ -210,20 +266,26 @@ def _split_records(reader, file: str, delimiter: str):
         starts = pl.Series(batch_ends, dtype=pl.Int64).shift(1, fill_value=last_end) + 1
         last_end = batch_ends[-1]
         lengths = list(map(len, recs))
-        if lengths.count(width) == len(lengths):
+        oversized = max(map(len, itertools.chain.from_iterable(recs)), default=0) > MAX_FIELD_CHARS
+        if lengths.count(width) == len(lengths) and not oversized:
             frames.append(_batch_frame(names, recs, starts))
             records += frames[-1].height
             continue
         keep = [n == width for n in lengths]
+        if oversized:  # rare: only then look at every record's cells
+            keep = [
+                k and max(map(len, r)) <= MAX_FIELD_CHARS for k, r in zip(keep, recs, strict=True)
+            ]
         for i in itertools.compress(range(len(recs)), [not k for k in keep]):
             if _is_blank(recs[i]):
                 continue
             records += 1
+            start = int(starts[i])
             damaged.append(
                 (
-                    int(starts[i]),
-                    f"expected {width} fields, found {lengths[i]}",
-                    delimiter.join(recs[i])[:200],
+                    start,
+                    _fault(recs[i], width, start, batch_ends[i]),
+                    delimiter.join(f[:_VALUE_CHARS] for f in recs[i])[:_VALUE_CHARS],
                 )
             )
         good = list(itertools.compress(recs, keep))
@@ -242,6 +304,17 @@ def _detect_encoding(path: Path, declared: str | None) -> str:
     with open(path, "rb") as fh:
         head = fh.read(len(_UTF8_BOM))
     return "utf-8-sig" if head == _UTF8_BOM else "utf-8"
+
+
+def _parse(path: Path, file: str, enc: str, errors: str, delimiter: str):
+    """One pass over the file: hash, header, frames, damaged records, count."""
+    with open(path, "rb") as fh, _gc_paused():
+        raw = _HashingReader(fh)
+        text = io.TextIOWrapper(
+            io.BufferedReader(raw, _CHUNK), encoding=enc, errors=errors, newline=""
+        )
+        header, frames, damaged, records = _read_records(text, file, delimiter)
+        return raw.drain(), header, frames, damaged, records
 
 
 def read_csv(
@@ -266,25 +339,40 @@ def read_csv(
     CaseError
         The file cannot be decoded (names the line and a likely encoding) or
         the CSV layer fails.
+
+    Notes
+    -----
+    A file that does not decode as a whole is either in another encoding
+    (stop: :class:`CaseError` names the line and a likely encoding) or a
+    file in the right encoding holding a few lines in another, e.g. a
+    GB18030 line pasted into a UTF-8 export. It is taken to be the second
+    when at least one other line with non-ASCII text does decode; the
+    records holding the lines that do not are then quarantined (the value
+    shows their bytes as ``\\xNN``) and reading goes on. An incomplete
+    character at the very end (a truncated file) is quarantined the same way.
     """
     enc = _detect_encoding(path, encoding)
     size = path.stat().st_size
-    with open(path, "rb") as fh, _gc_paused():
-        raw = _HashingReader(fh)
-        text = io.TextIOWrapper(
-            io.BufferedReader(raw, _CHUNK), encoding=enc, errors="strict", newline=""
-        )
-        try:
-            header, frames, damaged, records = _read_records(text, file, delimiter)
-        except UnicodeDecodeError as exc:
-            raise _decode_error(path, file, enc, declared=encoding is not None) from exc
-        sha = raw.drain()
+    faults: _LineFaults | None = None
+    try:
+        sha, header, frames, damaged, records = _parse(path, file, enc, "strict", delimiter)
+    except UnicodeDecodeError as exc:
+        faults = _scan_lines(path, enc)
+        if faults is None or not faults.tolerable:
+            raise _decode_error(
+                path, file, enc, declared=encoding is not None, faults=faults
+            ) from exc
+        sha, header, frames, damaged, records = _parse(path, file, enc, "replace", delimiter)
+        if sha != faults.sha256:
+            raise CaseError(f"{file}: changed while it was being read", file=file) from exc
     if frames:
         frame = pl.concat(frames, how="vertical")
     else:
         frame = pl.DataFrame(
             schema=pl.Schema([(ROW, pl.Int64())] + [(n, pl.String()) for n in header])
         )
+    if faults is not None:
+        frame, damaged = _set_aside_undecodable(frame, damaged, faults, file, enc)
     return RawTable(
         frame=frame.lazy(),
         header=header,
@@ -295,6 +383,117 @@ def read_csv(
         format="csv",
         encoding=enc,
     )
+
+
+# ------------------------------------------------------ undecodable lines
+
+
+@dataclass(frozen=True)
+class _LineFaults:
+    """Lines of a file that do not decode, and what the others look like."""
+
+    bad: tuple[tuple[int, int, bytes], ...]  # (line, byte offset, the line's bytes)
+    wide_ok: int  # lines with non-ASCII bytes that decode
+    truncated_tail: bool  # the only fault: an incomplete character ending the file
+    sha256: str = field(default="", compare=False)
+
+    @property
+    def tolerable(self) -> bool:
+        """Quarantine the bad lines rather than reject the file."""
+        return bool(self.bad) and (self.wide_ok > 0 or self.truncated_tail)
+
+
+def _ascii_compatible(encoding: str) -> bool:
+    """Line ends, quotes and separators are the ASCII bytes, one per character."""
+    if codecs.lookup(encoding).name.startswith(("utf-16", "utf-32", "utf-7")):
+        return False
+    probe = '\n\r,;"\t|'
+    try:
+        return probe.encode(encoding) == probe.encode("ascii")
+    except UnicodeError:
+        return False
+
+
+def _physical_lines(fh: io.BufferedReader, digest) -> Iterator[tuple[int, bytes]]:
+    """(byte offset, bytes) of each line as the csv module counts lines:
+    ended by ``\n``, ``\r\n`` or a lone ``\r``; line ends excluded."""
+    offset = 0
+    for raw in fh:
+        digest.update(raw)
+        body = raw[:-1] if raw.endswith(b"\n") else raw
+        if body.endswith(b"\r"):
+            body = body[:-1]
+        inner = offset
+        for part in body.split(b"\r"):
+            yield inner, part
+            inner += len(part) + 1
+        offset += len(raw)
+
+
+def _scan_lines(path: Path, encoding: str) -> _LineFaults | None:
+    """Decode ``path`` line by line (None for encodings where a line end is
+    not one ASCII byte: UTF-16 and the like are all or nothing)."""
+    if not _ascii_compatible(encoding):
+        return None
+    bad: list[tuple[int, int, bytes]] = []
+    wide_ok = 0
+    number = 0
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for number, (offset, line) in enumerate(_physical_lines(fh, digest), 1):  # noqa: B007
+            try:
+                line.decode(encoding)
+            except UnicodeDecodeError:
+                bad.append((number, offset, line))
+                continue
+            wide_ok += not line.isascii()
+    truncated = False
+    if len(bad) == 1 and bad[0][0] == number:
+        try:  # decodes if more bytes were to come: the file was cut mid-character
+            codecs.getincrementaldecoder(encoding)().decode(bad[0][2], final=False)
+            truncated = True
+        except UnicodeDecodeError:
+            pass
+    return _LineFaults(tuple(bad), wide_ok, truncated, digest.hexdigest())
+
+
+def _encoding_label(encoding: str) -> str:
+    name = codecs.lookup(encoding).name
+    return "UTF-8" if name in ("utf-8", "utf-8-sig") else encoding
+
+
+def _set_aside_undecodable(
+    frame: pl.DataFrame,
+    damaged: list[tuple[int, str, str]],
+    faults: _LineFaults,
+    file: str,
+    encoding: str,
+) -> tuple[pl.DataFrame, list[tuple[int, str, str]]]:
+    """Move the records holding undecodable lines from ``frame`` to ``damaged``."""
+    starts = sorted(set(frame[ROW].to_list()) | {row for row, _, _ in damaged})
+    label = _encoding_label(encoding)
+    moved: set[int] = set()
+    damaged = list(damaged)
+    for line, _, data in faults.bad:
+        at = bisect.bisect_right(starts, line) - 1
+        if at < 0:  # the header itself
+            raise CaseError(
+                f"{file} line {line}: the header is not valid {label}", file=file, row=line
+            )
+        row = starts[at]
+        if faults.truncated_tail:
+            reason = "the file ends inside a multi-byte character (truncated?)"
+        else:
+            where = "" if line == row else f" (line {line} of this record)"
+            reason = f"not valid {label}{where}"
+            guess = guess_encoding(data)
+            if guess and codecs.lookup(guess).name != codecs.lookup(encoding).name:
+                reason += f"; looks like {guess.upper()}"
+        value = data.decode(encoding, "backslashreplace")[:_VALUE_CHARS]
+        damaged.append((row, reason, value))
+        moved.add(row)
+    kept = frame.filter(~pl.col(ROW).is_in(sorted(moved)))
+    return kept, sorted(damaged, key=lambda d: d[0])
 
 
 # ---------------------------------------------------------- encoding hints
@@ -372,8 +571,13 @@ def _first_bad_line(path: Path, encoding: str) -> tuple[int, int]:
     return 1, 0
 
 
-def _decode_error(path: Path, file: str, encoding: str, *, declared: bool) -> CaseError:
-    line, offset = _first_bad_line(path, encoding)
+def _decode_error(
+    path: Path, file: str, encoding: str, *, declared: bool, faults: _LineFaults | None = None
+) -> CaseError:
+    if faults is not None and faults.bad:
+        line, offset, _ = faults.bad[0]
+    else:
+        line, offset = _first_bad_line(path, encoding)
     with open(path, "rb") as fh:
         head = fh.read(2)
         fh.seek(0 if _utf16_bom(head) else offset)
@@ -400,17 +604,21 @@ def _decode_error(path: Path, file: str, encoding: str, *, declared: bool) -> Ca
 
 
 def read_parquet(path: Path, file: str) -> RawTable:
-    """Scan a Parquet file lazily; ``_row`` is the 1-based record number.
+    """Read a Parquet file; ``_row`` is the 1-based record number.
 
     Raises
     ------
     CaseError
         The file is not Parquet (or is damaged beyond reading its footer).
     """
-    sha = sha256_file(path)
-    size = path.stat().st_size
+    # The bytes are read into memory once, hashed and parsed from there, so
+    # the hash is that of exactly what was read (a lazy scan of the path
+    # would read the file again later, after it might have changed).
+    data = path.read_bytes()
+    sha = hashlib.sha256(data).hexdigest()
+    size = len(data)
     try:
-        scan = pl.scan_parquet(path, glob=False, hive_partitioning=False)
+        scan = pl.read_parquet(io.BytesIO(data), hive_partitioning=False).lazy()
         schema = scan.collect_schema()
         records = int(scan.select(pl.len()).collect().item())
     except Exception as exc:  # polars raises several types for a bad footer

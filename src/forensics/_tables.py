@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 import polars as pl
 
@@ -128,7 +129,7 @@ def _value_text(src: pl.Expr, dtype: pl.DataType) -> pl.Expr:
 
 
 def _typing_exprs(
-    raw: RawTable, schema: TableSchema, file: str, zone: str
+    raw: RawTable, schema: TableSchema, file: str, zone: str, reference: datetime | None
 ) -> tuple[pl.LazyFrame, list[pl.Expr], list[str], list[str]]:
     """Frame with intermediates, expressions typing every column, the checked
     column names and the output columns."""
@@ -155,7 +156,7 @@ def _typing_exprs(
             exprs.append(pl.lit(None, column.dtype).alias(column.name))
             continue
         src, dtype = col(mapping[column.name]), source[mapping[column.name]]
-        value, reason = typed_cell(steps, column, src, dtype, zone)
+        value, reason = typed_cell(steps, column, src, dtype, zone, reference=reference)
         exprs.append(value.alias(column.name))
         add_reason(column.name, src, dtype, reason)
     for name in extras:
@@ -214,7 +215,14 @@ def _duplicates(frame: pl.DataFrame, schema: TableSchema) -> pl.DataFrame:
     ).filter(pl.col("reason").is_not_null())
 
 
-def check_table(raw: RawTable, schema: TableSchema, file: str, zone: str) -> CheckedTable:
+def check_table(
+    raw: RawTable,
+    schema: TableSchema,
+    file: str,
+    zone: str,
+    *,
+    reference: datetime | None = None,
+) -> CheckedTable:
     """Type and check one table read from ``file``.
 
     Parameters
@@ -227,8 +235,11 @@ def check_table(raw: RawTable, schema: TableSchema, file: str, zone: str) -> Che
         File name, for the quarantine lines.
     zone : str
         Time zone of naive timestamps in this file.
+    reference : datetime, optional
+        The case's ``opened_at``: timestamps decades away from it are
+        quarantined (see :data:`forensics._cells.PLAUSIBLE_YEARS`).
     """
-    frame, exprs, checked, columns = _typing_exprs(raw, schema, file, zone)
+    frame, exprs, checked, columns = _typing_exprs(raw, schema, file, zone, reference)
     typed = frame.select(exprs).collect()
     set_aside = pl.any_horizontal([pl.col(_WHY + n).is_not_null() for n in checked] or [False])
     accepted = typed.filter(~set_aside).select(columns)

@@ -177,10 +177,27 @@ def _progress(items: Iterable[str], enabled: bool):
     return tqdm(list(items), desc="reading case", unit="file")
 
 
+def _confined(folder: Path, path: Path, file: str) -> Path:
+    """``path`` if it really lies in ``folder``; a symlink leading out is refused.
+
+    A link in a case folder could make the tool read, hash and cite as
+    evidence a file that is not part of the case (or a device that never
+    ends).
+    """
+    if not path.resolve().is_relative_to(folder.resolve()):
+        raise CaseError(
+            f"{file} is a link to {path.resolve()}, outside the case folder: copy the file "
+            "into the case instead",
+            file=file,
+        )
+    return path
+
+
 def _read_meta(folder: Path) -> tuple[CaseMeta, InputFile]:
     path = folder / CASE_TOML
     if not path.is_file():
         raise CaseError(f"{CASE_TOML} is missing from {folder}", file=CASE_TOML)
+    _confined(folder, path, CASE_TOML)
     try:
         data = path.read_bytes()  # small; hashed and parsed from the same bytes
     except OSError as exc:
@@ -217,7 +234,7 @@ def _table_path(folder: Path, name: str, meta: CaseMeta) -> Path | None:
             f"both {name}.csv and {name}.parquet are present: keep one",
             file=f"{name}.csv",
         )
-    return found[0] if found else None
+    return _confined(folder, found[0], found[0].name) if found else None
 
 
 def _locate_tables(folder: Path, meta: CaseMeta) -> dict[str, Path]:
@@ -254,7 +271,7 @@ def _load_table(
         empty = CheckedTable(empty_frame(schema), pl.DataFrame(schema=QUARANTINE_SCHEMA))
         return empty, raw
     zone = meta.file_setting(schema.name, "timezone", meta.timezone)
-    return check_table(raw, schema, file, zone), raw
+    return check_table(raw, schema, file, zone, reference=meta.opened_at), raw
 
 
 def _load_table_guarded(

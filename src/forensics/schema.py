@@ -93,6 +93,9 @@ class Column:
     references : str or None
         ``"table.column"`` this id must exist in; a dangling reference is
         reported as an unregistered entity, not quarantined.
+    non_negative : bool
+        A negative number cannot be true (an amount, a row count): the row
+        is quarantined.
     """
 
     name: str
@@ -101,6 +104,7 @@ class Column:
     nullable: bool = True
     values: tuple[str, ...] = ()
     references: str | None = None
+    non_negative: bool = False
 
     @property
     def dtype(self) -> pl.DataType:
@@ -235,7 +239,7 @@ TABLES: dict[str, TableSchema] = {
                 _c("buyer_id", K.ID),
                 _req("placed_at", K.TIMESTAMP),
                 _c("status", K.TEXT),
-                _c("amount", K.FLOAT),
+                _c("amount", K.FLOAT, non_negative=True),
                 _c("buyer_name", K.TEXT),
                 _c("phone", K.TEXT),
                 _c("address", K.TEXT),
@@ -286,7 +290,7 @@ TABLES: dict[str, TableSchema] = {
                 _c("order_id", K.ID, references="orders.order_id"),
                 _c("range_start", K.TIMESTAMP),
                 _c("range_end", K.TIMESTAMP),
-                _c("rows", K.INT),
+                _c("rows", K.INT, non_negative=True),
             ),
         ),
         TableSchema(
