@@ -40,12 +40,15 @@ def core_counts(case: Case, *, levels: tuple[str, ...] = CORE_LEVELS) -> pl.Data
     """``level``, ``cand``, ``exposed``, ``hits`` for every path at ``levels``,
     sorted by level and candidate."""
     index = order_index(case)
-    events = exposure_events(case, sessionize(case), index)
+    # Sessions only matter to the session level; skipping them saves a sort
+    # and an as-of join of every access event.
+    sessions = sessionize(case) if "session" in levels else None
+    events = exposure_events(case, sessions, index)
     linked = link_complaints(case)
     hits = complaint_hits(events, complaint_orders(case, linked), index)
     last = linked["deadline"].max()
     universe = index.count_placed_until(last) if last is not None else index.size
-    members = candidate_events(case, events).filter(pl.col("level").is_in(list(levels)))
+    members = candidate_events(case, events, levels=levels)
     exposed = union_size(members, events, limit=universe)
     in_time = (
         hits.filter(pl.col("in_time") & pl.col("fields_ok"))

@@ -30,7 +30,7 @@ process    the same, from the first time a process (by SHA-256, else name)
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 import polars as pl
@@ -93,8 +93,17 @@ def order_index(case: Case) -> OrderIndex:
     return OrderIndex(orders, orders["placed_at"])
 
 
-def exposure_events(case: Case, sessions: pl.DataFrame, index: OrderIndex) -> pl.DataFrame:
+def exposure_events(case: Case, sessions: pl.DataFrame | None, index: OrderIndex) -> pl.DataFrame:
     """Access events with the interval of orders each exposed.
+
+    Parameters
+    ----------
+    case : Case
+    sessions : pl.DataFrame or None
+        From :func:`forensics.sessions.sessionize`; None leaves ``session_key``
+        empty (for callers that need no session level: it saves a sort of
+        every event).
+    index : OrderIndex
 
     Returns
     -------
@@ -105,7 +114,10 @@ def exposure_events(case: Case, sessions: pl.DataFrame, index: OrderIndex) -> pl
         event names no known order).
     """
     acc = case.access.with_row_index("ev").with_columns(pl.col("ev").cast(pl.Int64))
-    acc = assign_sessions(acc, sessions)
+    if sessions is None:
+        acc = acc.with_columns(pl.lit(None, dtype=pl.String).alias("session_key"))
+    else:
+        acc = assign_sessions(acc, sessions)
     acc = acc.join(
         index.orders.select("order_id", pl.col("idx").alias("_oi")), on="order_id", how="left"
     )
@@ -214,10 +226,13 @@ def candidate_events(
     case: Case,
     events: pl.DataFrame,
     offsets: Mapping[str, ClockOffset] | None = None,
+    *,
+    levels: Collection[str] = LEVELS,
 ) -> pl.DataFrame:
     """Membership of access events in candidates: ``level``, ``cand``, ``ev``.
 
-    Only events that exposed at least one order take part.
+    Only events that exposed at least one order take part, and only
+    candidates at ``levels`` (every level by default) are built.
     """
     ev = events.filter(pl.col("hi") > pl.col("lo"))
     simple = [
@@ -238,15 +253,20 @@ def candidate_events(
     ]
     parts = []
     for level, key, cond in simple:
+        if level not in levels:
+            continue
         f = ev if cond is None else ev.filter(cond)
         parts.append(
             f.select(pl.lit(level).alias("level"), key.alias("cand"), "ev").filter(
                 pl.col("cand").is_not_null()
             )
         )
-    starts = infection_starts(case, offsets)
-    for level in ("device", "process"):
+    infected = [level for level in ("device", "process") if level in levels]
+    starts = infection_starts(case, offsets) if infected else {}
+    for level in infected:
         parts.append(_since(ev, starts[level].select("cand", "machine_id", "since"), level))
+    if not parts:
+        return pl.DataFrame(schema={"level": pl.String, "cand": pl.String, "ev": pl.Int64})
     # Each part holds an event at most once per candidate already.
     return pl.concat(parts)
 
@@ -271,22 +291,42 @@ def union_size(
     """
     hi = pl.col("hi") if limit is None else pl.min_horizontal("hi", pl.lit(limit, pl.Int64))
     # Integer keys: sorting millions of (key, lo) pairs is far cheaper than
-    # sorting by two string columns.
-    keys = members.select("level", "cand").unique().sort("level", "cand").with_row_index("_k")
-    iv = (
-        members.join(keys, on=["level", "cand"])
-        .join(events.select("ev", "lo", hi.alias("hi")), on="ev")
-        .filter(pl.col("hi") > pl.col("lo"))
-        .select("_k", "lo", "hi")
-        .sort("_k", "lo")
-    )
-    # A new block starts where an interval begins after every earlier one ended.
-    prev_end = pl.col("hi").cum_max().shift(1).over("_k")
-    new_block = prev_end.is_null() | (pl.col("lo") > prev_end)
-    blocks = (
-        iv.with_columns(new_block.fill_null(True).cast(pl.Int64).cum_sum().alias("_blk"))
-        .group_by("_k", "_blk")
-        .agg(pl.col("lo").min(), pl.col("hi").max())
-    )
-    exposed = blocks.group_by("_k").agg((pl.col("hi") - pl.col("lo")).sum().alias("exposed"))
+    # sorting by two string columns. One group-by numbers the candidates and
+    # lists their events (hashing the strings once, not a unique and a join).
+    grouped = members.group_by("level", "cand").agg("ev").sort("level", "cand")
+    grouped = grouped.with_row_index("_k")
+    keys = grouped.select("_k", "level", "cand")
+    iv = grouped.select("_k", "ev").explode("ev")
+    ev = events.select("ev", "lo", hi.alias("hi"))
+    if _is_row_number(ev["ev"]) and _within(iv["ev"], ev.height):
+        # Events numbered by row (as exposure_events numbers them): look the
+        # interval up by position instead of hash-joining millions of rows.
+        at = iv["ev"]
+        iv = iv.with_columns(ev["lo"].gather(at).alias("lo"), ev["hi"].gather(at).alias("hi"))
+    else:
+        iv = iv.join(ev, on="ev")
+    iv = iv.filter(pl.col("hi") > pl.col("lo"))
+    # Give each candidate its own stretch of the number line (key * span +
+    # order number), so one sort and one running maximum over the whole frame
+    # sweep every candidate at once: a per-candidate window (`.over`) and a
+    # group-by of merged blocks cost several times more on millions of rows.
+    span = int(iv.select(pl.col("hi").max()).item() or 0) + 1
+    base = pl.col("_k").cast(pl.Int64) * span
+    iv = iv.select("_k", (base + pl.col("lo")).alias("lo"), (base + pl.col("hi")).alias("hi"))
+    iv = iv.sort("lo")
+    # Sorted by start, an interval adds what lies beyond the furthest end so
+    # far; a candidate's first interval lies past every earlier candidate's.
+    covered = pl.col("hi").cum_max().shift(1).fill_null(pl.col("lo"))
+    added = (pl.col("hi") - pl.max_horizontal("lo", covered)).clip(lower_bound=0)
+    exposed = iv.group_by("_k").agg(added.sum().alias("exposed"))
     return exposed.join(keys, on="_k").select("level", "cand", "exposed")
+
+
+def _is_row_number(ev: pl.Series) -> bool:
+    """``ev`` is 0, 1, 2, … (each row's own position)."""
+    return ev.len() == 0 or (ev[0] == 0 and bool(ev.diff().drop_nulls().eq(1).all()))
+
+
+def _within(ev: pl.Series, n: int) -> bool:
+    """Every event number in ``ev`` is a row of a frame of ``n`` rows."""
+    return ev.len() == 0 or (ev.null_count() == 0 and ev.min() >= 0 and ev.max() < n)
