@@ -100,13 +100,18 @@ ORDER BY e.level, e.cand
 """
 
 
-def duckdb_core(case: Path):
+def duckdb_core(case: Path, *, memory_limit: str | None = None, temp_directory: Path | None = None):
     """The core as one DuckDB SQL query over the case's Parquet files.
 
     Parameters
     ----------
     case : Path
         A case folder holding ``orders``, ``access`` and ``complaints`` as Parquet.
+    memory_limit : str, optional
+        DuckDB's ``memory_limit`` (e.g. ``"10GB"``); beyond it DuckDB spills
+        to ``temp_directory``. DuckDB's default is 80 % of the machine's RAM.
+    temp_directory : Path, optional
+        Where DuckDB spills.
 
     Returns
     -------
@@ -116,6 +121,10 @@ def duckdb_core(case: Path):
     import duckdb
 
     con = duckdb.connect()
+    if memory_limit:
+        con.execute(f"SET memory_limit = '{memory_limit}'")
+    if temp_directory:
+        con.execute(f"SET temp_directory = '{temp_directory}'")
     params = {t: str(case / f"{t}.parquet") for t in ("orders", "access", "complaints")}
     return con.sql(CORE_SQL, params=params).pl()
 

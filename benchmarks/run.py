@@ -79,11 +79,12 @@ def _reset_peak_rss() -> bool:
     return True
 
 
-def _worker(kind: str, case: Path, table_out: Path | None) -> dict:
+def _worker(kind: str, case: Path, table_out: Path | None, duckdb_memory: str) -> dict:
     import polars as pl
 
     result: dict = {}
     table = None
+    c0 = time.process_time()
     if kind == "floor":
         t0 = time.perf_counter()
         frames = [
@@ -108,6 +109,7 @@ def _worker(kind: str, case: Path, table_out: Path | None) -> dict:
         t0 = time.perf_counter()
         loaded = load(case)
         t1 = time.perf_counter()
+        c0 = time.process_time()
         reset = _reset_peak_rss()
         table = core_counts(loaded)
         t2 = time.perf_counter()
@@ -119,7 +121,8 @@ def _worker(kind: str, case: Path, table_out: Path | None) -> dict:
         from reference import duckdb_core
 
         t0 = time.perf_counter()
-        table = duckdb_core(case)
+        spill = case.parent / "duckdb-spill"
+        table = duckdb_core(case, memory_limit=duckdb_memory, temp_directory=spill)
         result["seconds"] = time.perf_counter() - t0
     elif kind == "pandas":
         from reference import pandas_core
@@ -129,6 +132,7 @@ def _worker(kind: str, case: Path, table_out: Path | None) -> dict:
         result["seconds"] = time.perf_counter() - t0
     else:
         raise ValueError(f"unknown worker {kind!r}")
+    result["cpu_seconds"] = time.process_time() - c0
     if table is not None and table_out is not None:
         table.write_parquet(table_out)
     return result
@@ -142,6 +146,7 @@ class Measurement:
     """Runs of one kind of measurement on one case."""
 
     seconds: list[float] = field(default_factory=list)
+    cpu_seconds: list[float] = field(default_factory=list)
     load_seconds: list[float] = field(default_factory=list)
     peak_rss: list[int] = field(default_factory=list)
     core_peak_rss: list[int] = field(default_factory=list)
@@ -150,6 +155,9 @@ class Measurement:
     def median(self) -> float | None:
         return statistics.median(self.seconds) if self.seconds else None
 
+    def median_cpu(self) -> float | None:
+        return statistics.median(self.cpu_seconds) if self.cpu_seconds else None
+
     def median_load(self) -> float | None:
         return statistics.median(self.load_seconds) if self.load_seconds else None
 
@@ -157,8 +165,8 @@ class Measurement:
         return max(self.peak_rss) if self.peak_rss else None
 
 
-def _run_child(cmd: list[str], *, env: dict | None = None) -> tuple[float, int, str]:
-    """Run ``cmd``; return wall seconds, peak RSS in bytes and its stdout."""
+def _run_child(cmd: list[str], *, env: dict | None = None) -> tuple[float, float, int, str]:
+    """Run ``cmd``; return wall seconds, CPU seconds, peak RSS in bytes and its stdout."""
     with tempfile.TemporaryFile("w+") as out:
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=out, env=env, cwd=HERE)
@@ -169,7 +177,8 @@ def _run_child(cmd: list[str], *, env: dict | None = None) -> tuple[float, int, 
         text = out.read()
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} exited with {proc.returncode}")
-    return wall, usage.ru_maxrss * 1024, text  # ru_maxrss is in KiB on Linux
+    cpu = usage.ru_utime + usage.ru_stime
+    return wall, cpu, usage.ru_maxrss * 1024, text  # ru_maxrss is in KiB on Linux
 
 
 def parse_size(text: str) -> int:
@@ -202,7 +211,9 @@ def ensure_case(cache: Path, orders: int) -> Path:
     return case
 
 
-def measure(kind: str, case: Path, runs: int, work: Path) -> tuple[Measurement, Path | None]:
+def measure(
+    kind: str, case: Path, runs: int, work: Path, *, duckdb_memory: str = ""
+) -> tuple[Measurement, Path | None]:
     """Run one measurement ``runs`` times; return it and the table of the last run."""
     m = Measurement()
     table = work / f"{kind}.parquet" if kind in ("core", "duckdb", "pandas") else None
@@ -210,21 +221,28 @@ def measure(kind: str, case: Path, runs: int, work: Path) -> tuple[Measurement, 
         if kind == "e2e":
             out = work / "findings"
             cmd = [str(BIN / "forensics"), "investigate", str(case), "--out", str(out), "--quiet"]
-            wall, rss, _ = _run_child(cmd)
+            wall, cpu, rss, _ = _run_child(cmd)
             m.seconds.append(wall)
+            m.cpu_seconds.append(cpu)
         else:
             cmd = [sys.executable, str(HERE / "run.py"), "--worker", kind, str(case)]
             if table is not None:
                 cmd += ["--table", str(table)]
-            _, rss, text = _run_child(cmd)
+            cmd.append(f"--duckdb-memory={duckdb_memory}")
+            _, _, rss, text = _run_child(cmd)
             result = json.loads(text.strip().splitlines()[-1])
             m.seconds.append(result["seconds"])
+            m.cpu_seconds.append(result["cpu_seconds"])
             if "load_seconds" in result:
                 m.load_seconds.append(result["load_seconds"])
             if "core_peak_rss" in result:
                 m.core_peak_rss.append(result["core_peak_rss"])
         m.peak_rss.append(rss)
-        print(f"  {kind:7s} {m.seconds[-1]:8.2f} s  {rss / 1e9:6.2f} GB", flush=True)
+        print(
+            f"  {kind:7s} {m.seconds[-1]:8.2f} s  {m.cpu_seconds[-1]:8.2f} s CPU"
+            f"  {rss / 1e9:6.2f} GB",
+            flush=True,
+        )
     return m, table
 
 
@@ -357,7 +375,21 @@ def write_results(path: Path, info: dict, results: dict, sample: Measurement | N
             f"- sample case `datasets/april-trojan` (CSV), `forensics investigate` end to end: "
             f"{_s(sample.median())} s, {_gb(sample.peak())} GB"
         )
-    lines += ["", *notes, "", "## Targets (issue 5)", ""]
+    lines += [
+        "",
+        *notes,
+        "",
+        "CPU seconds (user + system, all threads) of the same runs, medians: less",
+        "sensitive than wall time to other work on the machine.",
+        "",
+        "| orders | e2e | core | DuckDB | pandas | floor |",
+        "|---|---|---|---|---|---|",
+    ]
+    for label, r in results.items():
+        m = r["m"]
+        cpu = [_s(m[k].median_cpu()) for k in ("e2e", "core", "duckdb", "pandas", "floor")]
+        lines.append(f"| {label} | " + " | ".join(cpu) + " |")
+    lines += ["", "## Targets (issue 5)", ""]
 
     def get(label: str, kind: str) -> Measurement | None:
         return results[label]["m"][kind] if label in results else None
@@ -448,6 +480,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--pandas-limit-gb", type=float, default=20.0, help="skip pandas above this estimate"
     )
+    p.add_argument(
+        "--duckdb-memory",
+        default="10GB",
+        help="DuckDB memory_limit (it spills beyond); '' for DuckDB's default, 80%% of RAM",
+    )
     p.add_argument("--no-sample", action="store_true", help="skip datasets/april-trojan")
     p.add_argument("--worker", choices=KINDS[:4], help=argparse.SUPPRESS)
     p.add_argument("--table", type=Path, help=argparse.SUPPRESS)
@@ -455,7 +492,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     if args.worker:
-        print(json.dumps(_worker(args.worker, args.case, args.table)))
+        print(json.dumps(_worker(args.worker, args.case, args.table, args.duckdb_memory)))
         return 0
 
     args.cache.mkdir(parents=True, exist_ok=True)
@@ -479,7 +516,9 @@ def main(argv: list[str] | None = None) -> int:
                         m[kind].skipped = reason
                         print(f"  pandas  skipped: {reason}", flush=True)
                         continue
-                m[kind], table = measure(kind, case, runs, Path(tmp))
+                m[kind], table = measure(
+                    kind, case, runs, Path(tmp), duckdb_memory=args.duckdb_memory
+                )
                 if table is not None:
                     tables[kind] = table
             equal = "—"
@@ -500,6 +539,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"sample: {SAMPLE}", flush=True)
         with tempfile.TemporaryDirectory(dir=args.cache) as tmp:
             sample, _ = measure("e2e", SAMPLE, args.runs, Path(tmp))
+    info["load average at end"] = " ".join(f"{x:.1f}" for x in os.getloadavg())
     write_results(args.out, info, results, sample)
     print(f"wrote {args.out}")
     return 0
