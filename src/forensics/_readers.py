@@ -172,8 +172,15 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+# Unicode White_Space, what polars' ``strip_chars()`` removes (``str.strip()``
+# would also remove the ASCII information separators \x1c-\x1f).
+_SPACES = "\t\n\x0b\x0c\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B)))
+_SPACES += "\u2028\u2029\u202f\u205f\u3000"
+
+
 def _is_blank(record: list[str]) -> bool:
-    return not record or (len(record) == 1 and not record[0].strip())
+    """A blank line, or one of separators and spaces only (of any width)."""
+    return not any(f.strip(_SPACES) for f in record)
 
 
 def _batch_frame(names: list[str], records, starts: pl.Series) -> pl.DataFrame:
