@@ -9,6 +9,7 @@ cells are defused so a spreadsheet never evaluates them as formulas.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable
 
 import polars as pl
@@ -18,6 +19,7 @@ __all__ = [
     "mask_name",
     "mask_phone",
     "mask_address",
+    "mask_phone_numbers",
     "mask_frame",
     "escape",
     "csv_safe",
@@ -67,6 +69,24 @@ def mask_address(address: str | None) -> str | None:
         return None
     address = str(address)
     return address[:6] + "***" if len(address) > 6 else "***"
+
+
+# Mainland mobile numbers (optionally +86) and landlines with an area code.
+_PHONE_IN_TEXT = re.compile(
+    r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d{9}(?!\d)|(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)"
+)
+
+
+def mask_phone_numbers(text: str) -> str:
+    """Every phone number written in free text, masked with :func:`mask_phone`.
+
+    For text that may repeat a buyer's number where it is not expected (a
+    complaint, a damaged row shown as found).
+
+    >>> mask_phone_numbers("call me on 13812345678 or 0571-88889999")
+    'call me on *******5678 or *********9999'
+    """
+    return _PHONE_IN_TEXT.sub(lambda m: mask_phone(m[0]) or "", text)
 
 
 def _mask_expr(column: str) -> pl.Expr:

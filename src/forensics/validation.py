@@ -15,10 +15,12 @@ from pathlib import Path
 import polars as pl
 
 from .case import Case, CaseError, load
+from .privacy import PERSONAL_COLUMNS, mask_address, mask_name, mask_phone, mask_phone_numbers
 from .schema import REQUIRED_TABLES, TABLES, ColumnKind
 
 __all__ = ["main_timestamp", "validation_rows", "print_validation"]
 
+_MASKS = {"buyer_name": mask_name, "phone": mask_phone, "address": mask_address}
 _SHA_CHARS = 12
 _SHOWN_VALUE_CHARS = 60
 
@@ -94,9 +96,25 @@ def _shown(value: str | None) -> str:
     """A cell value quoted and escaped: it is untrusted text from the case."""
     if value is None:
         return "(empty)"
+    value = mask_phone_numbers(value)
     if len(value) > _SHOWN_VALUE_CHARS:
         value = value[:_SHOWN_VALUE_CHARS] + "…"
     return json.dumps(value, ensure_ascii=False)
+
+
+def _quarantined(row: dict, orders: set[str]) -> str:
+    """A quarantined value as shown: a buyer's personal data never is.
+
+    A whole damaged row of orders (no column) may hold a name, a phone and
+    an address, and is withheld; a personal cell is masked.
+    """
+    value = row["value"]
+    if row["file"] in orders and value is not None:
+        if row["column"] is None:
+            return "(withheld: a damaged row of orders may hold personal data)"
+        if row["column"] in PERSONAL_COLUMNS:
+            value = _MASKS[row["column"]](value)
+    return _shown(value)
 
 
 def _aligned(header: list[str], rows: list[list[str]], right: set[int]) -> list[str]:
@@ -138,10 +156,11 @@ def _quarantine_lines(case: Case, max_reasons: int) -> list[str]:
         return ["Quarantine: none."]
     rows = q.select("file", "row").unique().height
     lines = [f"Quarantine: {rows} row(s) set aside, {q.height} reason(s):"]
+    orders = {f.file for f in case.inputs if f.table == "orders"}
     for r in q.head(max_reasons).iter_rows(named=True):
         where = f"{r['file']}:{r['row']}"
         column = f" {r['column']}" if r["column"] else ""
-        lines.append(f"  {where}{column} — {r['reason']}: {_shown(r['value'])}")
+        lines.append(f"  {where}{column} — {r['reason']}: {_quarantined(r, orders)}")
     if q.height > max_reasons:
         lines.append(f"  … and {q.height - max_reasons} more (see Case.quarantine)")
     return lines
