@@ -321,8 +321,10 @@ def load(path: str | Path, *, progress: bool = False) -> Case:
     Raises
     ------
     CaseError
-        case.toml or a required file or column is missing or unreadable;
-        the message names the file, and the line when there is one.
+        case.toml or a required file or column is missing or unreadable, a
+        file is in an undeclared encoding, or a file is a link leading out
+        of the case folder; the message names the file, and the line when
+        there is one.
 
     Notes
     -----
@@ -337,13 +339,20 @@ def load(path: str | Path, *, progress: bool = False) -> Case:
     earlier instant, a non-existent one (clocks went forward) is
     quarantined. See :mod:`forensics._cells` for the other kinds.
 
-    Quarantine reasons: ``expected N fields, found M``, ``not a valid
-    timestamp`` (``date``, ``clock time``, ``boolean``, ``integer``,
-    ``number``), ``not one of: ...``, ``empty value in a required column``,
+    Quarantine reasons: ``expected N fields, found M``, ``a field of N
+    characters (more than 131072) ...: an unbalanced quote?``, ``not valid
+    UTF-8; looks like GB18030`` (a few lines in another encoding), ``the
+    file ends inside a multi-byte character (truncated?)``, ``not a valid
+    timestamp`` (with what it looks like: a spreadsheet date, a serial
+    number, a bare number; also ``date``, ``clock time``, ``boolean``,
+    ``integer``, ``number``), ``implausible timestamp: more than 30 years
+    before/after ...``, ``negative value in a column that cannot be
+    negative``, ``not one of: ...``, ``empty value in a required column``,
     ``NUL byte in cell``, ``local time does not exist in ZONE ...``,
     ``duplicate row of line N``, ``duplicate KEY of line N with different
     content``. Duplicates are looked for among rows with no other fault;
-    the first occurrence is kept.
+    the first occurrence is kept. docs/evidence-handling.md says what the
+    loader guarantees and what it cannot.
     """
     folder = Path(path)
     if not folder.is_dir():
