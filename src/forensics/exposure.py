@@ -289,14 +289,26 @@ def union_size(
     pl.DataFrame
         ``level``, ``cand``, ``exposed``.
     """
+    members = members.filter(pl.col("level").is_not_null() & pl.col("cand").is_not_null())
+    if members.is_empty():
+        return pl.DataFrame(schema={"level": pl.String, "cand": pl.String, "exposed": pl.Int64})
     hi = pl.col("hi") if limit is None else pl.min_horizontal("hi", pl.lit(limit, pl.Int64))
-    # Integer keys: sorting millions of (key, lo) pairs is far cheaper than
-    # sorting by two string columns. One group-by numbers the candidates and
-    # lists their events (hashing the strings once, not a unique and a join).
-    grouped = members.group_by("level", "cand").agg("ev").sort("level", "cand")
-    grouped = grouped.with_row_index("_k")
-    keys = grouped.select("_k", "level", "cand")
-    iv = grouped.select("_k", "ev").explode("ev")
+
+    # Number the candidates 0, 1, 2, … without hashing (level, cand) string
+    # pairs row by row: categorical codes of the two columns make one integer
+    # per row, and only the few distinct ones are sorted. Rows keep their
+    # order (events in order within a level), so looking intervals up below
+    # reads events almost sequentially.
+    def code(name: str) -> pl.Expr:
+        return pl.col(name).cast(pl.String).cast(pl.Categorical).to_physical().cast(pl.UInt64)
+
+    pair = members.select((code("level") * 2**32 + code("cand")).alias("_pair"), "ev")
+    first = pair["_pair"].arg_unique()
+    distinct = pair["_pair"].gather(first)
+    rank = distinct.arg_sort()
+    distinct = distinct.gather(rank).set_sorted()
+    keys = members.select("level", "cand").gather(first.gather(rank)).with_row_index("_k")
+    iv = pair.select(distinct.search_sorted(pair["_pair"]).cast(pl.Int64).alias("_k"), "ev")
     ev = events.select("ev", "lo", hi.alias("hi"))
     if _is_row_number(ev["ev"]) and _within(iv["ev"], ev.height):
         # Events numbered by row (as exposure_events numbers them): look the
@@ -311,15 +323,18 @@ def union_size(
     # sweep every candidate at once: a per-candidate window (`.over`) and a
     # group-by of merged blocks cost several times more on millions of rows.
     span = int(iv.select(pl.col("hi").max()).item() or 0) + 1
-    base = pl.col("_k").cast(pl.Int64) * span
-    iv = iv.select("_k", (base + pl.col("lo")).alias("lo"), (base + pl.col("hi")).alias("hi"))
+    base = pl.col("_k") * span
+    iv = iv.select((base + pl.col("lo")).alias("lo"), (base + pl.col("hi")).alias("hi"))
     iv = iv.sort("lo")
     # Sorted by start, an interval adds what lies beyond the furthest end so
     # far; a candidate's first interval lies past every earlier candidate's.
     covered = pl.col("hi").cum_max().shift(1).fill_null(pl.col("lo"))
     added = (pl.col("hi") - pl.max_horizontal("lo", covered)).clip(lower_bound=0)
-    exposed = iv.group_by("_k").agg(added.sum().alias("exposed"))
-    return exposed.join(keys, on="_k").select("level", "cand", "exposed")
+    swept = iv.select((pl.col("lo") // span).alias("_k").set_sorted(), added.alias("exposed"))
+    exposed = swept.group_by("_k").agg(pl.col("exposed").sum())
+    return exposed.join(keys.with_columns(pl.col("_k").cast(pl.Int64)), on="_k").select(
+        "level", "cand", "exposed"
+    )
 
 
 def _is_row_number(ev: pl.Series) -> bool:
