@@ -165,12 +165,42 @@ class Measurement:
         return max(self.peak_rss) if self.peak_rss else None
 
 
-def _run_child(cmd: list[str], *, env: dict | None = None) -> tuple[float, float, int, str]:
-    """Run ``cmd``; return wall seconds, CPU seconds, peak RSS in bytes and its stdout."""
+class MemoryGuard(RuntimeError):
+    """A measured process grew past the memory guard and was stopped."""
+
+    def __init__(self, rss: int, limit: float) -> None:
+        super().__init__(f"stopped at {rss / 1e9:.1f} GB RSS (guard {limit / 1e9:.1f} GB)")
+
+
+def _rss_of(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def _run_child(cmd: list[str], *, max_rss: float = float("inf")) -> tuple[float, float, int, str]:
+    """Run ``cmd``; return wall seconds, CPU seconds, peak RSS in bytes and its stdout.
+
+    The machine is shared: a child whose resident set passes ``max_rss``
+    bytes is killed and :class:`MemoryGuard` raised.
+    """
     with tempfile.TemporaryFile("w+") as out:
         t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, env=env, cwd=HERE)
-        _, status, usage = os.wait4(proc.pid, 0)
+        proc = subprocess.Popen(cmd, stdout=out, cwd=HERE)
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            rss = _rss_of(proc.pid)
+            if rss > max_rss:
+                proc.kill()
+                os.wait4(proc.pid, 0)
+                raise MemoryGuard(rss, max_rss)
+            time.sleep(0.1)
         wall = time.perf_counter() - t0
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
@@ -212,24 +242,39 @@ def ensure_case(cache: Path, orders: int) -> Path:
 
 
 def measure(
-    kind: str, case: Path, runs: int, work: Path, *, duckdb_memory: str = ""
+    kind: str,
+    case: Path,
+    runs: int,
+    work: Path,
+    *,
+    duckdb_memory: str = "",
+    max_rss: float = float("inf"),
 ) -> tuple[Measurement, Path | None]:
-    """Run one measurement ``runs`` times; return it and the table of the last run."""
+    """Run one measurement ``runs`` times; return it and the table of the last run.
+
+    A run stopped by the memory guard ends the measurement: it is marked
+    skipped with the reason, and no table is returned.
+    """
     m = Measurement()
     table = work / f"{kind}.parquet" if kind in ("core", "duckdb", "pandas") else None
+    if kind == "e2e":
+        out = work / "findings"
+        cmd = [str(BIN / "forensics"), "investigate", str(case), "--out", str(out), "--quiet"]
+    else:
+        cmd = [sys.executable, str(HERE / "run.py"), "--worker", kind, str(case)]
+        cmd += [f"--duckdb-memory={duckdb_memory}"]
+        cmd += ["--table", str(table)] if table is not None else []
     for _ in range(runs):
+        try:
+            wall, cpu, rss, text = _run_child(cmd, max_rss=max_rss)
+        except MemoryGuard as stop:
+            m.skipped = str(stop)
+            print(f"  {kind:7s} {stop}", flush=True)
+            return m, None
         if kind == "e2e":
-            out = work / "findings"
-            cmd = [str(BIN / "forensics"), "investigate", str(case), "--out", str(out), "--quiet"]
-            wall, cpu, rss, _ = _run_child(cmd)
             m.seconds.append(wall)
             m.cpu_seconds.append(cpu)
         else:
-            cmd = [sys.executable, str(HERE / "run.py"), "--worker", kind, str(case)]
-            if table is not None:
-                cmd += ["--table", str(table)]
-            cmd.append(f"--duckdb-memory={duckdb_memory}")
-            _, _, rss, text = _run_child(cmd)
             result = json.loads(text.strip().splitlines()[-1])
             m.seconds.append(result["seconds"])
             m.cpu_seconds.append(result["cpu_seconds"])
@@ -238,12 +283,16 @@ def measure(
             if "core_peak_rss" in result:
                 m.core_peak_rss.append(result["core_peak_rss"])
         m.peak_rss.append(rss)
-        print(
-            f"  {kind:7s} {m.seconds[-1]:8.2f} s  {m.cpu_seconds[-1]:8.2f} s CPU"
-            f"  {rss / 1e9:6.2f} GB",
-            flush=True,
-        )
+        _print_run(kind, m)
     return m, table
+
+
+def _print_run(kind: str, m: Measurement) -> None:
+    print(
+        f"  {kind:7s} {m.seconds[-1]:8.2f} s  {m.cpu_seconds[-1]:8.2f} s CPU"
+        f"  {m.peak_rss[-1] / 1e9:6.2f} GB",
+        flush=True,
+    )
 
 
 def assert_same(tables: dict[str, Path]) -> int:
@@ -396,7 +445,10 @@ def write_results(path: Path, info: dict, results: dict, sample: Measurement | N
 
     e10, e1 = get("10M", "e2e"), get("1M", "e2e")
     checks = []
-    if e10 is not None and e10.median() is not None:
+    if e10 is not None and e10.skipped:
+        target = f"10M end to end ≤ {E2E_10M_SECONDS:.0f} s and ≤ {E2E_10M_GB:.0f} GB"
+        checks.append((target, e10.skipped, False))
+    elif e10 is not None and e10.median() is not None:
         checks.append(
             (
                 f"10M end to end ≤ {E2E_10M_SECONDS:.0f} s and ≤ {E2E_10M_GB:.0f} GB",
@@ -485,6 +537,12 @@ def main(argv: list[str] | None = None) -> int:
         default="10GB",
         help="DuckDB memory_limit (it spills beyond); '' for DuckDB's default, 80%% of RAM",
     )
+    p.add_argument(
+        "--max-rss-gb",
+        type=float,
+        default=20.0,
+        help="kill a measured process whose RSS passes this (the machine is shared)",
+    )
     p.add_argument("--no-sample", action="store_true", help="skip datasets/april-trojan")
     p.add_argument("--worker", choices=KINDS[:4], help=argparse.SUPPRESS)
     p.add_argument("--table", type=Path, help=argparse.SUPPRESS)
@@ -517,7 +575,12 @@ def main(argv: list[str] | None = None) -> int:
                         print(f"  pandas  skipped: {reason}", flush=True)
                         continue
                 m[kind], table = measure(
-                    kind, case, runs, Path(tmp), duckdb_memory=args.duckdb_memory
+                    kind,
+                    case,
+                    runs,
+                    Path(tmp),
+                    duckdb_memory=args.duckdb_memory,
+                    max_rss=args.max_rss_gb * 1e9,
                 )
                 if table is not None:
                     tables[kind] = table
@@ -538,7 +601,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_sample and "e2e" in kinds and SAMPLE.is_dir():
         print(f"sample: {SAMPLE}", flush=True)
         with tempfile.TemporaryDirectory(dir=args.cache) as tmp:
-            sample, _ = measure("e2e", SAMPLE, args.runs, Path(tmp))
+            sample, _ = measure("e2e", SAMPLE, args.runs, Path(tmp), max_rss=args.max_rss_gb * 1e9)
     info["load average at end"] = " ".join(f"{x:.1f}" for x in os.getloadavg())
     write_results(args.out, info, results, sample)
     print(f"wrote {args.out}")
