@@ -142,3 +142,30 @@ def test_output_folder_refuses_the_case(tmp_path):
     with pytest.raises(ValueError):
         notebook.output_folder(case / "out", case)
     assert notebook.output_folder(tmp_path / "out", case).is_dir()
+
+
+def test_coverage_view_redraws_from_the_controls(findings):
+    from forensics.widgets import coverage_view
+
+    view = coverage_view(findings)
+    picker, only, days = view.controls
+    picker.value = "machine"
+    assert "machine" in view.figure.layout.title.text
+    everything = sum(len(t.x) for t in view.figure.data)
+    days.days = (date(2024, 4, 4), date(2024, 4, 5))  # paths first exposed on those days
+    assert sum(len(t.x) for t in view.figure.data) < everything
+    only.value = True
+    assert "run the notebook" in repr(view)
+
+
+def test_timeline_view_starts_on_the_leak_window(findings):
+    from forensics.widgets import timeline_view
+
+    top = findings.suspects[0].person_id
+    view = timeline_view(findings, person=top)
+    entities, days = view.controls
+    assert entities.value == {"person": top, "machine": None}
+    start, end = days.value
+    assert start <= findings.vector.leak_start < end
+    entities.value = {"person": None, "machine": findings.vector.machines[0]}
+    assert view.figure is not None

@@ -401,14 +401,18 @@ class ChartView(widgets.VBox):
     def redraw(self) -> None:
         """Draw the chart again from the controls' current values."""
         from IPython import get_ipython
-        from IPython.display import display
+        from IPython.core.formatters import format_display_data
 
         self.figure = self._draw()
         if get_ipython() is None:  # no front end to show it (scripts, tests)
             return
-        with self.output:
-            self.output.clear_output(wait=True)
-            display(self.figure)
+        # Replace the Output's content in one trait update rather than
+        # display() inside ``with self.output``: with ipykernel 7, a large
+        # display message sent from inside that context can leave a
+        # jupyter_client caller (nbclient, nbval) waiting for the reply
+        # until its timeout.
+        data, metadata = format_display_data(self.figure)
+        self.output.outputs = ({"output_type": "display_data", "data": data, "metadata": metadata},)
 
 
 def _within(frame: pl.DataFrame, column: str, window: tuple[datetime, datetime]) -> pl.DataFrame:
