@@ -60,10 +60,14 @@ def _source(cell) -> str:
 def clean(nb):
     """A copy of ``nb`` holding only inputs, tags and the checked outputs.
 
-    Cell ids become their position (``cell-00``...), so they do not churn.
+    Cell ids become their position (``cell-00``...), so they do not churn. A
+    checked cell keeps an execution count (nbval refuses to compare a cell
+    that looks unrun): its rank among the code cells, which is what a run
+    from top to bottom gives it.
     """
     nb = copy.deepcopy(nb)
     nb["metadata"] = {"kernelspec": dict(KERNELSPEC)}
+    rank = 0
     for i, cell in enumerate(nb["cells"]):
         cell["id"] = f"cell-{i:02d}"
         tags = cell.get("metadata", {}).get("tags")
@@ -72,14 +76,16 @@ def clean(nb):
             cell.pop("outputs", None)
             cell.pop("execution_count", None)
             continue
-        cell["execution_count"] = None
+        rank += 1
         if not is_checked(cell):
+            cell["execution_count"] = None
             cell["outputs"] = []
             continue
+        cell["execution_count"] = rank
         for out in cell["outputs"]:
             out.pop("transient", None)
             if "execution_count" in out:
-                out["execution_count"] = None
+                out["execution_count"] = rank
             if "metadata" in out:
                 out["metadata"] = {}
     return nb

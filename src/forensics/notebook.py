@@ -161,14 +161,13 @@ def paths_summary(findings: Findings) -> str:
         .agg(pl.len().alias("tested"), pl.col("significant").sum().alias("significant"))
         .sort("level")
     )
-    lines = [f"candidate paths tested: {points.height}"]
+    lines = [f"candidate paths tested: {points.height}; significant on their own test:"]
     lines += [
-        f"  {r['level']}: {r['significant']} significant of {r['tested']}"
-        for r in counts.iter_rows(named=True)
+        f"  {r['level']}: {r['significant']} of {r['tested']}" for r in counts.iter_rows(named=True)
     ]
     machines = findings.vectors.filter(pl.col("level") == "machine")["id"].to_list()
     lines.append(
-        f"significant machines: {len(machines)}"
+        f"significant machines in findings.json (leak-path members included): {len(machines)}"
         + (f" ({', '.join(sorted(machines))})" if machines else "")
     )
     lead = findings.vector.lead
