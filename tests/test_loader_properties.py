@@ -23,6 +23,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import forensics
+from forensics._cells import SPACES
 from forensics.case import Case, CaseError, load
 from forensics.schema import ROW, TABLES
 from forensics.synth import generate
@@ -33,14 +34,9 @@ FAST = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 
-# Unicode White_Space: what polars' strip_chars() removes (str.strip() also
-# removes the ASCII information separators \x1c-\x1f, which are not spaces).
-_WHITE = "\t\n\x0b\x0c\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B)))
-_WHITE += "\u2028\u2029\u202f\u205f\u3000"
-
 
 def _stripped(text: str) -> str | None:
-    out = text.strip(_WHITE).strip("\ufeff\u200b").strip(_WHITE)
+    out = text.strip(SPACES + "\ufeff\u200b")
     return out or None
 
 
@@ -186,7 +182,7 @@ def test_arbitrary_text_cells_are_kept_or_quarantined(table):
     if case is None:
         return
     record = next(f for f in case.inputs if f.table == name)
-    blank = sum(not any(c.strip(_WHITE) for c in r) for r in extra)
+    blank = sum(not any(c.strip(SPACES) for c in r) for r in extra)
     assert record.rows == len(rows) + len(extra) - blank
     # Text cells of accepted rows are the text written, stripped: nothing
     # is lost, rewritten or interpreted.

@@ -59,6 +59,7 @@ __all__ = [
     "NUL_IN_CELL",
     "NEGATIVE",
     "PLAUSIBLE_YEARS",
+    "SPACES",
 ]
 
 REQUIRED_EMPTY = "empty value in a required column"
@@ -95,6 +96,10 @@ _BARE_NUMBER = r"^[0-9]{9,}(?:\.[0-9]+)?$"
 _TRUE = ("true", "t", "yes", "y", "1", "是")
 _FALSE = ("false", "f", "no", "n", "0", "否")
 
+SPACES = "\t\n\x0b\x0c\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B)))
+SPACES += "\u2028\u2029\u202f\u205f\u3000"
+"""Unicode White_Space: what is stripped from cells (``str.strip()`` would
+also strip the ASCII information separators \x1c-\x1f, which are data)."""
 _INVISIBLE = "\ufeff\u200b"
 _MAX_OFFSET_MINUTES = 14 * 60  # the widest UTC offset in use (Kiribati)
 
@@ -135,7 +140,7 @@ def text_of(src: pl.Expr, dtype: pl.DataType) -> pl.Expr:
         return src.cast(pl.String)
     # A BOM left by concatenated exports (or a zero-width space) is invisible
     # but would make "O1005" and "\ufeffO1005" two different orders.
-    stripped = src.str.strip_chars().str.strip_chars(_INVISIBLE).str.strip_chars()
+    stripped = src.str.strip_chars(SPACES + _INVISIBLE)
     return pl.when(stripped != "").then(stripped)
 
 

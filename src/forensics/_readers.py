@@ -30,6 +30,7 @@ from pathlib import Path
 import charset_normalizer
 import polars as pl
 
+from ._cells import SPACES
 from ._errors import CaseError
 from .schema import ROW
 
@@ -172,15 +173,9 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-# Unicode White_Space, what polars' ``strip_chars()`` removes (``str.strip()``
-# would also remove the ASCII information separators \x1c-\x1f).
-_SPACES = "\t\n\x0b\x0c\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B)))
-_SPACES += "\u2028\u2029\u202f\u205f\u3000"
-
-
 def _is_blank(record: list[str]) -> bool:
     """A blank line, or one of separators and spaces only (of any width)."""
-    return not any(f.strip(_SPACES) for f in record)
+    return not any(f.strip(SPACES) for f in record)
 
 
 def _batch_frame(names: list[str], records, starts: pl.Series) -> pl.DataFrame:
@@ -194,8 +189,17 @@ def _batch_frame(names: list[str], records, starts: pl.Series) -> pl.DataFrame:
         [starts.alias(ROW)]
         + [pl.Series(name, col, dtype=pl.String) for name, col in zip(names, columns, strict=True)]
     )
-    blank = frame.select(pl.all_horizontal(pl.exclude(ROW).str.strip_chars() == "")).to_series()
+    empty = pl.exclude(ROW).str.strip_chars(SPACES) == ""
+    blank = frame.select(pl.all_horizontal(empty)).to_series()
     return frame.filter(~blank) if blank.any() else frame
+
+
+def _has_long_cell(frame: pl.DataFrame) -> bool:
+    """Whether a cell may exceed :data:`MAX_FIELD_CHARS` (bytes >= characters)."""
+    if frame.is_empty() or frame.width < 2:
+        return False
+    longest = frame.select(pl.max_horizontal(pl.exclude(ROW).str.len_bytes()).max()).item()
+    return longest is not None and longest > MAX_FIELD_CHARS
 
 
 def _header_names(record: list[str], file: str, line: int) -> tuple[str, ...]:
@@ -273,11 +277,14 @@ def _split_records(reader, file: str, delimiter: str):
         starts = pl.Series(batch_ends, dtype=pl.Int64).shift(1, fill_value=last_end) + 1
         last_end = batch_ends[-1]
         lengths = list(map(len, recs))
+        if lengths.count(width) == len(lengths):
+            frame = _batch_frame(names, recs, starts)
+            if not _has_long_cell(frame):
+                frames.append(frame)
+                records += frame.height
+                continue
+        # Rare: records of the wrong width or with a huge cell; look at each.
         oversized = max(map(len, itertools.chain.from_iterable(recs)), default=0) > MAX_FIELD_CHARS
-        if lengths.count(width) == len(lengths) and not oversized:
-            frames.append(_batch_frame(names, recs, starts))
-            records += frames[-1].height
-            continue
         keep = [n == width for n in lengths]
         if oversized:  # rare: only then look at every record's cells
             keep = [
