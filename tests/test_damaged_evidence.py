@@ -379,6 +379,8 @@ def _damage(root: Path) -> dict[str, int]:
     random.Random(6).shuffle(body)  # events out of order
     body[5] = _edit(body[5], _set(1, "1970-01-01T08:00:00"))  # a reset clock
     body.append(body[7])  # an exact duplicate
+    ghost = _edit(body[9], _set(2, "ghost:acct"))  # an account nobody registered: kept
+    body.append(_edit(ghost, _set(0, "A999999")))
     body.append(body[8][: len(body[8]) // 2])  # truncated last line, no newline
     (root / "access.csv").write_bytes("".join([header, *body]).replace("\n", "\r\n").encode())
     broken["access.csv"] = 3
@@ -407,6 +409,9 @@ def test_investigation_runs_on_what_is_usable(generated, tmp_path):
     case = load(root)
     _accounting(case)
     counts = {f.file: f.quarantined for f in case.inputs}
+    ghosts = case.unregistered.filter(pl.col("value") == "ghost:acct")
+    assert ghosts["file"].to_list() == ["access.csv"]
+    assert "ghost:acct" in case.access["account_id"].to_list()
     for file, n in broken.items():
         assert counts[file] == n, (file, case.quarantine.filter(pl.col("file") == file))
     assert sum(counts.values()) == sum(broken.values())
