@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import bisect
 import codecs
+import collections
 import csv
 import gc
 import hashlib
@@ -402,6 +403,10 @@ def read_csv(
 # ------------------------------------------------------ undecodable lines
 
 
+_KEPT_BYTES = 4096  # of each undecodable line: enough to guess and to show
+_GUESSED_LINES = 20
+
+
 @dataclass(frozen=True)
 class _LineFaults:
     """Lines of a file that do not decode, and what the others look like."""
@@ -452,19 +457,21 @@ def _scan_lines(path: Path, encoding: str) -> _LineFaults | None:
     bad: list[tuple[int, int, bytes]] = []
     wide_ok = 0
     number = 0
+    last_bad = b""
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for number, (offset, line) in enumerate(_physical_lines(fh, digest), 1):  # noqa: B007
             try:
                 line.decode(encoding)
             except UnicodeDecodeError:
-                bad.append((number, offset, line))
+                bad.append((number, offset, line[:_KEPT_BYTES]))
+                last_bad = line
                 continue
             wide_ok += not line.isascii()
     truncated = False
     if len(bad) == 1 and bad[0][0] == number:
         try:  # decodes if more bytes were to come: the file was cut mid-character
-            codecs.getincrementaldecoder(encoding)().decode(bad[0][2], final=False)
+            codecs.getincrementaldecoder(encoding)().decode(last_bad, final=False)
             truncated = True
         except UnicodeDecodeError:
             pass
@@ -488,6 +495,7 @@ def _set_aside_undecodable(
     label = _encoding_label(encoding)
     moved: set[int] = set()
     damaged = list(damaged)
+    guesses: collections.Counter[str | None] = collections.Counter()
     for line, _, data in faults.bad:
         at = bisect.bisect_right(starts, line) - 1
         if at < 0:  # the header itself
@@ -500,7 +508,12 @@ def _set_aside_undecodable(
         else:
             where = "" if line == row else f" (line {line} of this record)"
             reason = f"not valid {label}{where}"
-            guess = guess_encoding(data)
+            # Guessing is slow-ish; after a few lines, the usual answer will do.
+            if sum(guesses.values()) < _GUESSED_LINES:
+                guess = guess_encoding(data)
+                guesses[guess] += 1
+            else:
+                guess = guesses.most_common(1)[0][0]
             if guess and codecs.lookup(guess).name != codecs.lookup(encoding).name:
                 reason += f"; looks like {guess.upper()}"
         value = data.decode(encoding, "backslashreplace")[:_VALUE_CHARS]
