@@ -169,3 +169,13 @@ def test_timeline_view_starts_on_the_leak_window(findings):
     assert start <= findings.vector.leak_start < end
     entities.value = {"person": None, "machine": findings.vector.machines[0]}
     assert view.figure is not None
+
+
+def test_a_view_shows_its_figure_as_plotly_json():
+    import plotly.graph_objects as go
+
+    from forensics.widgets import _bundle
+
+    bundle = _bundle(go.Figure(go.Scatter(x=[1, 2], y=[3, 4])))
+    assert "application/vnd.plotly.v1+json" in bundle["data"]
+    assert bundle["data"]["text/plain"] == "<Figure>"

@@ -118,6 +118,7 @@ class LevelPicker(_Control[str | None]):
     """
 
     ALL = "all levels"
+    _NONE = ""  # the widget's value for "all": a None value shows as no selection
 
     def __init__(
         self,
@@ -131,8 +132,8 @@ class LevelPicker(_Control[str | None]):
             raise ValueError(f"unknown level(s) {unknown}; expected some of {LEVELS}")
         self.levels = tuple(levels)
         self.widget = widgets.Dropdown(
-            options=[(self.ALL, None), *((lv, lv) for lv in self.levels)],
-            value=None,
+            options=[(self.ALL, self._NONE), *((lv, lv) for lv in self.levels)],
+            value=self._NONE,
             description=description,
         )
         self.value = value
@@ -145,13 +146,13 @@ class LevelPicker(_Control[str | None]):
 
     @property
     def value(self) -> str | None:
-        return self.widget.value
+        return self.widget.value or None
 
     @value.setter
     def value(self, level: str | None) -> None:
         if level is not None and level not in self.levels:
             raise ValueError(f"level {level!r} is not one of {self.levels}")
-        self.widget.value = level
+        self.widget.value = level or self._NONE
 
     def _traits(self):
         yield self.widget, "value"
@@ -300,11 +301,12 @@ class EntityFilter(_Control[Entities]):
         person: str | None = None,
         machine: str | None = None,
     ) -> None:
+        # "" stands for None in the widgets: a None value shows as no selection.
         self.person = widgets.Dropdown(
-            options=[(self.ANY_PERSON, None), *map(_option, people)], description="Person"
+            options=[(self.ANY_PERSON, ""), *map(_option, people)], description="Person"
         )
         self.machine = widgets.Dropdown(
-            options=[(self.ANY_MACHINE, None), *map(_option, machines)], description="Machine"
+            options=[(self.ANY_MACHINE, ""), *map(_option, machines)], description="Machine"
         )
         self.widget = widgets.HBox([self.person, self.machine])
         self.value = Entities(person=person, machine=machine)
@@ -338,12 +340,12 @@ class EntityFilter(_Control[Entities]):
 
     @property
     def value(self) -> Entities:
-        return Entities(person=self.person.value, machine=self.machine.value)
+        return Entities(person=self.person.value or None, machine=self.machine.value or None)
 
     @value.setter
     def value(self, value: Entities) -> None:
         for key, dropdown in (("person", self.person), ("machine", self.machine)):
-            choice = value.get(key)
+            choice = value.get(key) or ""
             if choice not in [v for _, v in dropdown.options]:
                 raise ValueError(f"{key} {choice!r} is not among the choices")
             dropdown.value = choice
@@ -401,7 +403,6 @@ class ChartView(widgets.VBox):
     def redraw(self) -> None:
         """Draw the chart again from the controls' current values."""
         from IPython import get_ipython
-        from IPython.core.formatters import format_display_data
 
         self.figure = self._draw()
         if get_ipython() is None:  # no front end to show it (scripts, tests)
@@ -410,9 +411,20 @@ class ChartView(widgets.VBox):
         # display() inside ``with self.output``: with ipykernel 7, a large
         # display message sent from inside that context can leave a
         # jupyter_client caller (nbclient, nbval) waiting for the reply
-        # until its timeout.
-        data, metadata = format_display_data(self.figure)
-        self.output.outputs = ({"output_type": "display_data", "data": data, "metadata": metadata},)
+        # until its timeout. (IPython's formatter would not do either: it
+        # calls a figure's _ipython_display_, which shows it in the cell.)
+        self.output.outputs = ({"output_type": "display_data", **_bundle(self.figure)},)
+
+
+def _bundle(figure: Any) -> dict:
+    """A display bundle for a plotly figure (anything else: its repr)."""
+    text = {"text/plain": f"<{type(figure).__name__}>"}
+    if hasattr(figure, "to_dict"):
+        import plotly.io as pio
+
+        data = pio.renderers["plotly_mimetype"].to_mimebundle(figure.to_dict())
+        return {"data": {**data, **text}, "metadata": {}}
+    return {"data": {"text/plain": repr(figure)}, "metadata": {}}
 
 
 def _within(frame: pl.DataFrame, column: str, window: tuple[datetime, datetime]) -> pl.DataFrame:
