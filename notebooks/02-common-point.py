@@ -13,7 +13,7 @@
 CASE = "../datasets/april-trojan"
 
 # %%
-from forensics import charts, notebook
+from forensics import notebook
 from forensics.widgets import coverage_view, show_table
 
 findings = notebook.open_case(CASE)

@@ -12,7 +12,7 @@
 CASE = "../datasets/april-trojan"
 
 # %%
-from forensics import charts, notebook
+from forensics import notebook
 from forensics.widgets import show_table, timeline_view
 
 findings = notebook.open_case(CASE)
