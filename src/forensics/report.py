@@ -490,7 +490,7 @@ def _quarantine(findings, *, reveal: bool) -> str:
                 f"<code>{_e(x['file'])}:{x['row']}</code>",
                 _e(x["column"] or "(row)"),
                 _e(x["reason"]),
-                _quarantined_value(x, reveal=reveal),
+                _quarantined_value(x, reveal=reveal, orders_file=findings.case.source("orders")),
             )
             for x in q.head(MAX_QUARANTINE_SHOWN).iter_rows(named=True)
         ]
@@ -500,12 +500,13 @@ def _quarantine(findings, *, reveal: bool) -> str:
     return "<h2>Quarantine</h2>" + part + _unregistered(findings)
 
 
-def _quarantined_value(row: dict, *, reveal: bool) -> str:
+def _quarantined_value(row: dict, *, reveal: bool, orders_file: str) -> str:
     """A damaged cell, shown unless it may hold a buyer's personal data."""
     value = row["value"]
     if value is None:
         return ""
-    if not reveal and row["file"].startswith("orders."):
+    # The orders table may live under any file name case.toml gives it.
+    if not reveal and row["file"] == orders_file:
         column = row["column"]
         if column in PERSONAL_COLUMNS:
             return f"<code>{_e(_mask(column, value))}</code>"
@@ -583,6 +584,14 @@ def build_report(findings, *, reveal: bool = False) -> str:
     """
     from plotly.offline import get_plotlyjs
 
+    from .case import CaseError
+
+    changed = findings.case.verify()
+    if changed:  # never describe evidence that is no longer what is on disk
+        raise CaseError(
+            "input changed since it was read, no report built: " + ", ".join(changed),
+            file=changed[0],
+        )
     tz = findings.case.timezone()
     as_dict = findings.to_dict()
     paths = [s.get("paths") or [] for s in as_dict["suspects"]]
