@@ -24,6 +24,7 @@ import itertools
 import operator
 import threading
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,16 +67,41 @@ class RawTable:
     ``frame`` has ``_row`` first, then one column per header name (CSV: all
     ``String``; Parquet: the file's own dtypes). ``header`` is empty when
     the file holds no header at all (0 bytes or only blank lines).
+
+    ``digest`` is the SHA-256, or (Parquet) a future of it: a large file is
+    hashed in a thread while polars reads it. :meth:`confirm_unchanged`
+    then checks that what was hashed is what was read.
     """
 
     frame: pl.LazyFrame
     header: tuple[str, ...]
     records: int  # data records read, blank lines excluded
     damaged: pl.DataFrame  # DAMAGE_SCHEMA
-    sha256: str
+    digest: str | Future[str]
     size: int
     format: str
     encoding: str | None
+    identity: tuple[int, ...] | None = None  # (device, inode, size, mtime) when read lazily
+
+    @property
+    def sha256(self) -> str:
+        return self.digest if isinstance(self.digest, str) else self.digest.result()
+
+    def confirm_unchanged(self, path: Path, file: str) -> None:
+        """Raise :class:`CaseError` if ``path`` changed since it was opened.
+
+        A lazily read file is hashed and parsed in two passes; a file that
+        was replaced or written to in between would make the hash that of
+        other bytes than those read.
+        """
+        self.sha256  # noqa: B018 - wait for the hash before looking again
+        if self.identity is not None and _identity(path) != self.identity:
+            raise CaseError(f"{file}: changed while it was being read", file=file)
+
+
+def _identity(path: Path) -> tuple[int, ...]:
+    st = path.stat()
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def sha256_file(path: Path) -> str:
@@ -393,7 +419,7 @@ def read_csv(
         header=header,
         records=records,
         damaged=_damage_frame(damaged),
-        sha256=sha,
+        digest=sha,
         size=size,
         format="csv",
         encoding=enc,
@@ -630,22 +656,25 @@ def _decode_error(
 # ------------------------------------------------------------------ Parquet
 
 
+_hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="forensics-sha256")
+
+
 def read_parquet(path: Path, file: str) -> RawTable:
-    """Read a Parquet file; ``_row`` is the 1-based record number.
+    """Scan a Parquet file lazily; ``_row`` is the 1-based record number.
+
+    Only the footer is read here. The bytes are hashed in a thread (hashlib
+    releases the GIL) while the caller collects the scan, and
+    :meth:`RawTable.confirm_unchanged` checks afterwards that the file is
+    still the one hashed.
 
     Raises
     ------
     CaseError
         The file is not Parquet (or is damaged beyond reading its footer).
     """
-    # The bytes are read into memory once, hashed and parsed from there, so
-    # the hash is that of exactly what was read (a lazy scan of the path
-    # would read the file again later, after it might have changed).
-    data = path.read_bytes()
-    sha = hashlib.sha256(data).hexdigest()
-    size = len(data)
+    identity = _identity(path)
     try:
-        scan = pl.read_parquet(io.BytesIO(data), hive_partitioning=False).lazy()
+        scan = pl.scan_parquet(path, hive_partitioning=False, glob=False)
         schema = scan.collect_schema()
         records = int(scan.select(pl.len()).collect().item())
     except Exception as exc:  # polars raises several types for a bad footer
@@ -655,17 +684,15 @@ def read_parquet(path: Path, file: str) -> RawTable:
         dup = next(n for n in names if names.count(n) > 1)
         raise CaseError(f"{file}: column {dup!r} appears twice", file=file, column=dup)
     renamed = [pl.nth(i).alias(new) for i, new in enumerate(names)]
-    frame = scan.select(
-        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(ROW),
-        *renamed,
-    )
+    frame = scan.select(renamed).with_row_index(ROW, offset=1)
     return RawTable(
         frame=frame,
         header=tuple(names),
         records=records,
         damaged=_damage_frame([]),
-        sha256=sha,
-        size=size,
+        digest=_hasher.submit(sha256_file, path),
+        size=identity[2],
         format="parquet",
         encoding=None,
+        identity=identity,
     )

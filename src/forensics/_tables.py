@@ -128,47 +128,85 @@ def _value_text(src: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     return text.str.slice(0, _VALUE_CHARS)
 
 
-def _typing_exprs(
-    raw: RawTable, schema: TableSchema, file: str, zone: str, reference: datetime | None
-) -> tuple[pl.LazyFrame, list[pl.Expr], list[str], list[str]]:
-    """Frame with intermediates, expressions typing every column, the checked
-    column names and the output columns."""
-    source = raw.frame.collect_schema()
-    position = {name: i for i, name in enumerate(source.names())}
-    steps = Steps(raw.frame)
+@dataclass(frozen=True)
+class _Plan:
+    """How to type one table: evaluate ``values`` and ``reasons`` on ``frame``."""
+
+    frame: pl.LazyFrame  # the source plus intermediate columns
+    values: list[pl.Expr]  # _row, contract columns, extras: the accepted frame
+    reasons: list[tuple[str, pl.Expr, pl.Expr]]  # (column, why, value as found)
+
+    @property
+    def damaged(self) -> pl.Expr:
+        """True where at least one cell of the row is set aside."""
+        return pl.any_horizontal([why.is_not_null() for _, why, _ in self.reasons] or [False])
+
+
+def _typing_plan(
+    source: pl.LazyFrame,
+    mapping: dict[str, str],
+    extras: list[str],
+    schema: TableSchema,
+    zone: str,
+    reference: datetime | None,
+) -> _Plan:
+    dtypes = source.collect_schema()
+    position = {name: i for i, name in enumerate(dtypes.names())}
+    steps = Steps(source)
 
     def col(name: str) -> pl.Expr:
         # By position: pl.col("*") or pl.col("^a.*$") would be a wildcard or
         # a regex, and a header may be anything.
         return pl.nth(position[name])
 
-    mapping, extras = match_header(raw.header, schema, file)
-    exprs: list[pl.Expr] = [pl.col(ROW)]
-    checked: list[str] = []
-
-    def add_reason(name: str, src: pl.Expr, dtype: pl.DataType, reason: pl.Expr) -> None:
-        exprs.append(reason.alias(_WHY + name))
-        exprs.append(pl.when(reason.is_not_null()).then(_value_text(src, dtype)).alias(_RAW + name))
-        checked.append(name)
-
+    values: list[pl.Expr] = [pl.col(ROW).cast(pl.Int64)]
+    reasons: list[tuple[str, pl.Expr, pl.Expr]] = []
     for column in schema.columns:
         if column.name not in mapping:
-            exprs.append(pl.lit(None, column.dtype).alias(column.name))
+            values.append(pl.lit(None, column.dtype).alias(column.name))
             continue
-        src, dtype = col(mapping[column.name]), source[mapping[column.name]]
+        src, dtype = col(mapping[column.name]), dtypes[mapping[column.name]]
         value, reason = typed_cell(steps, column, src, dtype, zone, reference=reference)
-        exprs.append(value.alias(column.name))
-        add_reason(column.name, src, dtype, reason)
+        values.append(value.alias(column.name))
+        reasons.append((column.name, reason, _value_text(src, dtype)))
     for name in extras:
-        src, dtype = col(name), source[name]
-        exprs.append(text_of(src, dtype).alias(name))
+        src, dtype = col(name), dtypes[name]
+        values.append(text_of(src, dtype).alias(name))
         nul = nul_reason(src, dtype)
         if nul is not None:
-            add_reason(name, src, dtype, nul)
-    return steps.frame, exprs, checked, [ROW, *schema.names, *extras]
+            reasons.append((name, nul, _value_text(src, dtype)))
+    return _Plan(steps.frame, values, reasons)
 
 
-def _cell_quarantine(typed: pl.DataFrame, checked: list[str]) -> pl.DataFrame:
+def _collect(frame: pl.LazyFrame) -> pl.DataFrame:
+    # The streaming engine types the file a morsel at a time: only the
+    # typed columns are ever whole in memory, not the cells as read nor the
+    # intermediate columns of every step (that made a 10M-order Parquet case
+    # peak at several times its loaded size).
+    return frame.collect(engine="streaming")
+
+
+def _cell_quarantine(
+    raw: RawTable,
+    rows: pl.Series,
+    mapping: dict[str, str],
+    extras: list[str],
+    schema: TableSchema,
+    zone: str,
+    reference: datetime | None,
+) -> pl.DataFrame:
+    """One line per bad cell of the records at ``rows`` (``_row`` values)."""
+    source = raw.frame
+    if reference is not None:
+        # Typing is row by row, so the few damaged records can be typed again
+        # alone to say why. (Without a reference, a timestamp's plausibility
+        # depends on its whole column: type everything again.)
+        row_dtype = source.collect_schema()[ROW]
+        source = source.filter(pl.col(ROW).is_in(rows.cast(row_dtype).implode()))
+    plan = _typing_plan(source, mapping, extras, schema, zone, reference)
+    why = [r.alias(_WHY + name) for name, r, _ in plan.reasons]
+    found = [pl.when(r.is_not_null()).then(v).alias(_RAW + name) for name, r, v in plan.reasons]
+    typed = plan.frame.select(pl.col(ROW).cast(pl.Int64), *why, *found).collect()
     parts = [
         typed.filter(pl.col(_WHY + name).is_not_null()).select(
             pl.col(ROW).alias("row"),
@@ -176,9 +214,9 @@ def _cell_quarantine(typed: pl.DataFrame, checked: list[str]) -> pl.DataFrame:
             pl.col(_WHY + name).alias("reason"),
             pl.col(_RAW + name).alias("value"),
         )
-        for name in checked
+        for name, _, _ in plan.reasons
     ]
-    return pl.concat(parts) if parts else _lines([])
+    return _lines(parts)
 
 
 def _lines(parts: list[pl.DataFrame]) -> pl.DataFrame:
@@ -192,6 +230,15 @@ def _lines(parts: list[pl.DataFrame]) -> pl.DataFrame:
 
 def _duplicates(frame: pl.DataFrame, schema: TableSchema) -> pl.DataFrame:
     """Later copies of a row, and later rows reusing a key with other content."""
+    if schema.key is not None:
+        # Equal rows have equal keys: only rows whose key is repeated (or
+        # missing) can be duplicates, and in a clean table there are none.
+        # Grouping every column of millions of rows to find that out was the
+        # slowest step of loading a large table.
+        key = pl.col(schema.key)
+        if frame.select((key.n_unique() + key.null_count() - 1) >= pl.len()).item():
+            return _lines([])
+        frame = frame.filter(key.is_null() | key.is_duplicated())
     content = [c for c in frame.columns if c != ROW]
     first_copy = pl.col(ROW).min().over(content)
     reason = pl.when(first_copy != pl.col(ROW)).then(
@@ -239,20 +286,30 @@ def check_table(
         The case's ``opened_at``: timestamps decades away from it are
         quarantined (see :data:`forensics._cells.PLAUSIBLE_YEARS`).
     """
-    frame, exprs, checked, columns = _typing_exprs(raw, schema, file, zone, reference)
-    typed = frame.select(exprs).collect()
-    set_aside = pl.any_horizontal([pl.col(_WHY + n).is_not_null() for n in checked] or [False])
-    accepted = typed.filter(~set_aside).select(columns)
+    mapping, extras = match_header(raw.header, schema, file)
+    plan = _typing_plan(raw.frame, mapping, extras, schema, zone, reference)
+    typed = _collect(plan.frame.select(*plan.values, plan.damaged.alias(_WHY)))
+    damaged_cells = typed.get_column(_WHY)
+    if damaged_cells.any():
+        rows = typed.get_column(ROW).filter(damaged_cells)
+        cells = _cell_quarantine(raw, rows, mapping, extras, schema, zone, reference)
+        accepted = typed.filter(~damaged_cells).drop(_WHY)
+    else:
+        cells = _lines([])
+        accepted = typed.drop(_WHY)
+    del typed, damaged_cells
     duplicates = _duplicates(accepted, schema)
     if duplicates.height:
         accepted = accepted.filter(~pl.col(ROW).is_in(duplicates["row"].implode()))
     damaged = raw.damaged.select("row", pl.lit(None, pl.String).alias("column"), "reason", "value")
     quarantine = (
-        _lines([damaged, _cell_quarantine(typed, checked), duplicates])
+        _lines([damaged, cells, duplicates])
         .sort("row", maintain_order=True)
         .select(pl.lit(file, pl.String).alias("file"), pl.all())
     )
-    return CheckedTable(frame=accepted.sort(ROW), quarantine=quarantine)
+    if not accepted.get_column(ROW).is_sorted():
+        accepted = accepted.sort(ROW)
+    return CheckedTable(frame=accepted, quarantine=quarantine)
 
 
 def find_unregistered(tables: Mapping[str, pl.DataFrame], files: Mapping[str, str]) -> pl.DataFrame:

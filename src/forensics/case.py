@@ -269,9 +269,12 @@ def _load_table(
             what = "empty file" if raw.size == 0 else "no header line (only blank lines)"
             raise CaseError(f"{file}: {what}", file=file)
         empty = CheckedTable(empty_frame(schema), pl.DataFrame(schema=QUARANTINE_SCHEMA))
+        raw.confirm_unchanged(path, file)
         return empty, raw
     zone = meta.file_setting(schema.name, "timezone", meta.timezone)
-    return check_table(raw, schema, file, zone, reference=meta.opened_at), raw
+    checked = check_table(raw, schema, file, zone, reference=meta.opened_at)
+    raw.confirm_unchanged(path, file)
+    return checked, raw
 
 
 def _load_table_guarded(
