@@ -47,6 +47,8 @@ __all__ = [
     "exposure_events",
     "candidate_events",
     "infection_starts",
+    "event_columns",
+    "members_of",
     "union_size",
 ]
 
@@ -228,13 +230,19 @@ def candidate_events(
     offsets: Mapping[str, ClockOffset] | None = None,
     *,
     levels: Collection[str] = LEVELS,
+    paths: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Membership of access events in candidates: ``level``, ``cand``, ``ev``.
 
     Only events that exposed at least one order take part, and only
-    candidates at ``levels`` (every level by default) are built.
+    candidates at ``levels`` (every level by default) are built; with
+    ``paths`` (``level``, ``cand``), only those candidates.
     """
     ev = events.filter(pl.col("hi") > pl.col("lo"))
+    wanted: dict[str, list[str]] | None = None
+    if paths is not None:
+        wanted = dict(paths.select("level", "cand").group_by("level").agg("cand").iter_rows())
+        levels = [level for level in levels if level in wanted]
     simple = [
         ("account", pl.col("account_id"), None),
         ("machine", pl.col("machine_id"), None),
@@ -256,6 +264,8 @@ def candidate_events(
         if level not in levels:
             continue
         f = ev if cond is None else ev.filter(cond)
+        if wanted is not None:
+            f = f.filter(key.is_in(wanted[level]))
         parts.append(
             f.select(pl.lit(level).alias("level"), key.alias("cand"), "ev").filter(
                 pl.col("cand").is_not_null()
@@ -264,11 +274,49 @@ def candidate_events(
     infected = [level for level in ("device", "process") if level in levels]
     starts = infection_starts(case, offsets) if infected else {}
     for level in infected:
-        parts.append(_since(ev, starts[level].select("cand", "machine_id", "since"), level))
+        start = starts[level].select("cand", "machine_id", "since")
+        if wanted is not None:
+            start = start.filter(pl.col("cand").is_in(wanted[level]))
+        parts.append(_since(ev, start, level))
     if not parts:
         return pl.DataFrame(schema={"level": pl.String, "cand": pl.String, "ev": pl.Int64})
     # Each part holds an event at most once per candidate already.
     return pl.concat(parts)
+
+
+def event_columns(events: pl.DataFrame, ev: pl.Series, *columns: str) -> pl.DataFrame:
+    """``columns`` of the events numbered ``ev``, one row per entry of ``ev``
+    in its order (an unknown event number gives nulls).
+
+    Events numbered by row, as :func:`exposure_events` numbers them, are
+    looked up by position: gathering millions of rows costs a fraction of a
+    hash join on the event number.
+    """
+    ev = ev.alias("ev")
+    if _is_row_number(events["ev"]) and _within(ev, events.height):
+        return events.select(pl.col(c).gather(ev) for c in columns)
+    return (
+        ev.to_frame()
+        .join(events.select("ev", *columns), on="ev", how="left", maintain_order="left")
+        .select(columns)
+    )
+
+
+def members_of(members: pl.DataFrame, keys: pl.DataFrame) -> pl.DataFrame:
+    """The rows of ``members`` that belong to the candidates ``keys``
+    (``level``, ``cand``), in the order of ``members``.
+
+    The same as a semi-join on (level, cand), without hashing the two
+    strings of every one of millions of rows: each level compares one string
+    and looks its few candidates up.
+    """
+    wanted = keys.select("level", "cand").unique().group_by("level").agg("cand")
+    if wanted.is_empty():
+        return members.clear()
+    keep = pl.lit(False)
+    for level, cands in sorted(wanted.iter_rows()):
+        keep = keep | ((pl.col("level") == level) & pl.col("cand").is_in(cands))
+    return members.filter(keep)
 
 
 def union_size(

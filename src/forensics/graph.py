@@ -25,6 +25,8 @@ from __future__ import annotations
 import networkx as nx
 import polars as pl
 
+from .exposure import members_of
+
 __all__ = ["evidence_graph", "explain", "HUB"]
 
 HUB = "complaints:all"
@@ -102,9 +104,8 @@ def evidence_graph(findings, *, max_paths: int = 40) -> nx.MultiDiGraph:
 
 
 def _members_of(findings, sig: pl.DataFrame) -> pl.DataFrame:
-    members = findings.members
     keys = sig.select(pl.col("level"), pl.col("id").alias("cand"))
-    return members.join(keys, on=["level", "cand"], how="semi")
+    return members_of(findings.members, keys)
 
 
 def _structure(g: nx.MultiDiGraph, findings) -> None:
@@ -113,6 +114,17 @@ def _structure(g: nx.MultiDiGraph, findings) -> None:
     case = findings.case
     present = {n for n in g.nodes}
     sess = findings.sessions
+    # The first 20 access events of each event and IP node, found in one pass.
+    first_events: dict[tuple[str, str], list[dict]] = {}
+    for kind, col in (("event", "event_id"), ("ip", "ip")):
+        idents = sorted({n.partition(":")[2] for n in present if n.partition(":")[0] == kind})
+        if not idents:
+            continue
+        found = findings.events.filter(pl.col(col).is_in(idents)).filter(
+            pl.int_range(pl.len()).over(col) < 20
+        )
+        for r in found.iter_rows(named=True):
+            first_events.setdefault((kind, r[col]), []).append(r)
     for n in list(present):
         kind, _, ident = n.partition(":")
         if kind == "session":
@@ -148,9 +160,7 @@ def _structure(g: nx.MultiDiGraph, findings) -> None:
                         row=r["_row"],
                     )
         elif kind in ("event", "ip"):
-            col = "event_id" if kind == "event" else "ip"
-            ev = findings.events.filter(pl.col(col) == ident).head(20)
-            for r in ev.iter_rows(named=True):
+            for r in first_events.get((kind, ident), ()):
                 g.add_edge(
                     n,
                     _node("account", r["account_id"]),

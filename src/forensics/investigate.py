@@ -24,9 +24,17 @@ import polars as pl
 from . import __version__
 from .case import Case, load
 from .clock import ClockOffset, estimate_offsets
-from .commonpoint import CommonPointSettings, common_points, complaint_hits, flagged, onset
+from .commonpoint import (
+    CommonPointSettings,
+    common_points,
+    complaint_hits,
+    flagged,
+    onset,
+    path_counts,
+    score_paths,
+)
 from .complaints import ComplaintRate, complaint_orders, complaint_rate, link_complaints
-from .exposure import candidate_events, exposure_events, infection_starts, order_index
+from .exposure import LEVELS, candidate_events, exposure_events, infection_starts, order_index
 from .graph import evidence_graph, explain
 from .indicators import flagged_paths
 from .indicators import indicators as find_indicators
@@ -56,7 +64,7 @@ class Findings:
     rate: ComplaintRate
     sessions: pl.DataFrame
     events: pl.DataFrame
-    members: pl.DataFrame  # level, cand, ev: which events make up each candidate path
+    members: pl.DataFrame  # level, cand, ev: which events make up each significant path
     hits: pl.DataFrame
     indicators: pl.DataFrame
     timeline: pl.DataFrame
@@ -184,7 +192,6 @@ def investigate(
     bar("exposure")
     index = order_index(case)
     events = exposure_events(case, sessions, index)
-    members = candidate_events(case, events, offsets)
     starts = infection_starts(case, offsets)
     bar("common points")
     hits = complaint_hits(events, corders, index)
@@ -206,10 +213,29 @@ def investigate(
     cp_args = dict(
         counted_complaints=counted, universe=universe, complained=complained, settings=overlap
     )
-    points = common_points(members, events, hits, **cp_args)
+    # A level at a time: a large case has tens of millions of (path, event)
+    # pairs, and each level's counts need only its own. Past the counts, only
+    # the events that exposed a complained order matter (onset, the graph).
+    hit_events = hits.select("ev").unique()
+    counts, hit_members = [], []
+    for level in LEVELS:
+        level_members = candidate_events(case, events, offsets, levels=(level,))
+        counts.append(
+            path_counts(level_members, events, hits, counted_complaints=counted, universe=universe)
+        )
+        hit_members.append(level_members.join(hit_events, on="ev", how="semi"))
+        del level_members
+    hit_members = pl.concat(hit_members)
+    points = score_paths(
+        pl.concat(counts),
+        n_complaints=counted.height,
+        universe=universe,
+        complained=complained,
+        settings=overlap,
+    )
     points = onset(
         points,
-        members,
+        hit_members,
         events,
         hits,
         complaints=linked.join(counted, on="complaint_id", how="semi"),
@@ -221,6 +247,13 @@ def investigate(
     bar("indicators")
     inds = find_indicators(case, tl, events)
     points = flagged(points, flagged_paths(case, inds), settings=settings)
+    # What follows looks at the significant paths only.
+    members = candidate_events(
+        case,
+        events,
+        offsets,
+        paths=points.filter(pl.col("significant")).select("level", pl.col("id").alias("cand")),
+    )
     call = classify(case, points, events, members, inds, starts, hits)
     path_members = _path_members(call, points, events, hits, cp_args)
     bar("suspects")

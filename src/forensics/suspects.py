@@ -60,6 +60,7 @@ from datetime import datetime, timedelta
 import polars as pl
 
 from .case import Case
+from .exposure import event_columns, members_of
 from .indicators import VISITOR_ROLES, malware_keys
 
 __all__ = [
@@ -107,6 +108,9 @@ LINK_KINDS = frozenset(
         "in_building_off_hours",
     }
 )
+
+NOT_ACCOUNT_LIKE = ("app", "device", "process", "machine")
+"""Levels whose vote does not depend on the account behind them."""
 
 _CAP_LOG = math.log(1e4)  # no single evidence kind moves the odds more than 10^4
 
@@ -232,9 +236,13 @@ def _path_profile(
     malware), so a path with an export counts as harvested only when that
     malware leaked from other machines too.
     """
-    keys = sig.select("level", pl.col("id").alias("cand"))
-    rows = members.join(keys, on=["level", "cand"], how="semi").join(
-        events.select("ev", "account_id", "machine_id", "at", "action"), on="ev"
+    # Only account-like paths are profiled (classify votes for the others by level).
+    keys = sig.filter(~pl.col("level").is_in(NOT_ACCOUNT_LIKE)).select(
+        "level", pl.col("id").alias("cand")
+    )
+    rows = members_of(members, keys)
+    rows = rows.with_columns(
+        event_columns(events, rows["ev"], "account_id", "machine_id", "at", "action")
     )
 
     def held(mapping: dict[str, datetime], name: str) -> pl.DataFrame:
@@ -405,10 +413,10 @@ def _describe(
     ]
     for k, s in sorted(votes.items(), key=lambda kv: -kv[1]):
         rationale.append(f"{k}: strongest supporting point -log10 p = {s:.1f}")
-    lead_members = members.filter(
-        (pl.col("level") == lead["level"]) & (pl.col("cand") == lead["id"])
+    lead_members = members_of(
+        members, pl.DataFrame({"level": [lead["level"]], "cand": [lead["id"]]})
     )
-    lead_events = events.join(lead_members.select("ev"), on="ev")
+    lead_events = events.filter(pl.col("ev").is_in(lead_members["ev"].implode()))
     acc_src, ep_src = case.source("access"), case.source("endpoint")
     if kind == "malware":
         level = lead["level"] if lead["level"] in ("device", "process") else None
