@@ -52,6 +52,7 @@ __all__ = [
     "shift_windows",
     "malware_keys",
     "flagged_paths",
+    "access_rows",
 ]
 
 VISITOR_ROLES = ("visitor", "interviewee", "candidate", "contractor", "guest", "vendor")
@@ -139,6 +140,21 @@ def _shape(frame: pl.DataFrame, indicator: str | pl.Expr, **cols: pl.Expr) -> pl
     exprs["indicator"] = pl.lit(indicator) if isinstance(indicator, str) else indicator
     exprs.update(cols)
     return frame.select(**exprs).cast(dict(INDICATOR_SCHEMA))
+
+
+def access_rows(case: Case) -> pl.Expr:
+    """The access events :func:`indicators` can use (a filter on the access
+    table): exports and API pulls, and every use of an account that was
+    disabled or whose owner has a leaving date. Given a timeline with only
+    these access events, :func:`indicators` finds the same indicators.
+    """
+    leaving = case.staff.filter(pl.col("left_on").is_not_null())["person_id"]
+    accounts = case.accounts.filter(
+        pl.col("disabled_at").is_not_null() | pl.col("owner_person_id").is_in(leaving.implode())
+    )["account_id"]
+    return pl.col("action").is_in(["export_orders", "api_pull"]) | pl.col("account_id").is_in(
+        accounts.implode()
+    )
 
 
 def indicators(

@@ -36,7 +36,7 @@ from .commonpoint import (
 from .complaints import ComplaintRate, complaint_orders, complaint_rate, link_complaints
 from .exposure import LEVELS, candidate_events, exposure_events, infection_starts, order_index
 from .graph import evidence_graph, explain
-from .indicators import flagged_paths
+from .indicators import access_rows, flagged_paths
 from .indicators import indicators as find_indicators
 from .progress import steps
 from .sessions import sessionize
@@ -67,10 +67,19 @@ class Findings:
     members: pl.DataFrame  # level, cand, ev: which events make up each significant path
     hits: pl.DataFrame
     indicators: pl.DataFrame
-    timeline: pl.DataFrame
     ruled_out: tuple[str, ...]
     settings: dict[str, Any] = field(default_factory=dict)
     graph: nx.MultiDiGraph | None = None
+    _timeline: pl.DataFrame | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def timeline(self) -> pl.DataFrame:
+        """Every event of the case on the back-office clock
+        (:func:`forensics.timeline.timeline`), built when first asked for:
+        the investigation itself reads only a few of the access events."""
+        if self._timeline is None:
+            object.__setattr__(self, "_timeline", build_timeline(self.case, self.clock_offsets))
+        return self._timeline
 
     @property
     def vectors(self) -> pl.DataFrame:
@@ -184,7 +193,9 @@ def investigate(
     sessions = sessionize(case)
     offsets = estimate_offsets(case)
     bar("timeline")
-    tl = build_timeline(case, offsets)
+    # Indicators and people need the access events of exports and of stale
+    # accounts only; the full timeline is built if a reader asks for it.
+    tl = build_timeline(case, offsets, access=access_rows(case))
     bar("complaints")
     linked = link_complaints(case)
     corders = complaint_orders(case, linked)
@@ -276,7 +287,6 @@ def investigate(
         members=members,
         hits=hits,
         indicators=inds,
-        timeline=tl,
         ruled_out=ruled,
         settings={
             "alpha": settings.alpha,
