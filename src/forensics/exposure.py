@@ -115,13 +115,25 @@ def exposure_events(case: Case, sessions: pl.DataFrame | None, index: OrderIndex
         ``app_id``, ``lo``, ``hi`` (``hi - lo`` orders exposed; 0 when the
         event names no known order).
     """
+    # Each step below works on the few columns it needs and yields columns
+    # in access-row order: the access table is most of a large case, and
+    # joining or sorting it whole copies every column.
     acc = case.access.with_row_index("ev").with_columns(pl.col("ev").cast(pl.Int64))
     if sessions is None:
-        acc = acc.with_columns(pl.lit(None, dtype=pl.String).alias("session_key"))
+        session_key = pl.repeat(None, acc.height, dtype=pl.String, eager=True)
     else:
-        acc = assign_sessions(acc, sessions)
-    acc = acc.join(
-        index.orders.select("order_id", pl.col("idx").alias("_oi")), on="order_id", how="left"
+        session_key = assign_sessions(acc.select("at", "account_id", "machine_id", "ip"), sessions)[
+            "session_key"
+        ]
+    order_pos = (
+        acc.select("order_id")
+        .join(
+            index.orders.select("order_id", pl.col("idx").alias("_oi")),
+            on="order_id",
+            how="left",
+            maintain_order="left",
+        )
+        .get_column("_oi")
     )
     is_range = pl.col("action").is_in(["export_orders", "api_pull"]) | (
         pl.col("order_id").is_null()
@@ -132,17 +144,23 @@ def exposure_events(case: Case, sessions: pl.DataFrame | None, index: OrderIndex
         acc["range_start"].fill_null(index.placed.min()), side="left"
     )
     hi_range = index.placed.search_sorted(acc.select(until).to_series(), side="right")
-    acc = acc.with_columns(
-        pl.Series("_lo_r", lo_range).cast(pl.Int64), pl.Series("_hi_r", hi_range).cast(pl.Int64)
-    ).with_columns(
-        pl.when(is_range).then(pl.col("_lo_r")).otherwise(pl.col("_oi")).fill_null(0).alias("lo"),
-        pl.when(is_range)
+    bounds = acc.select(
+        is_range.alias("_range"),
+        pl.Series("_oi", order_pos),
+        pl.Series("_lo_r", lo_range).cast(pl.Int64),
+        pl.Series("_hi_r", hi_range).cast(pl.Int64),
+    ).select(
+        pl.when("_range").then(pl.col("_lo_r")).otherwise(pl.col("_oi")).fill_null(0).alias("lo"),
+        pl.when("_range")
         .then(pl.max_horizontal("_lo_r", "_hi_r"))
         .otherwise(pl.col("_oi") + 1)
         .fill_null(0)
         .alias("hi"),
     )
-    acc = acc.join(_app_of_event(case, acc), on="ev", how="left")
+    app = _app_of_event(case, acc)
+    app_id = pl.repeat(None, acc.height, dtype=pl.String, eager=True).alias("app_id")
+    if app.height:
+        app_id = app_id.scatter(app["ev"], app["app_id"])
     return acc.select(
         "ev",
         "_row",
@@ -153,11 +171,11 @@ def exposure_events(case: Case, sessions: pl.DataFrame | None, index: OrderIndex
         "ip",
         "action",
         "order_id",
-        "session_key",
-        "app_id",
-        "lo",
-        "hi",
-    ).sort("ev")
+        session_key.alias("session_key"),
+        app_id,
+        bounds["lo"],
+        bounds["hi"],
+    )
 
 
 def _app_of_event(case: Case, acc: pl.DataFrame) -> pl.DataFrame:
@@ -293,13 +311,23 @@ def event_columns(events: pl.DataFrame, ev: pl.Series, *columns: str) -> pl.Data
     hash join on the event number.
     """
     ev = ev.alias("ev")
-    if _is_row_number(events["ev"]) and _within(ev, events.height):
+    if _numbered_by_row(events["ev"], ev):
         return events.select(pl.col(c).gather(ev) for c in columns)
     return (
         ev.to_frame()
         .join(events.select("ev", *columns), on="ev", how="left", maintain_order="left")
         .select(columns)
     )
+
+
+def _numbered_by_row(numbers: pl.Series, ev: pl.Series) -> bool:
+    """``numbers`` is 0, 1, 2, … and every entry of ``ev`` is one of them."""
+    n = numbers.len()
+    if n and (numbers.null_count() or numbers[0] != 0 or numbers[-1] != n - 1):
+        return False
+    if n > 1 and not bool((numbers.diff().drop_nulls() == 1).all()):
+        return False
+    return ev.len() == 0 or (ev.null_count() == 0 and ev.min() >= 0 and ev.max() < n)
 
 
 def members_of(members: pl.DataFrame, keys: pl.DataFrame) -> pl.DataFrame:

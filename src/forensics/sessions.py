@@ -147,7 +147,13 @@ def assign_sessions(events: pl.DataFrame, sessions: pl.DataFrame) -> pl.DataFram
     place that started before the event and had not ended. Events outside
     any session keep a null key (itself worth a look: access with no login).
     """
-    left = events.with_columns(_place()).with_row_index("_i").sort("at")
+    # Only the keys travel through the sort and the as-of join; the key
+    # found is put back in event order. Events already in time order (the
+    # usual log) need no sort at all.
+    left = events.select("at", "account_id", _place())
+    in_order = left["at"].is_sorted() and left["at"].null_count() == 0
+    if not in_order:
+        left = left.with_row_index("_i").sort("at")
     right = sessions.select("account_id", PLACE, "start", "end", "session_key").sort("start")
     joined = left.join_asof(
         right,
@@ -157,12 +163,12 @@ def assign_sessions(events: pl.DataFrame, sessions: pl.DataFrame) -> pl.DataFram
         strategy="backward",
         check_sortedness=False,
     )
-    return (
-        joined.with_columns(
-            pl.when(pl.col("at") <= pl.col("end") + timedelta(minutes=5))
-            .then(pl.col("session_key"))
-            .alias("session_key")
-        )
-        .sort("_i")
-        .drop("_i", "start", "end", PLACE)
+    key = joined.select(
+        *([] if in_order else ["_i"]),
+        pl.when(pl.col("at") <= pl.col("end") + timedelta(minutes=5))
+        .then(pl.col("session_key"))
+        .alias("session_key"),
     )
+    if not in_order:
+        key = key.sort("_i").drop("_i")
+    return events.with_columns(key["session_key"])
