@@ -469,6 +469,20 @@ def test_dangling_reference_is_kept_and_reported(tmp_path):
     assert _input(case, "access.csv").quarantined == 0
 
 
+@pytest.mark.parametrize("large", [0, 10**9])
+def test_dangling_references_found_by_hash_or_by_string(tmp_path, monkeypatch, large):
+    # Against large tables ids are compared by a seeded 64-bit hash; both
+    # ways must find the same rows.
+    monkeypatch.setattr("forensics._tables._LARGE", large)
+    extra = [
+        ["A4", "2024-04-03 02:00:00", "ACC-GHOST", "PC-01", "", "view_order", "O9999", "", "", ""],
+        ["A5", "2024-04-03 02:01:00", "ACC-01", "PC-01", "", "view_order", "O1001", "", "", ""],
+    ]
+    case = load(write_case(tmp_path / "case", access=csv_text(_rows("access", *extra))))
+    found = case.unregistered.select("row", "column", "value").rows()
+    assert found == [(5, "account_id", "ACC-GHOST"), (5, "order_id", "O9999")]
+
+
 def test_references_check_only_accepted_ids(tmp_path):
     accounts = _rows("accounts")
     accounts[2][4] = "not a time"  # ACC-01 quarantined
@@ -515,6 +529,52 @@ def test_parquet_aware_timestamps_and_bad_strings(tmp_path):
     case = load(root)
     assert case.logins["at"][0] == _utc(2024, 4, 1, 0, 1)  # 09:01 Tokyo
     assert [(q["row"], q["column"]) for q in _quarantine(case, "logins.parquet")] == [(2, "action")]
+
+
+def test_parquet_typed_cells_are_checked_like_text(tmp_path):
+    # Typed Parquet columns are taken as they are, not re-parsed; each check
+    # of the contract must still apply to them, one quarantine line per cell.
+    root = write_case(tmp_path / "case", access=None)
+    at = datetime(2024, 4, 1, 10, 5)
+    rows = [
+        ("A1", at, "ACC-01", "view_order", 1),
+        ("\ufeffA2 ", at, "ACC-01", "PRINT_LABEL", 2),  # stripped; lower-cased
+        ("A3", datetime(1970, 1, 1), "ACC-01", "view_order", 3),
+        ("A4", None, "ACC-01", "view_order", 4),
+        ("A5", at, "ACC-01", "bogus", 5),
+        ("A6", at, "ACC-01", "search", -5),
+        ("A7", at, "ACC\x0001", "search", None),
+        ("A1", at, "ACC-02", "search", None),
+        ("A9", at, " ", "search\x00", None),
+    ]
+    pl.DataFrame(
+        rows,
+        schema={
+            "event_id": pl.String,
+            "at": pl.Datetime("us"),
+            "account_id": pl.String,
+            "action": pl.String,
+            "rows": pl.Int32,
+        },
+        orient="row",
+    ).write_parquet(root / "access.parquet")
+    case = load(root)
+    assert case.access["event_id"].to_list() == ["A1", "A2"]
+    assert case.access["action"].to_list() == ["view_order", "print_label"]
+    assert case.access["at"][0] == _utc(2024, 4, 1, 2, 5)
+    lines = [(q["row"], q["column"], q["reason"][:20]) for q in _quarantine(case, "access.parquet")]
+    assert lines == [
+        (3, "at", "implausible timestam"),
+        (4, "at", "empty value in a req"),
+        (5, "action", "not one of: view_ord"),
+        (6, "rows", "negative value in a "),
+        (7, "account_id", "NUL byte in cell"),
+        (8, "event_id", "duplicate event_id o"),
+        (9, "account_id", "empty value in a req"),
+        (9, "action", "NUL byte in cell"),
+    ]
+    record = _input(case, "access.parquet")
+    assert (record.rows, record.accepted, record.quarantined) == (9, 2, 7)
 
 
 def test_parquet_nested_extra_column_is_kept_as_text(tmp_path):

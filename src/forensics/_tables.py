@@ -15,13 +15,14 @@ All checks here are vectorised polars expressions over whole columns:
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 import polars as pl
 
-from ._cells import Steps, nul_reason, text_of, typed_cell
+from ._cells import NUL_IN_CELL, Steps, nul_cell, text_of, typed_cell
 from ._errors import CaseError
 from ._readers import RawTable
 from .schema import ROW, TABLES, TableSchema
@@ -135,11 +136,12 @@ class _Plan:
     frame: pl.LazyFrame  # the source plus intermediate columns
     values: list[pl.Expr]  # _row, contract columns, extras: the accepted frame
     reasons: list[tuple[str, pl.Expr, pl.Expr]]  # (column, why, value as found)
+    faults: list[pl.Expr]  # Boolean, one per checked column
 
     @property
     def damaged(self) -> pl.Expr:
         """True where at least one cell of the row is set aside."""
-        return pl.any_horizontal([why.is_not_null() for _, why, _ in self.reasons] or [False])
+        return pl.any_horizontal(self.faults or [False])
 
 
 def _typing_plan(
@@ -161,21 +163,24 @@ def _typing_plan(
 
     values: list[pl.Expr] = [pl.col(ROW).cast(pl.Int64)]
     reasons: list[tuple[str, pl.Expr, pl.Expr]] = []
+    faults: list[pl.Expr] = []
     for column in schema.columns:
         if column.name not in mapping:
             values.append(pl.lit(None, column.dtype).alias(column.name))
             continue
         src, dtype = col(mapping[column.name]), dtypes[mapping[column.name]]
-        value, reason = typed_cell(steps, column, src, dtype, zone, reference=reference)
+        value, reason, damaged = typed_cell(steps, column, src, dtype, zone, reference=reference)
         values.append(value.alias(column.name))
         reasons.append((column.name, reason, _value_text(src, dtype)))
+        faults.append(damaged)
     for name in extras:
         src, dtype = col(name), dtypes[name]
         values.append(text_of(src, dtype).alias(name))
-        nul = nul_reason(src, dtype)
+        nul = nul_cell(src, dtype)
         if nul is not None:
-            reasons.append((name, nul, _value_text(src, dtype)))
-    return _Plan(steps.frame, values, reasons)
+            reasons.append((name, pl.when(nul).then(pl.lit(NUL_IN_CELL)), _value_text(src, dtype)))
+            faults.append(nul)
+    return _Plan(steps.frame, values, reasons, faults)
 
 
 def _collect(frame: pl.LazyFrame) -> pl.DataFrame:
@@ -236,9 +241,16 @@ def _duplicates(frame: pl.DataFrame, schema: TableSchema) -> pl.DataFrame:
         # Grouping every column of millions of rows to find that out was the
         # slowest step of loading a large table.
         key = pl.col(schema.key)
-        if frame.select((key.n_unique() + key.null_count() - 1) >= pl.len()).item():
+        # Distinct hashes are at most distinct keys, so as many hashes as
+        # keys proves the keys unique (hashing is several times faster than
+        # comparing strings); a collision only costs the exact check.
+        unique = key.drop_nulls().hash().n_unique() == key.count()
+        suspect = (
+            key.is_null() if frame.select(unique).item() else key.is_null() | key.is_duplicated()
+        )
+        frame = frame.filter(suspect)
+        if frame.is_empty():
             return _lines([])
-        frame = frame.filter(key.is_null() | key.is_duplicated())
     content = [c for c in frame.columns if c != ROW]
     first_copy = pl.col(ROW).min().over(content)
     reason = pl.when(first_copy != pl.col(ROW)).then(
@@ -293,6 +305,10 @@ def check_table(
     if damaged_cells.any():
         rows = typed.get_column(ROW).filter(damaged_cells)
         cells = _cell_quarantine(raw, rows, mapping, extras, schema, zone, reference)
+        if cells.get_column("row").n_unique() != rows.len():
+            # The Boolean verdicts and the reasons are separate expressions;
+            # a row set aside must never go without its reason.
+            raise RuntimeError(f"{file}: rows set aside without a reason (a loader bug)")
         accepted = typed.filter(~damaged_cells).drop(_WHY)
     else:
         cells = _lines([])
@@ -309,7 +325,53 @@ def check_table(
     )
     if not accepted.get_column(ROW).is_sorted():
         accepted = accepted.sort(ROW)
-    return CheckedTable(frame=accepted, quarantine=quarantine)
+    holder = [accepted]
+    del accepted  # so that each column's chunks are freed once copied
+    return CheckedTable(frame=_contiguous(holder), quarantine=quarantine)
+
+
+def _contiguous(holder: list[pl.DataFrame]) -> pl.DataFrame:
+    """The frame in ``holder`` with each column in one chunk, column by column.
+
+    The streaming engine returns columns in many chunks; polars 2.1 panics
+    on some string operations over such columns (``pl.format`` after a
+    filter), and every later query pays for the chunks. Rechunking one
+    column at a time, releasing the old chunks as it goes, keeps the extra
+    memory to one column rather than a second copy of the table.
+    """
+    frame = holder.pop()
+    columns = frame.get_columns()
+    del frame
+    out = []
+    while columns:
+        out.append(columns.pop(0).rechunk())
+    return pl.DataFrame(out)
+
+
+_LARGE = 100_000
+
+
+def _anti_join(rows: pl.LazyFrame, known: pl.LazyFrame, on: str, *, large: bool) -> pl.LazyFrame:
+    """The ``rows`` whose ``on`` is not among the ``known`` ids.
+
+    Against more than ``_LARGE`` ids (orders), the ids are compared by a
+    64-bit hash rather than as strings: four times faster on a 10M-order
+    case. An id whose hash is not among the known ones is certainly missing;
+    the price is that a missing id whose hash collides with a known one
+    would not be listed. The odds are about one in 10**12 per missing id
+    against 10M orders, and the hash is seeded afresh at every load so that
+    an id written to collide under one seed does not under the next.
+    """
+    if not large:
+        return rows.join(known, on=on, how="anti", maintain_order="left")
+    seed = secrets.randbits(64)
+    key = "\x1fhash"
+    hashed = pl.col(on).hash(seed).alias(key)
+    return (
+        rows.with_columns(hashed)
+        .join(known.select(hashed), on=key, how="anti", maintain_order="left")
+        .drop(key)
+    )
 
 
 def find_unregistered(tables: Mapping[str, pl.DataFrame], files: Mapping[str, str]) -> pl.DataFrame:
@@ -330,10 +392,12 @@ def find_unregistered(tables: Mapping[str, pl.DataFrame], files: Mapping[str, st
             target, target_column = column.references.split(".")
             if target not in tables:
                 continue
-            known = tables[target][target_column].drop_nulls().unique().implode()
             ids = pl.col(column.name)
+            rows = frame.lazy().select(ROW, column.name).filter(ids.is_not_null())
+            known = tables[target].lazy().select(pl.col(target_column).alias(column.name))
+            missing = _anti_join(rows, known, column.name, large=tables[target].height > _LARGE)
             parts.append(
-                frame.filter(ids.is_not_null() & ~ids.is_in(known)).select(
+                missing.select(
                     pl.lit(files[name], pl.String).alias("file"),
                     pl.col(ROW).alias("row"),
                     pl.lit(column.name, pl.String).alias("column"),
@@ -343,4 +407,5 @@ def find_unregistered(tables: Mapping[str, pl.DataFrame], files: Mapping[str, st
             )
     if not parts:
         return pl.DataFrame(schema=UNREGISTERED_SCHEMA)
-    return pl.concat(parts).sort(["file", "row"], maintain_order=True)
+    found = pl.concat(pl.collect_all(parts))
+    return found.sort(["file", "row"], maintain_order=True)
