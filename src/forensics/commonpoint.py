@@ -88,7 +88,7 @@ def complaint_hits(
     co = complaint_orders.join(index.orders.select("order_id", "idx"), on="order_id").select(
         "complaint_id", "idx", "deadline", "quoted"
     )
-    ev = events.filter(pl.col("hi") > pl.col("lo")).select("ev", "at", "action", "lo", "hi")
+    ev = events.select("ev", "at", "action", "lo", "hi").filter(pl.col("hi") > pl.col("lo"))
     single = ev.filter(pl.col("hi") - pl.col("lo") == 1).rename({"lo": "idx"}).drop("hi")
     ranges = ev.filter(pl.col("hi") - pl.col("lo") > 1)
     by_order = single.join(co, on="idx")

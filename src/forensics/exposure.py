@@ -196,13 +196,13 @@ def _app_of_event(case: Case, acc: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _since(events: pl.DataFrame, starts: pl.DataFrame, level: str) -> pl.DataFrame:
+def _since(events: pl.LazyFrame, starts: pl.DataFrame, level: str) -> pl.LazyFrame:
     """Events on a machine at or after a candidate's start time there."""
     if starts.is_empty():
-        return pl.DataFrame(schema={"level": pl.String, "cand": pl.String, "ev": pl.Int64})
+        return pl.LazyFrame(schema={"level": pl.String, "cand": pl.String, "ev": pl.Int64})
     return (
         events.select("ev", "machine_id", "at")
-        .join(starts, on="machine_id")
+        .join(starts.lazy(), on="machine_id")
         .filter(pl.col("at") >= pl.col("since"))
         .select(pl.lit(level).alias("level"), "cand", "ev")
     )
@@ -256,7 +256,8 @@ def candidate_events(
     candidates at ``levels`` (every level by default) are built; with
     ``paths`` (``level``, ``cand``), only those candidates.
     """
-    ev = events.filter(pl.col("hi") > pl.col("lo"))
+    # Lazy, so each level reads only the columns it needs from the events.
+    ev = events.lazy().filter(pl.col("hi") > pl.col("lo"))
     wanted: dict[str, list[str]] | None = None
     if paths is not None:
         wanted = dict(paths.select("level", "cand").group_by("level").agg("cand").iter_rows())
@@ -299,7 +300,7 @@ def candidate_events(
     if not parts:
         return pl.DataFrame(schema={"level": pl.String, "cand": pl.String, "ev": pl.Int64})
     # Each part holds an event at most once per candidate already.
-    return pl.concat(parts)
+    return pl.concat(parts).collect()
 
 
 def event_columns(events: pl.DataFrame, ev: pl.Series, *columns: str) -> pl.DataFrame:

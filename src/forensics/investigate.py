@@ -332,7 +332,9 @@ def _path_members(
     anchors = call.anchors
     if anchors.is_empty() or call.kind == "none":
         return points.clear()
-    live = events.filter(pl.col("hi") > pl.col("lo"))
+    live = events.select("ev", "at", "account_id", "machine_id", "app_id", "lo", "hi").filter(
+        pl.col("hi") > pl.col("lo")
+    )
     if call.kind == "malware":
         since = anchors.group_by("machine_id").agg(pl.col("at").min().alias("since"))
         members = (

@@ -289,7 +289,11 @@ def _spread_malware(
     it arrived on each. Malware seen leaking on one machine only cannot be
     told apart from an export made there."""
     ok = hits.filter(pl.col("in_time") & pl.col("fields_ok")).select("ev", "complaint_id")
-    reads = events.filter(pl.col("action") != "export_orders").select("ev", "machine_id", "at")
+    reads = (
+        events.select("ev", "machine_id", "at", "action")
+        .filter(pl.col("action") != "export_orders")
+        .drop("action")
+    )
     out: dict[str, datetime] = {}
     for level in ("device", "process"):
         f = starts[level].filter(pl.col("cand").is_in(list(malware)))
@@ -742,7 +746,8 @@ def _context(
         )
     ok = hits.filter(pl.col("in_time") & pl.col("fields_ok")).select("ev", "complaint_id")
     first = (
-        events.join(ok, on="ev")
+        events.select("ev", "_row", "at", "action", "account_id", "machine_id")
+        .join(ok, on="ev")
         .join(anchors.select("machine_id", pl.col("at").alias("_since")), on="machine_id")
         .filter(pl.col("at") >= pl.col("_since"))
         .sort("at", "_row")
