@@ -230,12 +230,15 @@ def investigate(
     hit_events = hits.select("ev").unique()
     counts, hit_members = [], []
     for level in LEVELS:
-        level_members = candidate_events(case, events, offsets, levels=(level,))
-        counts.append(
-            path_counts(level_members, events, hits, counted_complaints=counted, universe=universe)
-        )
-        hit_members.append(level_members.join(hit_events, on="ev", how="semi"))
-        del level_members
+        for batch in _batches(level, events, starts):
+            level_members = candidate_events(case, events, offsets, levels=(level,), paths=batch)
+            counts.append(
+                path_counts(
+                    level_members, events, hits, counted_complaints=counted, universe=universe
+                )
+            )
+            hit_members.append(level_members.join(hit_events, on="ev", how="semi"))
+            del level_members
     hit_members = pl.concat(hit_members)
     points = score_paths(
         pl.concat(counts),
@@ -297,6 +300,47 @@ def investigate(
         },
     )
     return replace(findings, graph=evidence_graph(findings))
+
+
+def _batches(
+    level: str,
+    events: pl.DataFrame,
+    starts: dict[str, pl.DataFrame],
+    *,
+    budget: int = 10_000_000,
+):
+    """Candidate sets of one level to count together (``level``, ``cand``),
+    or a single None (the whole level).
+
+    A device or process path holds every event on its machines from its
+    first sighting there on, so a level of many processes on busy machines
+    has many times more (path, event) pairs than there are events. Its
+    candidates are split into batches of at most about ``budget`` pairs
+    (bounded by all the events of each machine), which keeps memory flat;
+    the counts of a candidate never depend on another's.
+    """
+    if level not in starts or starts[level].is_empty():
+        yield None
+        return
+    per_machine = (
+        events.select("machine_id", "lo", "hi")
+        .filter((pl.col("hi") > pl.col("lo")) & pl.col("machine_id").is_not_null())
+        .group_by("machine_id")
+        .len("_n")
+    )
+    weight = (
+        starts[level]
+        .join(per_machine, on="machine_id", how="left")
+        .group_by("cand")
+        .agg(pl.col("_n").fill_null(0).sum().alias("_w"))
+        .sort("cand")
+        .with_columns((pl.col("_w").cum_sum() // max(budget, 1)).alias("_batch"))
+    )
+    if weight["_batch"].max() in (None, 0):
+        yield None
+        return
+    for (_,), batch in weight.partition_by("_batch", as_dict=True, maintain_order=True).items():
+        yield batch.select(pl.lit(level).alias("level"), "cand")
 
 
 def _spike(case: Case, rate: ComplaintRate, counted: pl.DataFrame):
