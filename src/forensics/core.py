@@ -23,22 +23,35 @@ must give the same numbers (see ``benchmarks/``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import polars as pl
 
 from .case import Case
 from .commonpoint import complaint_hits
 from .complaints import complaint_orders, link_complaints
-from .exposure import candidate_events, exposure_events, order_index, union_size
+from .exposure import candidate_events, exposure_events, order_index
+from .portable import core_table
 from .sessions import sessionize
 
-__all__ = ["CORE_LEVELS", "core_counts"]
+__all__ = ["CORE_LEVELS", "CoreInputs", "core_inputs", "core_counts"]
 
 CORE_LEVELS = ("account", "machine", "ip")
 
 
-def core_counts(case: Case, *, levels: tuple[str, ...] = CORE_LEVELS) -> pl.DataFrame:
-    """``level``, ``cand``, ``exposed``, ``hits`` for every path at ``levels``,
-    sorted by level and candidate."""
+@dataclass(frozen=True)
+class CoreInputs:
+    """What the counting needs, prepared from a case (the local step)."""
+
+    members: pl.DataFrame  # level, cand, ev
+    events: pl.DataFrame  # ev, lo, hi, … (exposure_events)
+    hits: pl.DataFrame  # ev, idx: exposed in time through an action showing the quoted fields
+    universe: int  # orders placed up to the last complaint deadline
+
+
+def core_inputs(case: Case, *, levels: tuple[str, ...] = CORE_LEVELS) -> CoreInputs:
+    """Sessions, exposure intervals, linked complaints and candidate paths:
+    everything before the counting, in polars."""
     index = order_index(case)
     # Sessions only matter to the session level; skipping them saves a sort
     # and an as-of join of every access event.
@@ -48,16 +61,20 @@ def core_counts(case: Case, *, levels: tuple[str, ...] = CORE_LEVELS) -> pl.Data
     hits = complaint_hits(events, complaint_orders(case, linked), index)
     last = linked["deadline"].max()
     universe = index.count_placed_until(last) if last is not None else index.size
-    members = candidate_events(case, events, levels=levels)
-    exposed = union_size(members, events, limit=universe)
-    in_time = (
-        hits.filter(pl.col("in_time") & pl.col("fields_ok"))
-        .join(members, on="ev")
-        .group_by("level", "cand")
-        .agg(pl.col("idx").n_unique().alias("hits"))
+    return CoreInputs(
+        members=candidate_events(case, events, levels=levels),
+        events=events,
+        hits=hits.filter(pl.col("in_time") & pl.col("fields_ok")).select("ev", "idx"),
+        universe=universe,
     )
-    return (
-        exposed.join(in_time, on=["level", "cand"], how="left")
-        .with_columns(pl.col("hits").fill_null(0).cast(pl.Int64), pl.col("exposed").cast(pl.Int64))
-        .sort("level", "cand")
-    )
+
+
+def core_counts(case: Case, *, levels: tuple[str, ...] = CORE_LEVELS) -> pl.DataFrame:
+    """``level``, ``cand``, ``exposed``, ``hits`` for every path at ``levels``,
+    sorted by level and candidate.
+
+    The counting is :func:`forensics.portable.core_table`, the same code
+    :func:`forensics.portable.core_counts_spark` runs on Spark.
+    """
+    inputs = core_inputs(case, levels=levels)
+    return core_table(inputs.members, inputs.events, inputs.hits, limit=inputs.universe)

@@ -37,6 +37,7 @@ import polars as pl
 
 from .case import Case
 from .clock import ClockOffset, corrected
+from .portable import core_table
 from .sessions import assign_sessions
 
 __all__ = [
@@ -364,54 +365,14 @@ def union_size(
     Returns
     -------
     pl.DataFrame
-        ``level``, ``cand``, ``exposed``.
+        ``level``, ``cand``, ``exposed``, sorted by level and candidate.
+
+    The counting is :func:`forensics.portable.core_table`, written once for
+    polars and Spark.
     """
-    members = members.filter(pl.col("level").is_not_null() & pl.col("cand").is_not_null())
-    if members.is_empty():
-        return pl.DataFrame(schema={"level": pl.String, "cand": pl.String, "exposed": pl.Int64})
-    hi = pl.col("hi") if limit is None else pl.min_horizontal("hi", pl.lit(limit, pl.Int64))
-
-    # Number the candidates 0, 1, 2, … without hashing (level, cand) string
-    # pairs row by row: categorical codes of the two columns make one integer
-    # per row, and only the few distinct ones are sorted. Rows keep their
-    # order (events in order within a level), so looking intervals up below
-    # reads events almost sequentially.
-    def code(name: str) -> pl.Expr:
-        return pl.col(name).cast(pl.String).cast(pl.Categorical).to_physical().cast(pl.UInt64)
-
-    pair = members.select((code("level") * 2**32 + code("cand")).alias("_pair"), "ev")
-    first = pair["_pair"].arg_unique()
-    distinct = pair["_pair"].gather(first)
-    rank = distinct.arg_sort()
-    distinct = distinct.gather(rank).set_sorted()
-    keys = members.select("level", "cand").gather(first.gather(rank)).with_row_index("_k")
-    iv = pair.select(distinct.search_sorted(pair["_pair"]).cast(pl.Int64).alias("_k"), "ev")
-    ev = events.select("ev", "lo", hi.alias("hi"))
-    if _is_row_number(ev["ev"]) and _within(iv["ev"], ev.height):
-        # Events numbered by row (as exposure_events numbers them): look the
-        # interval up by position instead of hash-joining millions of rows.
-        at = iv["ev"]
-        iv = iv.with_columns(ev["lo"].gather(at).alias("lo"), ev["hi"].gather(at).alias("hi"))
-    else:
-        iv = iv.join(ev, on="ev")
-    iv = iv.filter(pl.col("hi") > pl.col("lo"))
-    # Give each candidate its own stretch of the number line (key * span +
-    # order number), so one sort and one running maximum over the whole frame
-    # sweep every candidate at once: a per-candidate window (`.over`) and a
-    # group-by of merged blocks cost several times more on millions of rows.
-    span = int(iv.select(pl.col("hi").max()).item() or 0) + 1
-    base = pl.col("_k") * span
-    iv = iv.select((base + pl.col("lo")).alias("lo"), (base + pl.col("hi")).alias("hi"))
-    iv = iv.sort("lo")
-    # Sorted by start, an interval adds what lies beyond the furthest end so
-    # far; a candidate's first interval lies past every earlier candidate's.
-    covered = pl.col("hi").cum_max().shift(1).fill_null(pl.col("lo"))
-    added = (pl.col("hi") - pl.max_horizontal("lo", covered)).clip(lower_bound=0)
-    swept = iv.select((pl.col("lo") // span).alias("_k").set_sorted(), added.alias("exposed"))
-    exposed = swept.group_by("_k").agg(pl.col("exposed").sum())
-    return exposed.join(keys.with_columns(pl.col("_k").cast(pl.Int64)), on="_k").select(
-        "level", "cand", "exposed"
-    )
+    if limit is None:
+        limit = int(events["hi"].max() or 0)
+    return core_table(members, events, limit=limit)
 
 
 def _is_row_number(ev: pl.Series) -> bool:

@@ -1,0 +1,318 @@
+"""The exposure and common-point counts written once, for polars and for Spark.
+
+:func:`core_table` is the counting core of :func:`forensics.core.core_counts`
+and :func:`forensics.exposure.union_size`, written against narwhals, so the
+same code runs on polars on one machine and on a Spark cluster (or DuckDB)
+when one machine is not enough:
+
+``exposed``
+    distinct orders a candidate's events exposed: the total length of the
+    union of their ``[lo, hi)`` intervals of order numbers, clipped to
+    ``limit``. Intervals are sorted by start; each adds what lies beyond the
+    furthest end of the candidate's earlier intervals.
+``hits``
+    distinct complained orders among the hit pairs (event, order) of the
+    candidate's events.
+
+How "earlier intervals" are found is the one thing that depends on the kind
+of frame. An eager frame (polars in memory) has a row order: candidates get
+their own stretch of the number line (candidate number × span + order
+number), one sort and one running maximum sweep them all, and intervals are
+looked up by row number; polars runs this several times faster than a
+window per candidate. A lazy frame (Spark, DuckDB, a polars LazyFrame) has
+no row order: the running maximum is a window per candidate ordered by
+start, and intervals come from a join. Both branches are tested against each
+other and against counting order by order.
+
+Where things run
+----------------
+Loading, validation, clocks, complaint linking and building the candidate
+paths stay local (polars): :func:`prepare` runs them and writes the three
+tables the counting needs to Parquet (``members``: level, cand, ev;
+``events``: ev, lo, hi; ``hits``: ev, idx; plus ``universe``).
+:func:`core_counts_spark` counts them on Spark and returns the small table
+(one row per candidate) to polars. ``python -m forensics.portable prepare
+CASE DIR`` and ``python -m forensics.portable count DIR`` do the same from a
+shell; ``SPARK_REMOTE=sc://host:15002`` (Spark Connect) or ``--master URL``
+point the count at a cluster.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import narwhals as nw
+import polars as pl
+
+if TYPE_CHECKING:
+    from .case import Case
+
+__all__ = [
+    "PREPARED_TABLES",
+    "core_table",
+    "prepare",
+    "write_prepared",
+    "spark_session",
+    "core_counts_spark",
+]
+
+PREPARED_TABLES = ("members", "events", "hits")
+
+_KEY = "_k"  # candidate number
+_I64 = nw.Int64
+
+
+def core_table(members: Any, events: Any, hits: Any = None, *, limit: int) -> Any:
+    """``level``, ``cand``, ``exposed`` (and ``hits``) for every candidate.
+
+    Parameters
+    ----------
+    members : frame with ``level``, ``cand``, ``ev``
+        Which access events make up each candidate path.
+    events : frame with ``ev``, ``lo``, ``hi``
+        The interval ``[lo, hi)`` of order numbers each event exposed.
+    hits : frame with ``ev``, ``idx``, optional
+        Pairs (event, complained order) that count as hits; ``hits`` is the
+        number of distinct ``idx`` over a candidate's events. Omitted: no
+        ``hits`` column.
+    limit : int
+        Count only orders numbered below ``limit`` (the universe).
+
+    Frames are polars, Spark or DuckDB frames (or narwhals wrappers of
+    them), all eager or all lazy, of one backend. A candidate whose
+    intervals all lie at or past ``limit`` is left out.
+
+    Returns
+    -------
+    A frame of the same kind (eager polars in, eager polars out; a Spark
+    DataFrame in, a lazy Spark DataFrame out), sorted by level and
+    candidate; ``exposed`` and ``hits`` are Int64.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> members = pl.DataFrame({"level": ["account"] * 2, "cand": ["a1"] * 2, "ev": [0, 1]})
+    >>> events = pl.DataFrame({"ev": [0, 1], "lo": [0, 5], "hi": [10, 20]})
+    >>> core_table(members, events, limit=15).rows()
+    [('account', 'a1', 15)]
+    """
+    members = nw.from_native(members)
+    events = nw.from_native(events)
+    eager = isinstance(members, nw.DataFrame)
+    if eager != isinstance(events, nw.DataFrame):
+        raise TypeError("members and events must both be eager frames or both lazy")
+    limit = int(limit)
+    if limit < 0:
+        raise ValueError(f"limit must be >= 0, got {limit}")
+    # Numbering and joins run lazily even for eager frames: polars' streaming
+    # engine joins several times faster than its eager one.
+    members = (members.lazy() if eager else members).select("level", "cand", "ev")
+    members = members.filter(~nw.col("level").is_null() & ~nw.col("cand").is_null())
+    if eager:
+        # Candidates numbered 0, 1, 2, … for the one-sort sweep.
+        cands = (
+            members.select("level", "cand")
+            .unique()
+            .with_row_index(_KEY, order_by=["level", "cand"])
+            .with_columns(nw.col(_KEY).cast(_I64))
+            .collect()
+        )
+        keyed = members.join(cands.lazy(), on=["level", "cand"]).select(_KEY, "ev").collect()
+        key = [_KEY]
+    else:
+        keyed, key = members, ["level", "cand"]
+    intervals = _intervals(keyed, events.select("ev", "lo", "hi"), limit, key)
+    if eager:
+        table = _exposed_in_order(intervals, span=limit + 1, candidates=cands.shape[0])
+    else:
+        table = _exposed_by_window(intervals, key)
+    if hits is not None:
+        per_cand = (
+            nw.from_native(hits)
+            .select("ev", "idx")
+            .join(keyed, on="ev")
+            .group_by(*key)
+            .agg(nw.col("idx").n_unique().alias("hits"))
+        )
+        table = table.join(per_cand, on=key, how="left").with_columns(
+            nw.col("hits").fill_null(0).cast(_I64)
+        )
+    if eager:
+        table = cands.join(table, on=_KEY)
+    columns = ["level", "cand", "exposed"] + ([] if hits is None else ["hits"])
+    return table.select(columns).sort("level", "cand").to_native()
+
+
+def _intervals(keyed, events, limit: int, key: list[str]):
+    """``key``, ``lo``, ``hi`` of every member event, ``hi`` clipped to
+    ``limit``; empty intervals dropped."""
+    if isinstance(keyed, nw.DataFrame) and _numbered_by_row(events["ev"], keyed["ev"]):
+        # Events numbered by row (as exposure_events numbers them): look the
+        # interval up by position instead of hash-joining millions of rows.
+        at = keyed["ev"]
+        iv = keyed.select(key).with_columns(
+            events["lo"][at].alias("lo"), events["hi"][at].alias("hi")
+        )
+    else:
+        iv = keyed.join(events, on="ev").select(*key, "lo", "hi")
+    return iv.with_columns(
+        nw.col("lo").cast(_I64), nw.min_horizontal("hi", nw.lit(limit, _I64)).cast(_I64)
+    ).filter(nw.col("hi") > nw.col("lo"))
+
+
+def _numbered_by_row(ev: nw.Series, wanted: nw.Series) -> bool:
+    """``ev`` is 0, 1, 2, … and every number in ``wanted`` is one of its rows."""
+    n = ev.len()
+    if n and not (ev[0] == 0 and bool((ev.diff().drop_nulls() == 1).all())):
+        return False
+    return wanted.len() == 0 or (
+        wanted.null_count() == 0 and wanted.min() >= 0 and wanted.max() < n
+    )
+
+
+def _added(start: nw.Expr, end: nw.Expr, covered: nw.Expr) -> nw.Expr:
+    """Orders an interval adds beyond ``covered``, the furthest end of the
+    candidate's intervals that start no later (null: none)."""
+    return (end - nw.max_horizontal(start, covered.fill_null(start))).clip(lower_bound=0)
+
+
+def _exposed_in_order(intervals: nw.DataFrame, *, span: int, candidates: int) -> nw.DataFrame:
+    """Eager frames: one sort and one running maximum over every candidate.
+
+    Each candidate gets its own stretch of the number line (``_k * span +
+    order``), so a candidate's first interval starts past every earlier
+    candidate's end and the sweep needs no per-candidate window.
+    """
+    if candidates * span >= 2**62:
+        raise OverflowError(f"{candidates} candidates x {span} orders do not fit in Int64")
+    base = nw.col(_KEY) * span
+    swept = (
+        intervals.lazy()
+        .select((base + nw.col("lo")).alias("start"), (base + nw.col("hi")).alias("end"))
+        .sort("start")
+        .collect()
+    )
+    covered = nw.col("end").cum_max().shift(1)
+    return (
+        swept.select(
+            (nw.col("start") // span).alias(_KEY),
+            _added(nw.col("start"), nw.col("end"), covered).alias("exposed"),
+        )
+        .group_by(_KEY)
+        .agg(nw.col("exposed").sum().cast(_I64))
+    )
+
+
+def _exposed_by_window(intervals: nw.LazyFrame, key: list[str]) -> nw.LazyFrame:
+    """Lazy frames: the same sweep as a window per candidate ordered by start.
+
+    Ordered by start and end, so the two windows see ties in the same order
+    (rows equal in both are interchangeable).
+    """
+    order = ["lo", "hi"]
+    added = _added(nw.col("lo"), nw.col("hi"), nw.col("_covered"))
+    return (
+        intervals.with_columns(nw.col("hi").cum_max().over(*key, order_by=order).alias("_reach"))
+        .with_columns(nw.col("_reach").shift(1).over(*key, order_by=order).alias("_covered"))
+        .group_by(*key)
+        .agg(added.sum().cast(_I64).alias("exposed"))
+    )
+
+
+# --- the local step and the Spark step ------------------------------------------
+
+
+def write_prepared(
+    members: pl.DataFrame, events: pl.DataFrame, hits: pl.DataFrame, universe: int, out: Path
+) -> Path:
+    """Write the counting core's inputs to ``out``: ``members.parquet``,
+    ``events.parquet`` (events that exposed an order), ``hits.parquet`` and
+    ``prepared.json`` (the universe)."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    members.select("level", "cand", "ev").write_parquet(out / "members.parquet")
+    events.filter(pl.col("hi") > pl.col("lo")).select("ev", "lo", "hi").write_parquet(
+        out / "events.parquet"
+    )
+    hits.select("ev", "idx").write_parquet(out / "hits.parquet")
+    (out / "prepared.json").write_text(json.dumps({"universe": int(universe)}) + "\n")
+    return out
+
+
+def prepare(case: Case, out: Path, *, levels: Sequence[str] | None = None) -> Path:
+    """The local step: build the counting core's inputs from a loaded case and
+    write them to ``out`` for :func:`core_counts_spark`."""
+    from .core import CORE_LEVELS, core_inputs
+
+    inputs = core_inputs(case, levels=tuple(levels or CORE_LEVELS))
+    return write_prepared(inputs.members, inputs.events, inputs.hits, inputs.universe, out)
+
+
+def spark_session(master: str | None = None, *, app_name: str = "forensics", **conf: str):
+    """A SparkSession: Spark Connect when ``SPARK_REMOTE`` is set, else
+    ``master`` (e.g. ``spark://host:7077``, ``yarn``, ``local[4]``), else the
+    session ``spark-submit`` configured, else ``local[*]``."""
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.appName(app_name)
+    if master and not os.environ.get("SPARK_REMOTE"):
+        builder = builder.master(master)
+    for key, value in conf.items():
+        builder = builder.config(key, value)
+    return builder.getOrCreate()
+
+
+def core_counts_spark(spark, prepared: Path | str) -> pl.DataFrame:
+    """Count a prepared folder (:func:`prepare`) on Spark.
+
+    ``prepared`` must be readable by the cluster: a path every executor
+    sees, ``hdfs://…``, ``s3a://…``. Returns the same table as
+    :func:`forensics.core.core_counts`, as a polars DataFrame.
+    """
+    base = str(prepared).rstrip("/")
+    universe = spark.read.json(f"{base}/prepared.json").first()["universe"]
+    members, events, hits = (
+        spark.read.parquet(f"{base}/{name}.parquet") for name in PREPARED_TABLES
+    )
+    table = core_table(members, events, hits, limit=universe)
+    return nw.from_native(table).collect(backend="polars").to_native()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m forensics.portable",
+        description="Count the common-point core of a large case on Spark.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("prepare", help="load CASE locally and write the counting inputs to DIR")
+    p.add_argument("case")
+    p.add_argument("out")
+    c = sub.add_parser("count", help="count a prepared DIR on Spark")
+    c.add_argument("prepared")
+    c.add_argument("--master", help="Spark master URL (ignored when SPARK_REMOTE is set)")
+    c.add_argument("--out", help="write the table here (.csv or .parquet); default: print it")
+    args = parser.parse_args(argv)
+    if args.command == "prepare":
+        from .case import load
+
+        print(prepare(load(args.case), Path(args.out)))
+        return 0
+    table = core_counts_spark(spark_session(args.master), args.prepared)
+    if args.out is None:
+        with pl.Config(tbl_rows=-1):
+            print(table)
+    elif args.out.endswith(".parquet"):
+        table.write_parquet(args.out)
+    else:
+        table.write_csv(args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
