@@ -37,7 +37,6 @@ import polars as pl
 
 from .case import Case
 from .clock import ClockOffset, corrected
-from .portable import core_table
 from .sessions import assign_sessions
 
 __all__ = [
@@ -370,6 +369,10 @@ def union_size(
     The counting is :func:`forensics.portable.core_table`, written once for
     polars and Spark.
     """
+    # Imported here, not with the package, so `python -m forensics.portable`
+    # runs that module once.
+    from .portable import core_table
+
     if limit is None:
         limit = int(events["hi"].max() or 0)
     return core_table(members, events, limit=limit)
