@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from datetime import UTC, datetime, time
+import random
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -492,6 +493,26 @@ def test_references_check_only_accepted_ids(tmp_path):
     assert unknown.height == 3
 
 
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "Europe/Berlin", "UTC", "Asia/Kolkata"])
+def test_naive_times_shifted_by_a_fixed_offset_equal_the_zone_lookup(zone):
+    # Where a zone's offset is fixed for decades (Shanghai since 1991),
+    # naive times are shifted instead of looked up: same instants, and the
+    # same nulls for wall times that never existed (Shanghai's 1986-91 DST).
+    from forensics._cells import _localize
+
+    rng = random.Random(7)
+    naive = [
+        datetime(1900, 1, 1) + timedelta(minutes=rng.randrange(105 * 525_960))
+        for _ in range(20_000)
+    ]
+    naive += [datetime(1988, 4, 10, 2, 30), datetime(1988, 9, 11, 1, 30), None]  # gap, fold
+    frame = pl.DataFrame({"t": naive}, schema={"t": pl.Datetime("us")})
+    exact = pl.col("t").dt.replace_time_zone(zone, ambiguous="earliest", non_existent="null")
+    for reference in (None, _utc(2024, 4, 12), _utc(1960, 1, 1)):
+        got = frame.select(_localize(pl.col("t"), zone, reference).alias("t"))
+        assert got.equals(frame.select(exact.dt.convert_time_zone("UTC"))), reference
+
+
 # ------------------------------------------------------------------ Parquet
 
 
@@ -575,6 +596,25 @@ def test_parquet_typed_cells_are_checked_like_text(tmp_path):
     ]
     record = _input(case, "access.parquet")
     assert (record.rows, record.accepted, record.quarantined) == (9, 2, 7)
+
+
+def test_parquet_changed_while_read_is_a_case_error(tmp_path, monkeypatch):
+    # A Parquet file is hashed and scanned in two passes: a file replaced in
+    # between must not get the hash of other bytes than those read.
+    root = write_case(tmp_path / "case", orders=None)
+    _strings_frame("orders").write_parquet(root / "orders.parquet")
+    import forensics._readers as readers
+
+    real, calls = readers._identity, []
+
+    def identity(path):
+        calls.append(path)
+        found = real(path)
+        return found if len(calls) == 1 else (*found[:-1], found[-1] + 1)
+
+    monkeypatch.setattr(readers, "_identity", identity)
+    with pytest.raises(CaseError, match="orders.parquet: changed while it was being read"):
+        load(root)
 
 
 def test_parquet_nested_extra_column_is_kept_as_text(tmp_path):

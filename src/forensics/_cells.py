@@ -45,7 +45,8 @@ enum
 
 from __future__ import annotations
 
-from datetime import datetime
+import functools
+from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
 
@@ -177,11 +178,55 @@ def _offset_minutes(zone: pl.Expr) -> pl.Expr:
     )
 
 
-def _localize(naive: pl.Expr, zone: str) -> pl.Expr:
-    """Wall-clock time in ``zone`` to UTC; nonexistent local times -> null."""
-    return naive.dt.replace_time_zone(
-        zone, ambiguous="earliest", non_existent="null"
-    ).dt.convert_time_zone("UTC")
+_FIXED_WINDOW_YEARS = PLAUSIBLE_YEARS + 1
+
+
+@functools.lru_cache(maxsize=64)
+def _fixed_offset(zone: str, around: date) -> tuple[datetime, datetime, timedelta] | None:
+    """``(start, end, offset)`` when ``zone`` keeps one UTC offset for
+    :data:`_FIXED_WINDOW_YEARS` either side of ``around`` (no daylight
+    saving, no change of zone): naive times in ``[start, end)`` are then
+    UTC plus ``offset``. None otherwise.
+    """
+    try:
+        start = datetime(around.year - _FIXED_WINDOW_YEARS, 1, 1)
+        end = datetime(around.year + _FIXED_WINDOW_YEARS, 1, 1)
+    except ValueError:  # a case opened near year 1 or 9999
+        return None
+    # Hourly instants a day beyond the window either side: every naive time
+    # inside it maps to one of these hours, give or take the offset.
+    hours = pl.datetime_range(
+        start - timedelta(days=1), end + timedelta(days=1), "1h", time_zone="UTC", eager=True
+    )
+    local = hours.dt.convert_time_zone(zone)
+    offsets = (local.dt.base_utc_offset() + local.dt.dst_offset()).unique()
+    if offsets.len() != 1:
+        return None
+    return start, end, offsets.item()
+
+
+def _localize(naive: pl.Expr, zone: str, reference: datetime | None = None) -> pl.Expr:
+    """Wall-clock time in ``zone`` to UTC; nonexistent local times -> null.
+
+    ``replace_time_zone`` looks the zone up for every value (most of the
+    time of typing a timestamp column); where the zone's offset is fixed
+    for decades around the case (``reference``, else today), the values in
+    that span are shifted by it instead, which is the same result.
+    """
+
+    def exact(value: pl.Expr) -> pl.Expr:
+        return value.dt.replace_time_zone(
+            zone, ambiguous="earliest", non_existent="null"
+        ).dt.convert_time_zone("UTC")
+
+    fixed = _fixed_offset(zone, (reference or datetime.now(UTC)).date())
+    if fixed is None:
+        return exact(naive)
+    start, end, offset = fixed
+    inside = (naive >= start) & (naive < end)
+    shifted = (naive - pl.lit(offset)).dt.replace_time_zone("UTC")
+    # The exact lookup sees only the values outside the span (null inside).
+    return pl.when(inside).then(shifted).otherwise(exact(pl.when(~inside).then(naive)))
 
 
 def _parse_timestamp(
@@ -209,7 +254,7 @@ def _parse_timestamp(
         pl.when(~offset_ok)
         .then(None)
         .when(off.is_null())
-        .then(_localize(wall, zone))
+        .then(_localize(wall, zone, reference))
         .otherwise(aware)
     )
     reason = (
@@ -281,9 +326,9 @@ def _timestamp(
         if dtype.time_zone is not None:
             value = steps.keep(us.dt.convert_time_zone("UTC"))
             return value, *_implausible(value, reference)
-        value = steps.keep(_localize(us, zone))
+        value = steps.keep(_localize(us, zone, reference))
     elif dtype == pl.Date:
-        value = steps.keep(_localize(src.cast(pl.Datetime("us")), zone))
+        value = steps.keep(_localize(src.cast(pl.Datetime("us")), zone, reference))
     else:
         value, reason = _parse_timestamp(steps, text, zone, reference)
         return value, reason, reason.is_not_null()

@@ -6,9 +6,11 @@ load, while "this record is damaged" (wrong field count) is recorded with
 its line and reason and reading goes on. Typing the cells is not done here
 but, vectorised, in :mod:`forensics._tables`.
 
-Files are only ever opened for reading, and every byte parsed is hashed in
-the same pass, so the SHA-256 in the chain of custody is the hash of
-exactly what was read.
+Files are only ever opened for reading. A CSV file is hashed in the pass
+that parses it, so the SHA-256 in the chain of custody is the hash of
+exactly what was read. A Parquet file is scanned lazily (only the columns
+and rows needed, never whole in memory) and hashed in a thread meanwhile;
+that it did not change in between is checked from its inode and times.
 """
 
 from __future__ import annotations
