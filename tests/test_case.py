@@ -76,6 +76,23 @@ def test_case_toml_defaults_and_folder_name_as_id(tmp_path):
     assert case.meta.opened_at is None
 
 
+def test_without_opened_at_timestamps_are_judged_against_their_column(tmp_path):
+    # No opened_at: plausibility is measured from the median of the column,
+    # and the reasons of the rows set aside are worked out on the whole
+    # column too (not on the bad rows alone, whose median is 1970).
+    extra = [
+        ["L4", "1970-01-01 00:00:00", "ACC-01", "PC-01", "10.0.0.11", "login", "S3"],
+        ["L5", "2024-04-02 09:00:00", "ACC-01", "PC-01", "10.0.0.11", "reboot", "S3"],
+    ]
+    toml = '[case]\ntimezone = "Asia/Shanghai"\n'
+    root = write_case(tmp_path / "case", toml=toml, logins=csv_text(_rows("logins", *extra)))
+    lines = [(q["row"], q["column"], q["reason"]) for q in _quarantine(load(root), "logins.csv")]
+    assert lines == [
+        (5, "at", "implausible timestamp: more than 30 years before the median of this column"),
+        (6, "action", "not one of: login, logout, login_failed"),
+    ]
+
+
 @pytest.mark.parametrize(
     ("toml", "words"),
     [
