@@ -384,12 +384,15 @@ def onset(
         - times.search_sorted(pre_start, side="left").cast(pl.Int64)
     ).to_numpy()
     n_after = table["_after"].fill_null(0).to_numpy()
-    testable = np.nan_to_num(pre_days, nan=0.0) >= 3.0
+    # Only a path that opened in the window before the spike can be why it
+    # began; one that opened weeks earlier had its chance to show.
+    opened = (fe >= window_start).fill_null(False).to_numpy()
+    testable = (np.nan_to_num(pre_days, nan=0.0) >= 3.0) & opened
     with np.errstate(divide="ignore", invalid="ignore"):
         expected = (
             (n_pre + 0.5) / np.where(testable, pre_days, 1.0) * window.total_seconds() / 86400
         )
-        logp = np.where(testable & (n_after > 0), stats.poisson.logsf(n_after - 1, expected), 0.0)
+        logp = np.where(testable & (n_after > 0), _poisson_logsf(n_after, expected), 0.0)
     tested = max(int((testable & (n_after > 0)).sum()), 1)
     table = table.with_columns(
         pl.col("recent_coverage").fill_null(0.0),
@@ -459,3 +462,19 @@ def flagged(
         pl.col("id"),
         descending=[True, True, True, False, False],
     )
+
+
+def _poisson_logsf(k: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """``log P(X >= k)`` for Poisson ``mean``, finite however small.
+
+    scipy's ``logsf`` underflows to ``-inf`` far in the tail; there the
+    Chernoff bound ``-(k log(k / mean) - k + mean)`` (tight to a log factor)
+    stands in, so strengths stay comparable numbers.
+    """
+    k = np.asarray(k, dtype=float)
+    mean = np.asarray(mean, dtype=float)
+    exact = stats.poisson.logsf(k - 1, mean)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        bound = -(k * np.log(k / mean) - k + mean)
+    return np.where(np.isfinite(exact), exact, bound)
+

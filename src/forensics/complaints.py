@@ -7,9 +7,13 @@ scammer cannot have called before the path saw the order, so a complaint's
 ``deadline`` is ``contacted_at`` when the buyer gave it, else ``received_at``.
 
 Shops receive scam complaints all the time (buyers' data leaks elsewhere
-too). :func:`complaint_rate` estimates that background as a Poisson rate
-from the quiet days and flags the days whose count the background cannot
-explain (one-sided Poisson test, ``alpha`` per day).
+too), and that background is rarely flat: it grows with the orders on the
+books, follows weekdays and promotions. :func:`complaint_rate` estimates it
+for each day from the quiet days *before* it (a straight-line fit over the
+previous weeks, so a steady ramp is background, not a spike), allows for
+over-dispersion where counts are large, and flags the days the background
+cannot explain. The spike is the burst of flagged days with the largest
+excess; a lone busy day weeks earlier does not date the leak.
 """
 
 from __future__ import annotations
@@ -120,7 +124,7 @@ class ComplaintRate:
     """Daily complaint counts against the background rate."""
 
     daily: pl.DataFrame  # day, complaints, expected, p_value, spike
-    background_per_day: float
+    background_per_day: float  # on the spike's days, else on the quiet days
     spike_start: date | None
     spike_end: date | None
     spike_complaints: int
@@ -138,16 +142,31 @@ def complaint_rate(
     *,
     alpha: float = 1e-3,
     min_background: float = 0.1,
+    history_days: int = 21,
+    guard_days: int = 4,
+    min_ratio: float = 1.5,
 ) -> ComplaintRate:
     """Separate a complaint spike from the background rate.
 
     Parameters
     ----------
     alpha : float
-        Per-day significance of a spike day under the Poisson background.
+        Per-day significance of a spike day under the background.
     min_background : float
         Floor of the background rate (complaints per day) when the quiet
         days show none, so a handful of complaints is not a "spike".
+    history_days : int
+        The background of a day is a straight line fitted to the quiet days
+        in the ``history_days`` before it (with fewer than a week of them,
+        the mean of all quiet days).
+    guard_days : int
+        Days just before a day left out of its history, so that the first
+        days of a slowly rising spike do not lift the line that should
+        expose them.
+    min_ratio : float
+        A spike day must also exceed its background by this factor: with
+        thousands of complaints a day, a few per cent more is significant
+        but is not a leak.
     """
     tz = case.timezone()
     first_order = case.orders.select(
@@ -173,30 +192,100 @@ def complaint_rate(
     counts = calendar.join(
         days.group_by("day").len("complaints"), on="day", how="left"
     ).with_columns(pl.col("complaints").fill_null(0).cast(pl.Int64))
-    c = counts["complaints"].to_numpy()
-    lam = max(float(np.median(c)), min_background)
-    spike = np.zeros(len(c), dtype=bool)
-    for _ in range(3):  # re-estimate the background without the spike days
-        pv = stats.poisson.sf(c - 1, lam)
-        spike = pv < alpha
-        quiet = c[~spike]
-        lam = max(float(quiet.mean()) if quiet.size else min_background, min_background)
-    pv = stats.poisson.sf(c - 1, lam)
-    spike = pv < alpha
+    c = counts["complaints"].to_numpy().astype(float)
+    expected, pv, spike, dispersion = _background(
+        c,
+        alpha=alpha,
+        min_background=min_background,
+        history=history_days,
+        guard=guard_days,
+        min_ratio=min_ratio,
+    )
     daily = counts.with_columns(
-        pl.lit(lam).alias("expected"), pl.Series("p_value", pv), pl.Series("spike", spike)
+        pl.Series("expected", expected), pl.Series("p_value", pv), pl.Series("spike", spike)
     )
     if not spike.any():
-        return ComplaintRate(daily, lam, None, None, 0, 0.0, 1.0)
+        quiet = float(c.mean()) if c.size else 0.0
+        return ComplaintRate(daily, max(quiet, min_background), None, None, 0, 0.0, 1.0)
     idx = np.flatnonzero(spike)
     n_spike = int(c[idx].sum())
-    whole = float(stats.poisson.sf(n_spike - 1, lam * len(idx)))
+    mean = float(expected[idx].sum())
+    whole = float(_sf(np.array([n_spike]), np.array([mean]), dispersion)[0])
     return ComplaintRate(
         daily=daily,
-        background_per_day=lam,
+        background_per_day=float(expected[idx].mean()),
         spike_start=daily["day"][int(idx[0])],
         spike_end=daily["day"][int(idx[-1])],
         spike_complaints=n_spike,
-        excess=float((c[idx] - lam).sum()),
+        excess=float((c[idx] - expected[idx]).sum()),
         p_value=whole,
     )
+
+
+def _sf(counts: np.ndarray, expected: np.ndarray, dispersion: float) -> np.ndarray:
+    """P(X >= count) under the background: Poisson, or negative binomial
+    with variance ``dispersion`` times the mean."""
+    if dispersion > 1.0:
+        return stats.nbinom.sf(counts - 1, expected / (dispersion - 1.0), 1.0 / dispersion)
+    return stats.poisson.sf(counts - 1, expected)
+
+
+def _background(
+    c: np.ndarray,
+    *,
+    alpha: float,
+    min_background: float,
+    history: int,
+    guard: int,
+    min_ratio: float,
+    weak_alpha: float = 0.01,
+    max_gap: int = 1,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Expected count, p-value and spike flag of every day, and the dispersion.
+
+    Iterates: fit each day's background on the quiet days before it, flag
+    the days it cannot explain, refit without them, until the flags settle.
+    Then keeps the one burst with the largest excess: flagged days joined
+    by days that are high at ``weak_alpha``, with gaps of at most
+    ``max_gap`` days.
+    """
+    n = c.size
+    t = np.arange(n, dtype=float)
+    quiet = np.ones(n, dtype=bool)
+    expected = np.full(n, min_background)
+    pv = np.ones(n)
+    strong = np.zeros(n, dtype=bool)
+    dispersion = 1.0
+    for _ in range(6):
+        fallback = float(c[quiet].mean()) if quiet.any() else min_background
+        for i in range(n):
+            hi = max(0, i - guard)
+            lo = max(0, hi - history)
+            keep = quiet[lo:hi]
+            tt, cc = t[lo:hi][keep], c[lo:hi][keep]
+            if cc.size >= 7:
+                slope, intercept = np.polyfit(tt, cc, 1)
+                # A falling line may not fall below half the recent level.
+                e = max(intercept + slope * i, 0.5 * float(cc.mean()))
+            else:
+                e = fallback
+            expected[i] = max(e, min_background)
+        dispersion = 1.0
+        if quiet.sum() > 5 and np.median(expected[quiet]) >= 5:
+            # Robust Pearson dispersion (median of chi-square(1) is 0.455);
+            # only where counts are large enough for it to mean anything.
+            pearson = (c[quiet] - expected[quiet]) ** 2 / expected[quiet]
+            dispersion = max(1.0, float(np.median(pearson)) / 0.455)
+        pv = _sf(c, expected, dispersion)
+        strong = (pv < alpha) & (c >= min_ratio * expected)
+        if np.array_equal(~strong, quiet):
+            break
+        quiet = ~strong
+    spike = np.zeros(n, dtype=bool)
+    if strong.any():
+        member = np.flatnonzero(strong | ((pv < weak_alpha) & (c > expected)))
+        bursts = np.split(member, np.flatnonzero(np.diff(member) > max_gap + 1) + 1)
+        bursts = [b for b in bursts if strong[b].any()]
+        best = max(bursts, key=lambda b: (float((c[b] - expected[b]).sum()), -int(b[0])))
+        spike[best] = True
+    return expected, pv, spike, dispersion
