@@ -226,18 +226,22 @@ def size_label(orders: int) -> str:
     return str(orders)
 
 
-def ensure_case(cache: Path, orders: int) -> Path:
-    """The cached case of ``orders`` orders, generated as Parquet when missing."""
+def ensure_case(cache: Path, orders: int, history: dict) -> Path:
+    """The cached case of ``orders`` orders, generated as Parquet when missing.
+
+    A generation is timed like any measurement (wall time, peak RSS) and
+    kept in ``history`` under the size, so the results can report it.
+    """
     case = cache / f"{SCENARIO}-seed{SEED}-{size_label(orders).lower()}"
     if (case / "case.toml").is_file():
         return case
     print(f"generating {case} ({orders:,} orders)", flush=True)
-    subprocess.run(
+    wall, _, rss, _ = _run_child(
         [str(BIN / "forensics"), "generate", str(case), "--scenario", SCENARIO]
-        + ["--seed", str(SEED), "--orders", str(orders), "--format", "parquet", "--quiet"],
-        check=True,
-        stdout=subprocess.DEVNULL,
+        + ["--seed", str(SEED), "--orders", str(orders), "--format", "parquet", "--quiet"]
     )
+    print(f"  generate {wall:8.2f} s {rss / 1e9:8.2f} GB", flush=True)
+    history.setdefault(str(orders), {})["generate"] = {"seconds": wall, "peak_rss": rss}
     return case
 
 
@@ -419,6 +423,12 @@ def write_results(path: Path, info: dict, results: dict, sample: Measurement | N
             if meas.skipped:
                 notes.append(f"- {label} {kind}: skipped, {meas.skipped}")
         notes.append(f"- {label}: {r['runs']} run(s) per measurement")
+        gen = r.get("generate")
+        if gen:
+            notes.append(
+                f"- {label}: `forensics generate` wrote the case in {_s(gen['seconds'])} s, "
+                f"peak RSS {_gb(gen['peak_rss'])} GB"
+            )
     if sample is not None:
         notes.append(
             f"- sample case `datasets/april-trojan` (CSV), `forensics investigate` end to end: "
@@ -561,7 +571,8 @@ def main(argv: list[str] | None = None) -> int:
     results: dict = {}
     for orders in sorted(parse_size(s) for s in args.sizes.split(",")):
         label = size_label(orders)
-        case = ensure_case(args.cache, orders)
+        case = ensure_case(args.cache, orders, history)
+        history_file.write_text(json.dumps(history, indent=1))
         runs = 1 if orders >= 10_000_000 else args.runs
         print(f"{label} orders: {case}", flush=True)
         m = {k: Measurement() for k in KINDS}
@@ -595,7 +606,13 @@ def main(argv: list[str] | None = None) -> int:
         import polars as pl
 
         access_rows = pl.scan_parquet(case / "access.parquet").select(pl.len()).collect().item()
-        results[label] = {"m": m, "equal": equal, "runs": runs, "access_rows": access_rows}
+        results[label] = {
+            "m": m,
+            "equal": equal,
+            "runs": runs,
+            "access_rows": access_rows,
+            "generate": history.get(str(orders), {}).get("generate"),
+        }
 
     sample = None
     if not args.no_sample and "e2e" in kinds and SAMPLE.is_dir():
