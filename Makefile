@@ -64,3 +64,8 @@ SIZES ?= 100k,1m,10m
 bench: install
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/run.py --sizes $(SIZES)
+
+# A widget change redrawing its chart, on the sample case: median under 300 ms.
+.PHONY: bench-ui
+bench-ui: install
+	$(BIN)/python benchmarks/interactions.py --case $(CASE)
