@@ -36,7 +36,7 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
-from .exposure import ACTION_FIELDS, OrderIndex, event_columns, union_size
+from .exposure import ACTION_FIELDS, OrderIndex, event_columns
 
 __all__ = [
     "complaint_hits",
@@ -175,50 +175,111 @@ def path_counts(
         ``last_exposure``, ``covered``, ``ruled_out_time``,
         ``ruled_out_fields``, ``first_event``, ``last_event``, ``events``.
     """
-    exposed = union_size(members, events, limit=universe)
-    mh = members.join(hits, on="ev")
+    keyed, cands = _numbered(members)
+    # One look-up of what the counts need from each member's event.
+    keyed = keyed.with_columns(event_columns(events, keyed["ev"], "lo", "hi", "at"))
+    exposed = _exposed(keyed, limit=universe)
+    mh = keyed.select(_K, "ev").join(hits, on="ev")
     ok = pl.col("in_time") & pl.col("fields_ok")
     counted = counted_complaints.get_column("complaint_id").implode()
     per_complaint = (
         mh.filter(pl.col("complaint_id").is_in(counted))
-        .group_by("level", "cand", "complaint_id")
+        .group_by(_K, "complaint_id")
         .agg(
             ok.any().alias("ok"),
             pl.col("in_time").any().alias("any_in_time"),
         )
-        .group_by("level", "cand")
+        .group_by(_K)
         .agg(
             pl.col("ok").sum().alias("covered"),
             (~pl.col("any_in_time")).sum().alias("ruled_out_time"),
             (pl.col("any_in_time") & ~pl.col("ok")).sum().alias("ruled_out_fields"),
         )
     )
-    per_order = mh.group_by("level", "cand").agg(
+    per_order = mh.group_by(_K).agg(
         pl.col("idx").filter(ok).n_unique().alias("hits"),
         pl.col("at").filter(ok).min().alias("first_exposure"),
         pl.col("at").filter(ok).max().alias("last_exposure"),
     )
-    span = (
-        members.select("level", "cand")
-        .with_columns(event_columns(events, members["ev"], "at"))
-        .group_by("level", "cand")
-        .agg(
-            pl.col("at").min().alias("first_event"),
-            pl.col("at").max().alias("last_event"),
-            pl.len().alias("events"),
-        )
+    span = keyed.group_by(_K).agg(
+        pl.col("at").min().alias("first_event"),
+        pl.col("at").max().alias("last_event"),
+        pl.len().alias("events"),
     )
     return (
-        exposed.join(per_order, on=["level", "cand"], how="left")
-        .join(per_complaint, on=["level", "cand"], how="left")
-        .join(span, on=["level", "cand"], how="left")
+        cands.join(exposed, on=_K)
+        .join(per_order, on=_K, how="left")
+        .join(per_complaint, on=_K, how="left")
+        .join(span, on=_K, how="left")
         .with_columns(
             pl.col("hits").fill_null(0),
             pl.col("covered").fill_null(0),
             pl.col("ruled_out_time").fill_null(0),
             pl.col("ruled_out_fields").fill_null(0),
         )
+        .drop(_K)
+        .sort("level", "cand")
     )
+
+
+_K = "_k"
+
+
+def _numbered(members: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Candidates numbered: ``keyed`` (``_k``, ``ev``: one row per member) and
+    ``cands`` (``_k``, ``level``, ``cand``).
+
+    The counts group and join millions of member rows; on an integer
+    number instead of two strings. Members of one level (as
+    :func:`forensics.investigate` counts them) are numbered by the
+    categorical code of ``cand``: one hashing pass of the strings.
+    """
+    members = members.select("level", "cand", "ev").filter(
+        pl.col("level").is_not_null() & pl.col("cand").is_not_null()
+    )
+    one_level = members.height > 0 and bool(
+        members.select((pl.col("level") == pl.col("level").first()).all()).item()
+    )
+    if one_level:
+        coded = members.select(pl.col("cand").cast(pl.Categorical).alias("_cat"), pl.col("ev"))
+        keyed = coded.select(pl.col("_cat").to_physical().cast(pl.Int64).alias(_K), "ev")
+        cands = (
+            coded.select("_cat")
+            .unique()
+            .select(
+                pl.col("_cat").to_physical().cast(pl.Int64).alias(_K),
+                pl.lit(members["level"][0]).alias("level"),
+                pl.col("_cat").cast(pl.String).alias("cand"),
+            )
+        )
+        return keyed, cands
+    cands = (
+        members.select("level", "cand")
+        .unique()
+        .sort("level", "cand")
+        .with_row_index(_K)
+        .with_columns(pl.col(_K).cast(pl.Int64))
+    )
+    keyed = members.join(cands, on=["level", "cand"]).select(_K, "ev")
+    return keyed, cands
+
+
+def _exposed(keyed: pl.DataFrame, *, limit: int) -> pl.DataFrame:
+    """``_k``, ``exposed``: distinct orders numbered below ``limit`` each
+    numbered candidate (``_k``, ``lo``, ``hi`` of each member event)
+    exposed, by the sweep of :func:`forensics.portable.core_table`."""
+    import narwhals as nw
+
+    from .portable import _exposed_in_order
+
+    intervals = keyed.select(
+        _K,
+        pl.col("lo").cast(pl.Int64),
+        pl.col("hi").clip(upper_bound=limit).cast(pl.Int64),
+    ).filter(pl.col("hi") > pl.col("lo"))
+    top = int(keyed[_K].max() or 0) + 1
+    table = _exposed_in_order(nw.from_native(intervals), span=limit + 1, candidates=top)
+    return table.to_native()
 
 
 def score_paths(
@@ -477,4 +538,3 @@ def _poisson_logsf(k: np.ndarray, mean: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         bound = -(k * np.log(k / mean) - k + mean)
     return np.where(np.isfinite(exact), exact, bound)
-
