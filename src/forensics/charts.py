@@ -20,7 +20,9 @@ from __future__ import annotations
 import math
 import os
 import shutil
-from collections.abc import Sequence
+import weakref
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -40,6 +42,7 @@ __all__ = [
     "coverage",
     "evidence_graph",
     "export",
+    "export_many",
     "find_chromium",
     "timeline",
 ]
@@ -236,12 +239,13 @@ def _empty(title: str, message: str) -> go.Figure:
 
 
 def _leak_lines(
-    fig: go.Figure, findings, tz: str, *, lo=None, hi=None, inside: bool = False
-) -> None:
+    findings, tz: str, *, lo=None, hi=None, inside: bool = False
+) -> tuple[list[dict], list[dict]]:
     """Dashed lines where the leak window opens and closes (when in view),
     labelled above the plot, or ``inside`` it at the bottom (when the x axis
-    is on top)."""
+    is on top): the shapes and the annotations."""
     v = findings.vector
+    shapes, notes = [], []
     for t, label, anchor in (
         (v.leak_start, "leak starts", "left"),
         (v.leak_end, "last leaked exposure", "right"),
@@ -250,19 +254,24 @@ def _leak_lines(
             continue
         x = _local(t, tz)
         line = {"color": "#b2182b", "dash": "dash", "width": 1.5}
-        fig.add_shape(type="line", x0=x, x1=x, y0=0, y1=1, yref="paper", line=line)
-        fig.add_annotation(
-            x=x,
-            y=0 if inside else 1,
-            yref="paper",
-            text=label,
-            showarrow=False,
-            xanchor=anchor,
-            yanchor="bottom",
-            xshift=3 if anchor == "left" else -3,
-            bgcolor="rgba(255,255,255,0.85)" if inside else None,
-            font={"color": "#b2182b", "size": 11},
+        shapes.append(
+            {"type": "line", "x0": x, "x1": x, "y0": 0, "y1": 1, "yref": "paper", "line": line}
         )
+        note = {
+            "x": x,
+            "y": 0 if inside else 1,
+            "yref": "paper",
+            "text": label,
+            "showarrow": False,
+            "xanchor": anchor,
+            "yanchor": "bottom",
+            "xshift": 3 if anchor == "left" else -3,
+            "font": {"color": "#b2182b", "size": 11},
+        }
+        if inside:
+            note["bgcolor"] = "rgba(255,255,255,0.85)"
+        notes.append(note)
+    return shapes, notes
 
 
 def _offsets_note(findings) -> str:
@@ -345,7 +354,7 @@ def complaint_spike(findings, *, reveal: bool = False) -> go.Figure:
             ],
             hoverinfo="text",
         )
-    _leak_lines(fig, findings, tz)
+    shapes, notes = _leak_lines(findings, tz)
     r = findings.rate
     sub = (
         f"{r.spike_complaints} complaints on spike days {r.spike_start} – {r.spike_end}; "
@@ -364,6 +373,8 @@ def complaint_spike(findings, *, reveal: bool = False) -> go.Figure:
         xaxis={"type": "date"},
         yaxis={"title": "complaints"},
         legend={"orientation": "h", "y": -0.12, "yanchor": "top"},
+        shapes=shapes,
+        annotations=notes,
     )
     return fig
 
@@ -545,13 +556,22 @@ def timeline(
         indicators as rings around what they flag; off-hours shaded grey;
         the leak window as dashed lines; the moments the leak path opened
         annotated.
+
+    Notes
+    -----
+    What does not depend on the window or the focus (the lane of each
+    event, session and indicator, and local times) is worked out once per
+    ``findings`` and time zone, and kept while ``findings`` lives: redrawing
+    for other days or another person only filters and draws; hover texts are
+    written for what is drawn one by one.
     """
     tz = tz or findings.case.timezone()
     lo, hi, what = _window(findings, start, end, tz)
     every = _bucket(hi - lo)
-    events = _rows(_between(findings.timeline, "at", lo, hi))
-    sessions = _session_rows(findings.sessions, lo, hi)
-    inds = _indicator_rows(_between(findings.indicators, "at", lo, hi))
+    prepared = _prepared(findings, tz)
+    events = _between(prepared.events, "at", lo, hi)
+    sessions = _session_rows(prepared.sessions, lo, hi, tz)
+    inds = _between(prepared.indicators, "at", lo, hi)
     if person is not None or machine is not None:
         events, sessions, inds = _focus(findings, events, sessions, inds, person, machine)
     order = _row_order(findings, events, sessions, inds)
@@ -559,17 +579,26 @@ def timeline(
     if not order:
         return _empty(title, "nothing happened in this window")
     pos = {key: i for i, key in enumerate(order)}
-    fig = go.Figure()
-    _draw_sessions(fig, sessions, pos, tz)
-    _draw_camera(fig, events, pos, tz, lo, hi, names=_person_names(findings, reveal=reveal))
-    _draw_routine_access(fig, events, pos, tz, every)
-    _draw_indicators(fig, inds, pos, tz)
-    _draw_marks(fig, events, pos, tz, every)
-    _shade_off_hours(fig, findings, tz, lo, hi)
-    _leak_lines(fig, findings, tz, lo=lo, hi=hi, inside=True)
-    opening = _annotate_opening(fig, findings, tz, lo, hi)
-    _timeline_layout(fig, findings, order, tz, lo, hi, title, reveal=reveal, opening=opening)
-    return fig
+    traces = [
+        *_session_bars(sessions, pos, tz),
+        *_camera_bars(events, pos, tz, lo, hi, names=_person_names(findings, reveal=reveal)),
+        *_routine_access(events, pos, tz, every),
+        *_indicator_rings(inds, pos, tz),
+        *_marks(events, pos, tz, every),
+    ]
+    shapes = _off_hours_shading(findings, tz, lo, hi)
+    line_shapes, annotations = _leak_lines(findings, tz, lo=lo, hi=hi, inside=True)
+    shapes += line_shapes
+    opening = _opening(findings, tz, lo, hi)
+    if opening is not None:
+        traces.append(opening[0])
+        annotations += opening[1]
+    layout = _timeline_layout(
+        findings, order, tz, lo, hi, title, reveal=reveal, opening=opening is not None
+    )
+    layout["shapes"] = shapes + layout["shapes"]
+    layout["annotations"] = annotations
+    return go.Figure(data=traces, layout=layout)
 
 
 def _window(findings, start, end, tz: str) -> tuple[datetime, datetime, str]:
@@ -622,10 +651,43 @@ def _between(frame: pl.DataFrame, column: str, lo: datetime, hi: datetime) -> pl
     return frame.filter((pl.col(column) >= lo) & (pl.col(column) <= hi))
 
 
-def _rows(events: pl.DataFrame) -> pl.DataFrame:
-    """Each event's row: its machine, else its account (back office), else its person."""
+# --------------------------------------------------------------------------
+# the timeline's rows, prepared once per findings
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """Timeline, sessions and indicators with their lane and local times."""
+
+    events: pl.DataFrame
+    sessions: pl.DataFrame
+    indicators: pl.DataFrame
+
+
+_PREPARED: dict[tuple[int, str], tuple[weakref.ref, _Prepared]] = {}
+
+
+def _prepared(findings, tz: str) -> _Prepared:
+    """The rows of ``findings`` with their lanes, worked out once and kept
+    while ``findings`` lives (findings and their frames are immutable)."""
+    key = (id(findings), tz)
+    hit = _PREPARED.get(key)
+    if hit is not None and hit[0]() is findings:
+        return hit[1]
+    prepared = _Prepared(
+        events=_event_rows(findings.timeline, tz),
+        sessions=_session_lanes(findings.sessions),
+        indicators=_indicator_rows(findings.indicators, tz),
+    )
+    _PREPARED[key] = (weakref.ref(findings, lambda _ref: _PREPARED.pop(key, None)), prepared)
+    return prepared
+
+
+def _event_rows(events: pl.DataFrame, tz: str) -> pl.DataFrame:
+    """Each event's lane: its machine, else its account (back office), else
+    its person; and its local times."""
     account = pl.lit("account\x00") + pl.col("account_id")
-    return events.with_columns(
+    lane = (
         pl.when(pl.col("machine_id").is_not_null())
         .then(pl.lit("machine\x00") + pl.col("machine_id"))
         .when(pl.col("table").is_in(["logins", "access"]) & pl.col("account_id").is_not_null())
@@ -635,23 +697,32 @@ def _rows(events: pl.DataFrame) -> pl.DataFrame:
         .when(pl.col("account_id").is_not_null())
         .then(account)
         .otherwise(pl.lit("other\x00") + pl.col("table") + pl.lit(", nobody identified"))
-        .alias("lane")
+    )
+    return events.with_columns(
+        lane.alias("lane"), _local_col("at", tz).alias("x"), _local_col("end", tz).alias("x_end")
     )
 
 
-def _session_rows(sessions: pl.DataFrame, lo: datetime, hi: datetime) -> pl.DataFrame:
-    end = pl.coalesce("end", "start")
-    return sessions.filter((pl.col("start") <= hi) & (end >= lo)).with_columns(
+def _session_lanes(sessions: pl.DataFrame) -> pl.DataFrame:
+    return sessions.with_columns(
         pl.when(pl.col("machine_id").is_not_null())
         .then(pl.lit("machine\x00") + pl.col("machine_id"))
         .otherwise(pl.lit("account\x00") + pl.col("account_id"))
         .alias("lane"),
-        pl.max_horizontal("start", pl.lit(lo)).alias("x0"),
-        pl.min_horizontal(end, pl.lit(hi)).alias("x1"),
     )
 
 
-def _indicator_rows(inds: pl.DataFrame) -> pl.DataFrame:
+def _session_rows(sessions: pl.DataFrame, lo: datetime, hi: datetime, tz: str) -> pl.DataFrame:
+    """The sessions in view, cut to it (``x0``, ``x1`` local)."""
+    end = pl.coalesce("end", "start")
+    inside = sessions.filter((pl.col("start") <= hi) & (end >= lo))
+    return inside.with_columns(
+        pl.max_horizontal("start", pl.lit(lo)).alias("x0"),
+        pl.min_horizontal(end, pl.lit(hi)).alias("x1"),
+    ).with_columns(_local_col("x0", tz), _local_col("x1", tz))
+
+
+def _indicator_rows(inds: pl.DataFrame, tz: str) -> pl.DataFrame:
     return inds.with_columns(
         pl.when(pl.col("machine_id").is_not_null())
         .then(pl.lit("machine\x00") + pl.col("machine_id"))
@@ -660,7 +731,8 @@ def _indicator_rows(inds: pl.DataFrame) -> pl.DataFrame:
         .when(pl.col("person_id").is_not_null())
         .then(pl.lit("person\x00") + pl.col("person_id"))
         .otherwise(pl.lit("other\x00indicator"))
-        .alias("lane")
+        .alias("lane"),
+        _local_col("at", tz).alias("x"),
     )
 
 
@@ -691,8 +763,8 @@ def _focus(findings, events, sessions, inds, person, machine):
 
 def _row_order(findings, events, sessions, inds) -> list[str]:
     """Lanes top to bottom: the leak path, suspects, then everything else sorted."""
-    present = set(events["lane"].to_list()) | set(sessions["lane"].to_list())
-    present |= set(inds["lane"].to_list())
+    present = set(events["lane"].unique().to_list()) | set(sessions["lane"].unique().to_list())
+    present |= set(inds["lane"].unique().to_list())
     v = findings.vector
     first = [f"machine\x00{m}" for m in v.machines] + [f"account\x00{a}" for a in v.accounts]
     first += [f"person\x00{s.person_id}" for s in findings.suspects]
@@ -719,8 +791,31 @@ def _lane_label(
     return f"<b>{label}</b>" if lane in path else label
 
 
-def _draw_sessions(fig: go.Figure, sessions: pl.DataFrame, pos: dict, tz: str) -> None:
+# --------------------------------------------------------------------------
+# the timeline's traces: one per kind of thing drawn, built as plain dicts
+
+
+def _lanes(frame: pl.DataFrame, pos: dict[str, int], shift: float = 0.0) -> list[float]:
+    """The y of each row: its lane's position (plus ``shift``)."""
+    if shift:
+        return [pos[lane] + shift for lane in frame["lane"].to_list()]
+    return [pos[lane] for lane in frame["lane"].to_list()]
+
+
+def _dates(frame: pl.DataFrame, column: str) -> list[str]:
+    """Local times as text for a date axis: plotly.js reads them as it reads
+    datetimes, and plain strings cost far less to check, copy and encode."""
+    return frame.select(pl.col(column).dt.strftime("%Y-%m-%d %H:%M:%S%.f"))[:, 0].to_list()
+
+
+def _ms(delta: pl.Expr) -> pl.Expr:
+    """A duration in milliseconds, as a float (what a date bar's length is)."""
+    return delta.dt.total_microseconds().cast(pl.Float64) / 1000
+
+
+def _session_bars(sessions: pl.DataFrame, pos: dict, tz: str) -> list[dict]:
     sessions = sessions.filter(pl.col("lane").is_in(list(pos)))
+    bars = []
     for outside, name, color in (
         (False, "back-office session", "#c6dbef"),
         (True, "session from outside the office", "#fdd0a2"),
@@ -728,19 +823,21 @@ def _draw_sessions(fig: go.Figure, sessions: pl.DataFrame, pos: dict, tz: str) -
         part = sessions.filter(pl.col("outside_office") == outside)
         if part.is_empty():
             continue
-        x0 = [_local(t, tz) for t in part["x0"].to_list()]
-        x1 = [_local(t, tz) for t in part["x1"].to_list()]
-        fig.add_bar(
-            base=x0,
-            x=[(b - a).total_seconds() * 1000 for a, b in zip(x0, x1, strict=True)],
-            y=[pos[lane] for lane in part["lane"].to_list()],
-            orientation="h",
-            width=0.7,
-            name=name,
-            marker={"color": color, "line": {"width": 0}},
-            hoverinfo="text",
-            hovertext=[_session_hover(r, tz) for r in part.iter_rows(named=True)],
+        bars.append(
+            {
+                "type": "bar",
+                "base": _dates(part, "x0"),
+                "x": part.select(_ms(pl.col("x1") - pl.col("x0")))[:, 0].to_list(),
+                "y": _lanes(part, pos),
+                "orientation": "h",
+                "width": 0.7,
+                "name": name,
+                "marker": {"color": color, "line": {"width": 0}},
+                "hoverinfo": "text",
+                "hovertext": [_session_hover(r, tz) for r in part.iter_rows(named=True)],
+            }
         )
+    return bars
 
 
 def _session_hover(r: dict, tz: str) -> str:
@@ -755,35 +852,33 @@ def _session_hover(r: dict, tz: str) -> str:
     )
 
 
-def _draw_camera(fig, events, pos, tz, lo, hi, *, names: dict[str, str]) -> None:
+def _camera_bars(events, pos, tz, lo, hi, *, names: dict[str, str]) -> list[dict]:
     """Camera sightings as thin bars (at least a few pixels wide)."""
     cam = events.filter((pl.col("table") == "camera") & (pl.col("action") != "insert_device"))
     if cam.is_empty():
-        return
+        return []
     least = (hi - lo) / 400
-    x0, width, ys, hovers = [], [], [], []
-    for r in cam.iter_rows(named=True):
-        a = _local(r["at"], tz)
-        b = _local(r["end"], tz) if r["end"] is not None else a
-        x0.append(a)
-        width.append(max((b - a), least).total_seconds() * 1000)
-        ys.append(pos[r["lane"]])
-        hovers.append(_event_hover(r, tz, names))
-    fig.add_bar(
-        base=x0,
-        x=width,
-        y=ys,
-        orientation="h",
-        width=0.3,
-        name="camera sighting",
-        marker={"color": "#66bd63", "line": {"width": 0}},
-        opacity=0.8,
-        hovertext=hovers,
-        hoverinfo="text",
-    )
+    seen = pl.coalesce("x_end", "x") - pl.col("x")
+    width = pl.when(seen > least).then(seen).otherwise(pl.lit(least))
+    return [
+        {
+            "type": "bar",
+            "base": _dates(cam, "x"),
+            "x": cam.select(_ms(width))[:, 0].to_list(),
+            "y": _lanes(cam, pos),
+            "orientation": "h",
+            "width": 0.3,
+            "name": "camera sighting",
+            "marker": {"color": "#66bd63", "line": {"width": 0}},
+            "opacity": 0.8,
+            "hovertext": _event_hovers(cam, tz, names).to_list(),
+            "hoverinfo": "text",
+        }
+    ]
 
 
 def _event_hover(r: dict, tz: str, names: dict[str, str] | None = None) -> str:
+    """One event's hover box (the timeline works these out per column)."""
     who = None
     if r.get("person_id"):
         name = (names or {}).get(r["person_id"])
@@ -800,25 +895,95 @@ def _event_hover(r: dict, tz: str, names: dict[str, str] | None = None) -> str:
     )
 
 
-def _draw_routine_access(fig, events, pos, tz, every: timedelta) -> None:
+def _event_hovers(events: pl.DataFrame, tz: str, names: dict[str, str] | None = None) -> pl.Series:
+    """:func:`_event_hover` of every row, worked out per column."""
+    name = pl.col("person_id").replace_strict(names or {}, default=None, return_dtype=pl.String)
+    who = pl.lit("person ") + _escaped(pl.col("person_id"))
+    who = (
+        pl.when(name.is_not_null() & (name != ""))
+        .then(who + pl.lit(" ") + _escaped(name))
+        .otherwise(who)
+    )
+    hover = pl.concat_str(
+        [
+            pl.lit("<b>") + _escaped(pl.col("desc")) + pl.lit("</b>"),
+            _local_col("at", tz).dt.strftime("%Y-%m-%d %H:%M:%S").fill_null("?"),
+            pl.when(_given("person_id")).then(who),
+            _line("account_id", "account "),
+            _line("machine_id", "machine "),
+            _line("device_id", "device "),
+            pl.when(_given("detail")).then(_escaped(pl.col("detail"))),
+            _cite_col(),
+        ],
+        separator="<br>",
+        ignore_nulls=True,
+    )
+    return events.select(hover.alias("hover"))["hover"]
+
+
+def _escaped(expr: pl.Expr, limit: int = _HOVER_LIMIT) -> pl.Expr:
+    """:func:`_text` on a column: shortened to ``limit`` characters, HTML-escaped."""
+    text = expr.cast(pl.String)
+    text = (
+        pl.when(text.str.len_chars() > limit)
+        .then(text.str.slice(0, limit - 1) + pl.lit("…"))
+        .otherwise(text)
+    )
+    for raw, safe in (
+        ("&", "&amp;"),
+        ("<", "&lt;"),
+        (">", "&gt;"),
+        ('"', "&quot;"),
+        ("'", "&#x27;"),
+    ):
+        text = text.str.replace_all(raw, safe, literal=True)
+    return text
+
+
+def _given(column: str) -> pl.Expr:
+    """A cell :func:`_hover` would show: neither null nor empty."""
+    return pl.col(column).is_not_null() & (pl.col(column).cast(pl.String) != "")
+
+
+def _line(column: str, prefix: str) -> pl.Expr:
+    """``prefix`` and the escaped cell when given, else null (a skipped line)."""
+    return pl.when(_given(column)).then(pl.lit(prefix) + _escaped(pl.col(column)))
+
+
+def _cite_col() -> pl.Expr:
+    """:func:`_cite` on the ``source`` and ``row`` columns."""
+    source = _escaped(pl.col("source"))
+    return (
+        pl.when(pl.col("source").is_null())
+        .then(None)
+        .when(pl.col("row").is_not_null())
+        .then(source + pl.lit(":") + pl.col("row").cast(pl.String))
+        .otherwise(pl.when(source != "").then(source))
+    )
+
+
+def _routine_access(events, pos, tz, every: timedelta) -> list[dict]:
     """Views, label prints and searches counted per lane and bucket."""
     routine = events.filter((pl.col("table") == "access") & pl.col("action").is_in(_ROUTINE_ACCESS))
     if routine.is_empty():
-        return
+        return []
     counts = _counts(routine, tz, every)
-    fig.add_scatter(
-        x=counts["x"].to_list(),
-        y=[pos[lane] for lane in counts["lane"].to_list()],
-        mode="markers",
-        name=f"order views / labels / searches (per {_duration(every)})",
-        marker={
-            "symbol": "square",
-            "color": "#bdbdbd",
-            "size": [min(14.0, 4 + 2 * math.log2(n)) for n in counts["n"].to_list()],
-        },
-        hovertext=counts["hover"].to_list(),
-        hoverinfo="text",
-    )
+    return [
+        {
+            "type": "scatter",
+            "x": _dates(counts, "x"),
+            "y": _lanes(counts, pos),
+            "mode": "markers",
+            "name": f"order views / labels / searches (per {_duration(every)})",
+            "marker": {
+                "symbol": "square",
+                "color": "#bdbdbd",
+                "size": [min(14.0, 4 + 2 * math.log2(n)) for n in counts["n"].to_list()],
+            },
+            "hovertext": counts["hover"].to_list(),
+            "hoverinfo": "text",
+        }
+    ]
 
 
 def _counts(frame: pl.DataFrame, tz: str, every: timedelta) -> pl.DataFrame:
@@ -826,9 +991,11 @@ def _counts(frame: pl.DataFrame, tz: str, every: timedelta) -> pl.DataFrame:
     local = frame.with_columns(
         _local_col("at", tz).dt.truncate(f"{int(every.total_seconds())}s").alias("bucket")
     )
-    per = local.group_by("lane", "bucket", "desc").agg(pl.len().alias("k"))
-    grouped = per.group_by("lane", "bucket").agg(
-        pl.col("k").sum().alias("n"), pl.format("{} × {}", "k", "desc").alias("what")
+    per = local.group_by("lane", "bucket", "desc").agg(pl.len().alias("k")).sort("desc")
+    grouped = (
+        per.group_by("lane", "bucket")
+        .agg(pl.col("k").sum().alias("n"), pl.format("{} × {}", "k", "desc").alias("what"))
+        .sort("lane", "bucket")  # the same figure on every run
     )
     hovers = [
         _hover(f"<b>{b:%Y-%m-%d %H:%M} – {b + every:%H:%M}</b>", *(_text(w) for w in what))
@@ -845,66 +1012,82 @@ def _duration(every: timedelta) -> str:
     return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h"
 
 
-def _draw_marks(fig, events, pos, tz, every: timedelta) -> None:
+def _marks(events, pos, tz, every: timedelta) -> list[dict]:
     """Point events that matter, one mark each (counted when too many)."""
+    traces = []
+    marked = events.filter(pl.col("table").is_in({t for t, _ in _MARKS}))
+    # hover texts in one pass (they are cheap; a pass per kind is not)
+    marked = marked.with_columns(_event_hovers(marked, tz))
+    parts = marked.partition_by("table", "action", as_dict=True)
     for (table, action), style in _MARKS.items():
-        part = events.filter((pl.col("table") == table) & (pl.col("action") == action))
-        if part.is_empty():
+        part = parts.get((table, action))
+        if part is None or part.is_empty():
             continue
         name = DESCRIPTIONS.get((table, action), f"{table}: {action}")
         if part.height > MAX_MARKS:
             counts = _counts(part, tz, every)
-            fig.add_scatter(
-                x=counts["x"].to_list(),
-                y=[pos[x] for x in counts["lane"].to_list()],
-                mode="markers",
-                name=f"{name} (per {_duration(every)})",
-                marker={**style, "opacity": 0.7},
-                hovertext=counts["hover"].to_list(),
-                hoverinfo="text",
+            traces.append(
+                {
+                    "type": "scatter",
+                    "x": _dates(counts, "x"),
+                    "y": _lanes(counts, pos),
+                    "mode": "markers",
+                    "name": f"{name} (per {_duration(every)})",
+                    "marker": {**style, "opacity": 0.7},
+                    "hovertext": counts["hover"].to_list(),
+                    "hoverinfo": "text",
+                }
             )
             continue
-        shift = _LANE_OFFSET.get(table, 0.0)
-        fig.add_scatter(
-            x=[_local(t, tz) for t in part["at"].to_list()],
-            y=[pos[lane] + shift for lane in part["lane"].to_list()],
-            mode="markers",
-            name=name,
-            marker={**style, "line": {"width": 1, "color": "white"}}
-            if "open" not in style["symbol"]
-            else style,
-            hovertext=[_event_hover(r, tz) for r in part.iter_rows(named=True)],
-            hoverinfo="text",
+        traces.append(
+            {
+                "type": "scatter",
+                "x": _dates(part, "x"),
+                "y": _lanes(part, pos, _LANE_OFFSET.get(table, 0.0)),
+                "mode": "markers",
+                "name": name,
+                "marker": {**style, "line": {"width": 1, "color": "white"}}
+                if "open" not in style["symbol"]
+                else style,
+                "hovertext": part["hover"].to_list(),
+                "hoverinfo": "text",
+            }
         )
+    return traces
 
 
-def _draw_indicators(fig, inds: pl.DataFrame, pos: dict, tz: str) -> None:
+def _indicator_rings(inds: pl.DataFrame, pos: dict, tz: str) -> list[dict]:
     """Rings around what the indicators flag, one legend entry per indicator."""
     inds = inds.filter(pl.col("lane").is_in(list(pos)))
+    traces = []
     for kind in inds["indicator"].unique(maintain_order=True).to_list():
         part = inds.filter(pl.col("indicator") == kind)
-        fig.add_scatter(
-            x=[_local(t, tz) for t in part["at"].to_list()],
-            y=[pos[lane] for lane in part["lane"].to_list()],
-            mode="markers",
-            name=f"⚑ {_text(kind).replace('_', ' ')}",
-            marker={
-                "symbol": "circle-open",
-                "size": 26,
-                "line": {"width": 2},
-                "color": _INDICATOR_COLORS.get(kind, "#525252"),
-            },
-            hovertext=[
-                _hover(
-                    f"<b>indicator: {_text(kind)}</b>",
-                    _fmt_time(_local(r["at"], tz)),
-                    _text(r["summary"]),
-                    _cite(r["source"], r["row"]),
-                )
-                for r in part.iter_rows(named=True)
-            ],
-            hoverinfo="text",
+        traces.append(
+            {
+                "type": "scatter",
+                "x": _dates(part, "x"),
+                "y": _lanes(part, pos),
+                "mode": "markers",
+                "name": f"⚑ {_text(kind).replace('_', ' ')}",
+                "marker": {
+                    "symbol": "circle-open",
+                    "size": 26,
+                    "line": {"width": 2},
+                    "color": _INDICATOR_COLORS.get(kind, "#525252"),
+                },
+                "hovertext": [
+                    _hover(
+                        f"<b>indicator: {_text(kind)}</b>",
+                        _fmt_time(r["x"]),
+                        _text(r["summary"]),
+                        _cite(r["source"], r["row"]),
+                    )
+                    for r in part.iter_rows(named=True)
+                ],
+                "hoverinfo": "text",
+            }
         )
+    return traces
 
 
 def _off_hours(findings, tz: str, lo: datetime, hi: datetime) -> list[tuple[datetime, datetime]]:
@@ -931,7 +1114,7 @@ def _off_hours(findings, tz: str, lo: datetime, hi: datetime) -> list[tuple[date
     return [(max(a, view[0]), min(b, view[1])) for a, b in merged if b > view[0] and a < view[1]]
 
 
-def _shade_off_hours(fig, findings, tz: str, lo: datetime, hi: datetime) -> None:
+def _off_hours_shading(findings, tz: str, lo: datetime, hi: datetime) -> list[dict]:
     shade = {
         "type": "rect",
         "xref": "x",
@@ -942,35 +1125,32 @@ def _shade_off_hours(fig, findings, tz: str, lo: datetime, hi: datetime) -> None
         "fillcolor": "#f0f0f0",
         "line": {"width": 0},
     }
-    _add_shapes(fig, [{**shade, "x0": a, "x1": b} for a, b in _off_hours(findings, tz, lo, hi)])
+    return [{**shade, "x0": a, "x1": b} for a, b in _off_hours(findings, tz, lo, hi)]
 
 
-def _add_shapes(fig: go.Figure, shapes: list[dict]) -> None:
-    """Add many shapes at once (one ``add_shape`` each is quadratic in plotly)."""
-    fig.layout.shapes = (*fig.layout.shapes, *shapes)
-
-
-def _annotate_opening(fig, findings, tz: str, lo: datetime, hi: datetime) -> bool:
+def _opening(findings, tz: str, lo: datetime, hi: datetime) -> tuple[dict, list[dict]] | None:
     """A lane above the others saying when and where the leak path was opened.
 
     One red tick per moment in ``vector.anchors`` (infections, the first
     export, pulls), and per day a line of text: what, when, on which PCs,
-    and whether it was outside business hours. Returns whether it was drawn.
+    and whether it was outside business hours. Returns the ticks' trace and
+    the annotations, or None when nothing is to be drawn.
     """
     anchors = findings.vector.anchors
     if anchors.is_empty() or "at" not in anchors.columns:
-        return False
+        return None
     anchors = _between(anchors, "at", lo, hi).sort("at")
     if anchors.is_empty():
-        return False
-    fig.add_scatter(
-        x=[_local(t, tz) for t in anchors["at"].to_list()],
-        y=[_OPENING_Y] * anchors.height,
-        mode="markers",
-        name="leak path opened",
-        showlegend=False,
-        marker={"symbol": "triangle-down", "color": "#b2182b", "size": 11},
-        hovertext=[
+        return None
+    ticks = {
+        "type": "scatter",
+        "x": [_local(t, tz) for t in anchors["at"].to_list()],
+        "y": [_OPENING_Y] * anchors.height,
+        "mode": "markers",
+        "name": "leak path opened",
+        "showlegend": False,
+        "marker": {"symbol": "triangle-down", "color": "#b2182b", "size": 11},
+        "hovertext": [
             _hover(
                 f"<b>{_text(r['what'])}</b>",
                 _fmt_time(_local(r["at"], tz)),
@@ -979,25 +1159,28 @@ def _annotate_opening(fig, findings, tz: str, lo: datetime, hi: datetime) -> boo
             )
             for r in anchors.iter_rows(named=True)
         ],
-        hoverinfo="text",
-    )
+        "hoverinfo": "text",
+    }
     days = anchors.group_by(_local_col("at", tz).dt.date().alias("day"), maintain_order=True)
+    notes = []
     for n, (_, group) in enumerate(days):
         if n >= 4:
             break
-        fig.add_annotation(
-            x=_local(group["at"].min(), tz),
-            y=_OPENING_Y,
-            text=_opening_text(findings, group, tz),
-            showarrow=False,
-            xanchor="left",
-            yanchor="middle",
-            xshift=8,
-            align="left",
-            bgcolor="rgba(255,255,255,0.9)",
-            font={"size": 11, "color": "#67001f"},
+        notes.append(
+            {
+                "x": _local(group["at"].min(), tz),
+                "y": _OPENING_Y,
+                "text": _opening_text(findings, group, tz),
+                "showarrow": False,
+                "xanchor": "left",
+                "yanchor": "middle",
+                "xshift": 8,
+                "align": "left",
+                "bgcolor": "rgba(255,255,255,0.9)",
+                "font": {"size": 11, "color": "#67001f"},
+            }
         )
-    return True
+    return ticks, notes
 
 
 def _opening_text(findings, group: pl.DataFrame, tz: str) -> str:
@@ -1019,9 +1202,7 @@ def _opening_text(findings, group: pl.DataFrame, tz: str) -> str:
     return f"<b>{span}{when}</b><br>{where}"
 
 
-def _timeline_layout(
-    fig, findings, order, tz, lo, hi, title, *, reveal: bool, opening: bool
-) -> None:
+def _timeline_layout(findings, order, tz, lo, hi, title, *, reveal: bool, opening: bool) -> dict:
     names = _person_names(findings, reveal=reveal)
     suspects = {s.person_id: s.score for s in findings.suspects}
     path = {f"machine\x00{m}" for m in findings.vector.machines}
@@ -1034,32 +1215,6 @@ def _timeline_layout(
     offsets = _offsets_note(findings)
     sub = f"times in {_text(tz)}; grey = outside business hours"
     sub += f"; {offsets}" if offsets else ""
-    fig.update_layout(
-        title={"text": title, "subtitle": {"text": sub}},
-        template="plotly_white",
-        font={"family": _FONT, "size": 12},
-        barmode="overlay",
-        hovermode="closest",
-        height=max(420, 240 + _LANE_PX * len(order)),
-        width=None,
-        margin={"l": 10, "r": 10, "t": 120, "b": 40},
-        xaxis={
-            "type": "date",
-            "range": [_local(lo, tz), _local(hi, tz)],
-            "showgrid": True,
-            "title": None,
-            "side": "top",
-        },
-        yaxis={
-            "tickvals": ticks,
-            "ticktext": labels,
-            "autorange": False,
-            "range": [len(order) - 0.5, _OPENING_Y - 0.6 if opening else -0.5],
-            "showgrid": False,
-            "zeroline": False,
-        },
-        legend={"orientation": "h", "yanchor": "top", "y": -0.01, "x": 0, "font": {"size": 11}},
-    )
     separator = {
         "type": "line",
         "xref": "paper",
@@ -1069,13 +1224,35 @@ def _timeline_layout(
         "layer": "below",
         "line": {"color": "#e0e0e0", "width": 0.5},
     }
-    _add_shapes(
-        fig,
-        [
+    return {
+        "title": {"text": title, "subtitle": {"text": sub}},
+        "template": "plotly_white",
+        "font": {"family": _FONT, "size": 12},
+        "barmode": "overlay",
+        "hovermode": "closest",
+        "height": max(420, 240 + _LANE_PX * len(order)),
+        "margin": {"l": 10, "r": 10, "t": 120, "b": 40},
+        "xaxis": {
+            "type": "date",
+            "range": [_local(lo, tz), _local(hi, tz)],
+            "showgrid": True,
+            "title": None,
+            "side": "top",
+        },
+        "yaxis": {
+            "tickvals": ticks,
+            "ticktext": labels,
+            "autorange": False,
+            "range": [len(order) - 0.5, _OPENING_Y - 0.6 if opening else -0.5],
+            "showgrid": False,
+            "zeroline": False,
+        },
+        "legend": {"orientation": "h", "yanchor": "top", "y": -0.01, "x": 0, "font": {"size": 11}},
+        "shapes": [
             {**separator, "y0": i + 0.5, "y1": i + 0.5}
             for i in range(-1 if opening else 0, len(order))
         ],
-    )
+    }
 
 
 # --------------------------------------------------------------------------
@@ -1343,55 +1520,98 @@ def export(
         failed to draw the chart. Nothing is written in the first case.
     ValueError
         An unknown format.
+
+    See Also
+    --------
+    export_many : several charts, with one Chromium started for all.
     """
-    formats = [f.lower().lstrip(".") for f in formats]
-    unknown = sorted(set(formats) - set(FORMATS))
-    if unknown:
-        raise ValueError(f"unknown chart format(s) {unknown}; choose from {list(FORMATS)}")
-    base = Path(path)
-    if base.suffix.lstrip(".").lower() in FORMATS:
-        base = base.with_suffix("")
-    static = [f for f in formats if f in STATIC_FORMATS]
+    return export_many([(fig, path, formats)], width=width, height=height, scale=scale)
+
+
+def export_many(
+    charts: Iterable[tuple[go.Figure, str | Path, Sequence[str]]],
+    *,
+    width: int | None = None,
+    height: int | None = None,
+    scale: float = 1.0,
+) -> list[Path]:
+    """Write several charts, each as :func:`export` would, drawing every
+    static image in one Chromium session (starting Chromium takes seconds;
+    drawing a chart in it, a fraction of one).
+
+    Parameters
+    ----------
+    charts : iterable of (figure, path, formats)
+        Each chart, its target without suffix and its formats.
+    width, height, scale
+        As for :func:`export`, for every chart.
+
+    Returns
+    -------
+    list of Path
+        The files written, chart by chart in the order of their formats.
+
+    Raises
+    ------
+    ChartExportError, ValueError
+        As :func:`export`; nothing is written when no Chromium is found.
+    """
+    jobs = []
+    for fig, path, formats in charts:
+        formats = [f.lower().lstrip(".") for f in formats]
+        unknown = sorted(set(formats) - set(FORMATS))
+        if unknown:
+            raise ValueError(f"unknown chart format(s) {unknown}; choose from {list(FORMATS)}")
+        base = Path(path)
+        if base.suffix.lstrip(".").lower() in FORMATS:
+            base = base.with_suffix("")
+        jobs.append((fig, {f: base.with_name(f"{base.name}.{f}") for f in formats}))
+    static = any(f in STATIC_FORMATS for _, targets in jobs for f in targets)
     browser = find_chromium() if static else None
     if static and browser is None:
         raise ChartExportError(f"no Chromium browser found: {CHROMIUM_HINT}")
-    base.parent.mkdir(parents=True, exist_ok=True)
-    targets = {f: base.with_name(f"{base.name}.{f}") for f in formats}
-    if "html" in targets:
-        fig.write_html(
-            targets["html"],
-            include_plotlyjs=True,
-            full_html=True,
-            config={"displaylogo": False, "responsive": True},
-        )
-    if static:
-        _kaleido_write(fig, {f: targets[f] for f in static}, browser, width, height, scale)
-    return [targets[f] for f in formats]
+    images = []
+    for fig, targets in jobs:
+        next(iter(targets.values()), Path()).parent.mkdir(parents=True, exist_ok=True)
+        if "html" in targets:
+            fig.write_html(
+                targets["html"],
+                include_plotlyjs=True,
+                full_html=True,
+                config={"displaylogo": False, "responsive": True},
+            )
+        images += [(fig, f, t) for f, t in targets.items() if f in STATIC_FORMATS]
+    if images:
+        _kaleido_write(images, browser, width, height, scale)
+    return [t for _, targets in jobs for t in targets.values()]
 
 
 def _kaleido_write(
-    fig: go.Figure,
-    targets: dict[str, Path],
+    images: list[tuple[go.Figure, str, Path]],
     browser: Path,
     width: int | None,
     height: int | None,
     scale: float,
 ) -> None:
-    """Draw every static format in one browser session."""
+    """Draw every (figure, format, target) in one browser session."""
     import kaleido
 
-    size = {
-        "width": width or fig.layout.width or 1400,
-        "height": height or fig.layout.height or 700,
-    }
-    specs = [
-        {
-            "fig": fig.to_dict(),
-            "path": str(target),
-            "opts": {"format": fmt, **size, "scale": scale if fmt == "png" else 1},
+    specs = []
+    dicts: dict[int, dict] = {}  # each figure converted once, whatever its formats
+    for fig, fmt, target in images:
+        if id(fig) not in dicts:
+            dicts[id(fig)] = fig.to_dict()
+        size = {
+            "width": width or fig.layout.width or 1400,
+            "height": height or fig.layout.height or 700,
         }
-        for fmt, target in targets.items()
-    ]
+        specs.append(
+            {
+                "fig": dicts[id(fig)],
+                "path": str(target),
+                "opts": {"format": fmt, **size, "scale": scale if fmt == "png" else 1},
+            }
+        )
     try:
         # kaleido passes `path` through to choreographer's Browser; mathjax=False
         # keeps it from loading MathJax from a CDN (we use no LaTeX).
@@ -1403,6 +1623,6 @@ def _kaleido_write(
             f"Chromium at {browser} could not draw the chart ({type(exc).__name__}: {exc}); "
             f"{CHROMIUM_HINT}"
         ) from exc
-    missing = [str(t) for t in targets.values() if not t.is_file() or t.stat().st_size == 0]
+    missing = [str(t) for _, _, t in images if not t.is_file() or t.stat().st_size == 0]
     if missing:
         raise ChartExportError(f"kaleido wrote nothing to {', '.join(missing)}")

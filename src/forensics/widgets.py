@@ -24,6 +24,7 @@ HTML-escaped, so text from the evidence never renders as markup.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Generic, TypedDict, TypeVar
@@ -420,10 +421,12 @@ def _bundle(figure: Any) -> dict:
     """A display bundle for a plotly figure (anything else: its repr)."""
     text = {"text/plain": f"<{type(figure).__name__}>"}
     if hasattr(figure, "to_dict"):
-        import plotly.io as pio
+        # What plotly's "plotly_mimetype" renderer sends, without importing
+        # plotly.io's renderers (nbformat and jsonschema: seconds on a first draw).
+        from plotly.io.json import to_json
 
-        data = pio.renderers["plotly_mimetype"].to_mimebundle(figure.to_dict())
-        return {"data": {**data, **text}, "metadata": {}}
+        fig = json.loads(to_json(figure, validate=False, remove_uids=False))
+        return {"data": {"application/vnd.plotly.v1+json": fig, **text}, "metadata": {}}
     return {"data": {"text/plain": repr(figure)}, "metadata": {}}
 
 
