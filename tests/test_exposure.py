@@ -70,3 +70,62 @@ def test_union_size_on_many_random_paths():
         for r in union_size(members, events, limit=2500).iter_rows(named=True)
     }
     assert got == _brute(members, events, 2500)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    intervals=st.lists(
+        st.tuples(
+            st.integers(0, 60),
+            st.sampled_from([1, 1, 1, 2, 5, 25]),
+            st.sampled_from("abc"),
+            st.sampled_from(["account", "machine"]),
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    limit=st.integers(1, 90),
+    one_level=st.booleans(),
+)
+def test_path_counts_exposed_matches_union_size(intervals, limit, one_level):
+    """path_counts counts exposure its own way (single orders sorted, ranges
+    swept); the numbers are union_size's (the portable core's)."""
+    from forensics.commonpoint import path_counts
+
+    n = len(intervals)
+    events = pl.DataFrame(
+        {
+            "ev": list(range(n)),
+            "lo": [a for a, *_ in intervals],
+            "hi": [a + w for a, w, *_ in intervals],
+            "at": [None] * n,
+        },
+        schema={"ev": pl.Int64, "lo": pl.Int64, "hi": pl.Int64, "at": pl.Datetime("us", "UTC")},
+    )
+    members = pl.DataFrame(
+        {
+            "level": ["account" if one_level else lv for *_, lv in intervals],
+            "cand": [c for *_, c, _ in intervals],
+            "ev": list(range(n)),
+        },
+        schema={"level": pl.String, "cand": pl.String, "ev": pl.Int64},
+    )
+    hits = pl.DataFrame(
+        schema={
+            "ev": pl.Int64,
+            "complaint_id": pl.String,
+            "idx": pl.Int64,
+            "at": pl.Datetime("us", "UTC"),
+            "in_time": pl.Boolean,
+            "fields_ok": pl.Boolean,
+        }
+    )
+    got = path_counts(
+        members,
+        events,
+        hits,
+        counted_complaints=pl.DataFrame(schema={"complaint_id": pl.String}),
+        universe=limit,
+    )
+    want = union_size(members, events, limit=limit)
+    assert got.select("level", "cand", "exposed").rows() == want.rows()
