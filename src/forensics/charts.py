@@ -1016,16 +1016,18 @@ def _marks(events, pos, tz, every: timedelta) -> list[dict]:
     """Point events that matter, one mark each (counted when too many)."""
     traces = []
     marked = events.filter(pl.col("table").is_in({t for t, _ in _MARKS}))
-    # hover texts in one pass (they are cheap; a pass per kind is not)
-    marked = marked.with_columns(_event_hovers(marked, tz))
-    parts = marked.partition_by("table", "action", as_dict=True)
+    many = pl.len().over("table", "action") > MAX_MARKS
+    counted = marked.filter(many).partition_by("table", "action", as_dict=True)
+    # hover texts of the marks drawn one by one, in one pass (a pass per kind
+    # costs more than the texts)
+    single = marked.filter(~many)
+    single = single.with_columns(_event_hovers(single, tz))
+    parts = single.partition_by("table", "action", as_dict=True)
     for (table, action), style in _MARKS.items():
         part = parts.get((table, action))
-        if part is None or part.is_empty():
-            continue
         name = DESCRIPTIONS.get((table, action), f"{table}: {action}")
-        if part.height > MAX_MARKS:
-            counts = _counts(part, tz, every)
+        if (table, action) in counted:
+            counts = _counts(counted[table, action], tz, every)
             traces.append(
                 {
                     "type": "scatter",
@@ -1038,6 +1040,8 @@ def _marks(events, pos, tz, every: timedelta) -> list[dict]:
                     "hoverinfo": "text",
                 }
             )
+            continue
+        if part is None or part.is_empty():
             continue
         traces.append(
             {
