@@ -239,6 +239,30 @@ def test_export_writes_every_format(cases, tmp_path):
     assert "<script src=" not in page.replace(" ", "")  # plotly.js embedded, not fetched
 
 
+@needs_chromium
+def test_export_many_draws_every_image_in_one_browser(cases, tmp_path, monkeypatch):
+    import kaleido
+
+    calls = []
+    draw = kaleido.write_fig_from_object_sync
+
+    def counted(specs, **kwargs):
+        calls.append([spec["path"] for spec in specs])
+        return draw(specs, **kwargs)
+
+    monkeypatch.setattr(kaleido, "write_fig_from_object_sync", counted)
+    findings = cases("usb_malware")
+    files = charts.export_many(
+        [
+            (charts.timeline(findings), tmp_path / "timeline", ("png", "svg")),
+            (charts.complaint_spike(findings), tmp_path / "complaints.png", ("png",)),
+        ]
+    )
+    assert [f.name for f in files] == ["timeline.png", "timeline.svg", "complaints.png"]
+    assert len(calls) == 1 and len(calls[0]) == 3, "one Chromium session for every image"
+    assert all(f.stat().st_size > 1000 for f in files)
+
+
 def test_export_without_chromium_is_a_clear_error(cases, tmp_path, monkeypatch):
     monkeypatch.setattr(charts, "find_chromium", lambda: None)
     fig = charts.complaint_spike(cases("none"))
