@@ -267,16 +267,13 @@ def _numbered(members: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
 def _exposed(keyed: pl.DataFrame, *, limit: int) -> pl.DataFrame:
     """``_k``, ``exposed``: distinct orders numbered below ``limit`` each
     numbered candidate (``_k``, ``lo``, ``hi`` of each member event)
-    exposed; a candidate with none is left out.
+    exposed; a candidate with none is left out. The sweep is
+    :func:`forensics.portable.core_table`'s own, so the engine and the
+    Spark path count with one piece of code."""
+    import narwhals as nw
 
-    The same union as :func:`forensics.portable.core_table` (tests assert
-    it), counted in two parts: nearly every member event exposes one order,
-    and the orders of those are distinct numbers, sorted once and counted
-    where no range (an export, an API pull) of the same candidate covers
-    them; the few ranges are merged by a sweep. Each candidate gets its own
-    stretch of the number line (``_k * span + order``).
-    """
-    span = limit + 1
+    from .portable import _exposed_in_order
+
     iv = keyed.select(
         pl.col(_K).cast(pl.Int64),
         pl.col("lo").cast(pl.Int64),
@@ -285,32 +282,8 @@ def _exposed(keyed: pl.DataFrame, *, limit: int) -> pl.DataFrame:
     if iv.is_empty():
         return pl.DataFrame(schema={_K: pl.Int64, "exposed": pl.Int64})
     top = int(iv[_K].max()) + 1
-    if top * span >= 2**62:
-        raise OverflowError(f"{top} candidates x {span} orders do not fit in Int64")
-    base = pl.col(_K) * span
-    one = pl.col("hi") - pl.col("lo") == 1
-    points = iv.filter(one).select(base + pl.col("lo")).to_series().sort().to_numpy()
-    if points.size:
-        points = points[np.concatenate(([True], points[1:] != points[:-1]))]
-    ranges = iv.filter(~one).select(
-        (base + pl.col("lo")).alias("s"), (base + pl.col("hi")).alias("e")
-    )
-    ranges = ranges.sort("s")
-    start, end = ranges["s"].to_numpy(), ranges["e"].to_numpy()
-    exposed = np.zeros(top, dtype=np.int64)
-    if start.size:
-        reach = np.maximum.accumulate(end)
-        opens = np.concatenate(([True], start[1:] > reach[:-1]))
-        first = np.flatnonzero(opens)
-        block_start = start[first]
-        block_end = np.maximum.reduceat(end, first)
-        np.add.at(exposed, block_start // span, block_end - block_start)
-        inside = np.searchsorted(block_start, points, side="right") - 1
-        covered = (inside >= 0) & (points < block_end[np.maximum(inside, 0)])
-        points = points[~covered]
-    exposed += np.bincount(points // span, minlength=top).astype(np.int64)
-    keys = np.flatnonzero(exposed)
-    return pl.DataFrame({_K: keys.astype(np.int64), "exposed": exposed[keys]})
+    table = _exposed_in_order(nw.from_native(iv), span=limit + 1, candidates=top)
+    return table.to_native()
 
 
 def score_paths(

@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import narwhals as nw
+import numpy as np
 import polars as pl
 
 if TYPE_CHECKING:
@@ -183,29 +184,46 @@ def _added(start: nw.Expr, end: nw.Expr, covered: nw.Expr) -> nw.Expr:
 
 
 def _exposed_in_order(intervals: nw.DataFrame, *, span: int, candidates: int) -> nw.DataFrame:
-    """Eager frames: one sort and one running maximum over every candidate.
+    """Eager frames: one sweep over every candidate at once.
 
     Each candidate gets its own stretch of the number line (``_k * span +
-    order``), so a candidate's first interval starts past every earlier
-    candidate's end and the sweep needs no per-candidate window.
+    order``), so no per-candidate window is needed. Nearly every interval is
+    a single order (a view, a label print): those are distinct numbers,
+    sorted once and counted where no range of the same candidate covers
+    them; the few ranges (exports, API pulls) are merged by a running
+    maximum. ``intervals`` holds ``_k``, ``lo``, ``hi`` with ``hi > lo``,
+    already clipped.
     """
     if candidates * span >= 2**62:
         raise OverflowError(f"{candidates} candidates x {span} orders do not fit in Int64")
     base = nw.col(_KEY) * span
-    swept = (
-        intervals.lazy()
-        .select((base + nw.col("lo")).alias("start"), (base + nw.col("hi")).alias("end"))
-        .sort("start")
-        .collect()
+    one = nw.col("hi") - nw.col("lo") == 1
+    points = (
+        intervals.filter(one).select((base + nw.col("lo")).alias("p")).sort("p")["p"].to_numpy()
     )
-    covered = nw.col("end").cum_max().shift(1)
-    return (
-        swept.select(
-            (nw.col("start") // span).alias(_KEY),
-            _added(nw.col("start"), nw.col("end"), covered).alias("exposed"),
-        )
-        .group_by(_KEY)
-        .agg(nw.col("exposed").sum().cast(_I64))
+    if points.size:
+        points = points[np.concatenate(([True], points[1:] != points[:-1]))]
+    ranges = (
+        intervals.filter(~one)
+        .select((base + nw.col("lo")).alias("s"), (base + nw.col("hi")).alias("e"))
+        .sort("s")
+    )
+    start, end = ranges["s"].to_numpy(), ranges["e"].to_numpy()
+    exposed = np.zeros(max(candidates, 1), dtype=np.int64)
+    if start.size:
+        reach = np.maximum.accumulate(end)
+        first = np.flatnonzero(np.concatenate(([True], start[1:] > reach[:-1])))
+        block_start = start[first]
+        block_end = np.maximum.reduceat(end, first)
+        np.add.at(exposed, block_start // span, block_end - block_start)
+        inside = np.searchsorted(block_start, points, side="right") - 1
+        covered = (inside >= 0) & (points < block_end[np.maximum(inside, 0)])
+        points = points[~covered]
+    exposed += np.bincount(points // span, minlength=exposed.size).astype(np.int64)
+    keys = np.flatnonzero(exposed)
+    return nw.from_dict(
+        {_KEY: keys.astype(np.int64), "exposed": exposed[keys]},
+        backend=nw.get_native_namespace(intervals),
     )
 
 
