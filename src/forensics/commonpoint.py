@@ -34,7 +34,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 import polars as pl
-from scipy import stats
+from scipy import special
 
 from .exposure import ACTION_FIELDS, OrderIndex, event_columns
 
@@ -404,12 +404,10 @@ def _log_sum_away(start, step: int, n, N: int, K: int, low, high) -> np.ndarray:
     log ratios of neighbouring terms; a block of terms per step for every
     sum still open, until a term falls below 1e-20 of its sum.
     """
-    from scipy.special import logsumexp
-
     nf = n.astype(np.float64)
     total = np.full(start.size, -np.inf)
     pos = start.astype(np.float64)  # where the next block starts
-    head = stats.hypergeom.logpmf(start, N, K, n)  # log pmf at pos
+    head = _hypergeom_logpmf(start, n, N, K)  # log pmf at pos
     todo = np.arange(start.size)
     j = np.arange(_TAIL_BLOCK, dtype=np.float64)
     while todo.size:
@@ -420,12 +418,28 @@ def _log_sum_away(start, step: int, n, N: int, K: int, low, high) -> np.ndarray:
             [np.zeros((todo.size, 1)), np.cumsum(ratios[:, :-1], axis=1)], axis=1
         )
         terms = np.where(inside, terms, -np.inf)
-        total[todo] = np.logaddexp(total[todo], logsumexp(terms, axis=1))
+        total[todo] = np.logaddexp(total[todo], special.logsumexp(terms, axis=1))
         done = ~inside[:, -1] | (terms[:, -1] < total[todo] + _TAIL_EPS)
         head[todo] = terms[:, -1] + ratios[:, -1]
         pos[todo] += step * _TAIL_BLOCK
         todo = todo[~done]
     return total
+
+
+def _hypergeom_logpmf(k, n, N: int, K: int) -> np.ndarray:
+    """log P(X = k), X ~ hypergeometric(N, K, n): scipy.stats' own formula
+    in log-beta functions (scipy.stats alone takes a second to import)."""
+    k, n = np.asarray(k, dtype=np.float64), np.asarray(n, dtype=np.float64)
+    bad = N - K
+    betaln = special.betaln
+    return (
+        betaln(K + 1, 1)
+        + betaln(bad + 1, 1)
+        + betaln(N - n + 1, n + 1)
+        - betaln(k + 1, K - k + 1)
+        - betaln(n - k + 1, bad - n + k + 1)
+        - betaln(N + 1, 1)
+    )
 
 
 def _log_ratio(a, n, N: int, K: int, step: int):
@@ -610,7 +624,7 @@ def _poisson_logsf(k: np.ndarray, mean: np.ndarray) -> np.ndarray:
     """
     k = np.asarray(k, dtype=float)
     mean = np.asarray(mean, dtype=float)
-    exact = stats.poisson.logsf(k - 1, mean)
     with np.errstate(divide="ignore", invalid="ignore"):
+        exact = np.where(k < 1, 0.0, np.log(special.pdtrc(np.maximum(k - 1, 0), mean)))
         bound = -(k * np.log(k / mean) - k + mean)
     return np.where(np.isfinite(exact), exact, bound)

@@ -23,7 +23,7 @@ from datetime import date
 
 import numpy as np
 import polars as pl
-from scipy import stats
+from scipy import special
 
 from .case import Case
 from .schema import QUOTED_FIELDS
@@ -225,9 +225,17 @@ def complaint_rate(
 def _sf(counts: np.ndarray, expected: np.ndarray, dispersion: float) -> np.ndarray:
     """P(X >= count) under the background: Poisson, or negative binomial
     with variance ``dispersion`` times the mean."""
+    # scipy.special, not scipy.stats (which takes a second to import):
+    # Poisson P(X > k) is pdtrc; negative binomial P(X > k) with n successes
+    # of probability p is the regularized beta I_{1-p}(k + 1, n).
+    k = np.asarray(counts, dtype=np.float64) - 1
+    at_least = np.maximum(k, 0)
     if dispersion > 1.0:
-        return stats.nbinom.sf(counts - 1, expected / (dispersion - 1.0), 1.0 / dispersion)
-    return stats.poisson.sf(counts - 1, expected)
+        n, p = expected / (dispersion - 1.0), 1.0 / dispersion
+        tail = special.betainc(at_least + 1, n, 1.0 - p)
+    else:
+        tail = special.pdtrc(at_least, expected)
+    return np.where(k < 0, 1.0, tail)
 
 
 def _background(

@@ -249,7 +249,9 @@ def explain(g: nx.MultiDiGraph, person_id: str, *, limit: int = 5, cutoff: int =
     target = _node("person", person_id)
     if target not in g or HUB not in g:
         return []
-    simple = nx.DiGraph(g)  # parallel edges do not make different paths
+    # Parallel edges do not make different paths, and a node nothing points
+    # to (each of thousands of complaints) lies on none from the hub.
+    simple = nx.DiGraph(g.subgraph([n for n in g if n == HUB or g.in_degree(n)]))
     found = []
     if not nx.has_path(simple, HUB, target):
         return []
