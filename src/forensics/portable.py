@@ -188,10 +188,11 @@ def _exposed_in_order(intervals: nw.DataFrame, *, span: int, candidates: int) ->
 
     Each candidate gets its own stretch of the number line (``_k * span +
     order``), so no per-candidate window is needed. Nearly every interval is
-    a single order (a view, a label print): those are distinct numbers,
-    sorted once and counted where no range of the same candidate covers
-    them; the few ranges (exports, API pulls) are merged by a running
-    maximum. ``intervals`` holds ``_k``, ``lo``, ``hi`` with ``hi > lo``,
+    a single order (a view, a label print): those are sorted once, and a
+    running count of distinct numbers gives the distinct orders of any
+    stretch by two binary searches; the few ranges (exports, API pulls) are
+    merged by a running maximum and add what they cover beyond the single
+    orders inside them. ``intervals`` holds ``_k``, ``lo``, ``hi`` with ``hi > lo``,
     already clipped.
     """
     if candidates * span >= 2**62:
@@ -201,25 +202,34 @@ def _exposed_in_order(intervals: nw.DataFrame, *, span: int, candidates: int) ->
     points = (
         intervals.filter(one).select((base + nw.col("lo")).alias("p")).sort("p")["p"].to_numpy()
     )
-    if points.size:
-        points = points[np.concatenate(([True], points[1:] != points[:-1]))]
+    # seen[i]: distinct numbers among points[:i], so the distinct points in
+    # any stretch [a, b) of the number line are two look-ups away.
+    first = np.ones(points.size, dtype=bool)
+    np.not_equal(points[1:], points[:-1], out=first[1:])
+    seen = np.zeros(points.size + 1, dtype=np.int64)
+    np.cumsum(first, out=seen[1:])
+    del first
+
+    def distinct(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return seen[np.searchsorted(points, b)] - seen[np.searchsorted(points, a)]
+
+    edges = np.arange(max(candidates, 1) + 1, dtype=np.int64) * span
+    exposed = distinct(edges[:-1], edges[1:])
     ranges = (
         intervals.filter(~one)
         .select((base + nw.col("lo")).alias("s"), (base + nw.col("hi")).alias("e"))
         .sort("s")
     )
     start, end = ranges["s"].to_numpy(), ranges["e"].to_numpy()
-    exposed = np.zeros(max(candidates, 1), dtype=np.int64)
     if start.size:
+        # Ranges merged into disjoint blocks by a running maximum; a block
+        # adds its length less the single orders already counted inside it.
         reach = np.maximum.accumulate(end)
-        first = np.flatnonzero(np.concatenate(([True], start[1:] > reach[:-1])))
-        block_start = start[first]
-        block_end = np.maximum.reduceat(end, first)
-        np.add.at(exposed, block_start // span, block_end - block_start)
-        inside = np.searchsorted(block_start, points, side="right") - 1
-        covered = (inside >= 0) & (points < block_end[np.maximum(inside, 0)])
-        points = points[~covered]
-    exposed += np.bincount(points // span, minlength=exposed.size).astype(np.int64)
+        first_of_block = np.flatnonzero(np.concatenate(([True], start[1:] > reach[:-1])))
+        block_start = start[first_of_block]
+        block_end = np.maximum.reduceat(end, first_of_block)
+        added = block_end - block_start - distinct(block_start, block_end)
+        np.add.at(exposed, block_start // span, added)
     keys = np.flatnonzero(exposed)
     return nw.from_dict(
         {_KEY: keys.astype(np.int64), "exposed": exposed[keys]},
