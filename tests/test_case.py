@@ -530,6 +530,112 @@ def test_naive_times_shifted_by_a_fixed_offset_equal_the_zone_lookup(zone):
         assert got.equals(frame.select(exact.dt.convert_time_zone("UTC"))), reference
 
 
+# ------------------------------------------------------- enum vocabularies
+
+_CAMERA = (
+    "sighting_id,camera_id,start_at,end_at,person_id,machine_id,activity,note\n"
+    "S1,CAM-01,2024-04-02 08:00:00,2024-04-02 08:05:00,P01,PC-01,at_desk,\n"  # 2
+    "S2,CAM-01,2024-04-02 08:06:00,,P01,PC-01, Use_PC ,\n"  # 3: unlisted, kept
+    "S3,CAM-01,not a time,,P01,PC-01,dance,\n"  # 4: damaged, so not listed
+)
+_BADGE = (
+    "at,person_id,badge_id,door,direction,result\n"
+    "2024-04-01 08:55:00,P01,B-1,front,in,granted\n"  # 2
+    "2024-04-01 08:56:00,P02,B-2,front,sideways,tailgated\n"  # 3
+)
+
+
+def test_only_descriptive_enum_columns_are_open():
+    enums = [(t.name, c) for t in TABLES.values() for c in t.columns if c.values]
+    assert {f"{t}.{c.name}" for t, c in enums if c.open_values} == {
+        "accounts.kind",
+        "complaints.category",
+        "camera.activity",
+        "badge.direction",
+        "badge.result",
+    }
+    # The engine's reading of the row depends on these: they stay strict.
+    assert {f"{t}.{c.name}" for t, c in enums if not c.open_values} == {
+        "logins.action",
+        "access.action",
+        "endpoint.kind",
+    }
+
+
+def test_unlisted_descriptive_values_are_kept_and_listed(tmp_path):
+    long = "x" * 300
+    complaints = _rows(
+        "complaints",
+        ["C3", "B3", "O1003", "2024-04-10 10:00:00", "SMS_Scam", "a text message", "", ""],
+        ["C4", "B4", "", "2024-04-10 11:00:00", long, "", "", ""],
+    )
+    accounts = _rows("accounts")
+    accounts[3][2] = "Service"  # ACC-02, line 4
+    root = write_case(
+        tmp_path / "case",
+        complaints=csv_text(complaints),
+        accounts=csv_text(accounts),
+        camera=_CAMERA,
+        badge=_BADGE,
+    )
+    case = load(root)
+    assert case.unlisted.schema == pl.Schema(
+        {"file": pl.String, "row": pl.Int64, "column": pl.String, "value": pl.String}
+    )
+    assert case.unlisted.to_dicts() == [
+        {"file": "accounts.csv", "row": 4, "column": "kind", "value": "service"},
+        {"file": "badge.csv", "row": 3, "column": "direction", "value": "sideways"},
+        {"file": "badge.csv", "row": 3, "column": "result", "value": "tailgated"},
+        {"file": "camera.csv", "row": 3, "column": "activity", "value": "use_pc"},
+        {"file": "complaints.csv", "row": 4, "column": "category", "value": "sms_scam"},
+        {"file": "complaints.csv", "row": 5, "column": "category", "value": "x" * 200},
+    ]
+    # The rows are accepted, the values kept as enum values are (lower-cased, stripped).
+    assert case.complaints["complaint_id"].to_list() == ["C1", "C2", "C3", "C4"]
+    assert case.complaints["category"].to_list()[2:] == ["sms_scam", long]
+    assert case.camera["activity"].to_list() == ["at_desk", "use_pc"]
+    assert case.accounts["kind"].to_list() == ["main", "sub", "service"]
+    assert case.badge["result"].to_list() == ["granted", "tailgated"]
+    # Only the damaged sighting is set aside, for its timestamp.
+    assert [(q["file"], q["row"], q["column"]) for q in case.quarantine.to_dicts()] == [
+        ("camera.csv", 4, "start_at")
+    ]
+    for record in case.inputs:
+        assert record.rows == record.accepted + record.quarantined, record.file
+    assert (_input(case, "complaints.csv").accepted, _input(case, "camera.csv").accepted) == (4, 2)
+    assert "6 unlisted" in repr(case)
+
+
+def _with(table: str, line: int, column: str, value: str) -> str:
+    rows = _rows(table)
+    rows[line - 1][rows[0].index(column)] = value
+    return csv_text(rows)
+
+
+_ENDPOINT = (
+    "event_id,at,machine_id,kind,device_id,process,sha256,detail\n"
+    "E1,2024-04-02 08:01:00,PC-01,usb_connect,USB-1,,,\n"
+    "E2,2024-04-02 08:02:00,PC-01,keylogger,,,,\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("table", "content", "line", "column"),
+    [
+        ("access", _with("access", 2, "action", "Download_All"), 2, "action"),
+        ("logins", _with("logins", 3, "action", "sudo"), 3, "action"),
+        ("endpoint", _ENDPOINT, 3, "kind"),
+    ],
+)
+def test_unlisted_value_of_a_strict_enum_is_quarantined(tmp_path, table, content, line, column):
+    case = load(write_case(tmp_path / "case", **{table: content}))
+    (line_set_aside,) = _quarantine(case, f"{table}.csv")
+    assert (line_set_aside["row"], line_set_aside["column"]) == (line, column)
+    assert line_set_aside["reason"].startswith("not one of: ")
+    assert line not in case[table][ROW].to_list()
+    assert case.unlisted.is_empty()
+
+
 # ------------------------------------------------------------------ Parquet
 
 

@@ -54,6 +54,31 @@ def hostile_case(usb, tmp_path_factory) -> tuple[Path, str]:
     return folder, phone
 
 
+UNLISTED_CATEGORY = "<script>document.title='cat'</script>sms_scam"
+
+
+@pytest.fixture(scope="module")
+def unlisted_case(usb, tmp_path_factory) -> tuple[Path, str, str]:
+    """A copy of the USB case with a complaint filed under a category the
+    format does not list (holding markup) and a camera sighting with an
+    unlisted activity; returns the folder, the complaint id and the sighting id."""
+    folder = tmp_path_factory.mktemp("unlisted") / "case"
+    shutil.copytree(usb, folder)
+    complaints = pl.read_csv(folder / "complaints.csv", infer_schema=False)
+    complaint = complaints.filter(pl.col("order_id").is_not_null())["complaint_id"][0]
+    category = pl.when(pl.col("complaint_id") == complaint).then(pl.lit(UNLISTED_CATEGORY))
+    complaints.with_columns(category.otherwise(pl.col("category")).alias("category")).write_csv(
+        folder / "complaints.csv"
+    )
+    camera = pl.read_csv(folder / "camera.csv", infer_schema=False)
+    sighting = camera["sighting_id"][0]
+    activity = pl.when(pl.col("sighting_id") == sighting).then(pl.lit("Use_PC"))
+    camera.with_columns(activity.otherwise(pl.col("activity")).alias("activity")).write_csv(
+        folder / "camera.csv"
+    )
+    return folder, complaint, sighting
+
+
 @pytest.fixture(scope="module")
 def hostile(hostile_case):
     return investigate(load(hostile_case[0]))
@@ -139,6 +164,36 @@ def test_report_reveal_is_explicit(hostile):
     assert name not in build_report(hostile)
     revealed = build_report(hostile, reveal=True)
     assert "Personal data REVEALED" in revealed and name in revealed
+
+
+def test_unlisted_values_are_investigated_and_shown_escaped(unlisted_case):
+    folder, complaint, sighting = unlisted_case
+    case = load(folder)
+    assert case.quarantine.is_empty()
+    complaint_row = case.complaints.filter(pl.col("complaint_id") == complaint)["_row"].item()
+    sighting_row = case.camera.filter(pl.col("sighting_id") == sighting)["_row"].item()
+    assert case.unlisted.to_dicts() == [
+        {"file": "camera.csv", "row": sighting_row, "column": "activity", "value": "use_pc"},
+        {
+            "file": "complaints.csv",
+            "row": complaint_row,
+            "column": "category",
+            "value": UNLISTED_CATEGORY,
+        },
+    ]
+    findings = investigate(case)
+    # The complaint takes part in the investigation like any other.
+    linked = findings.complaints.filter(pl.col("complaint_id") == complaint)
+    assert linked["category"].to_list() == [UNLISTED_CATEGORY]
+    assert complaint in findings.complaint_orders["complaint_id"].to_list()
+    assert findings.vector.kind == "usb_malware"
+    page = build_report(findings)
+    assert "<script>document.title" not in page
+    quarantine = page.split("<h2>Quarantine</h2>", 1)[1].split("<h2>", 1)[0]
+    assert f"<code>{escape(UNLISTED_CATEGORY)}</code>" in quarantine
+    assert f"<code>complaints.csv:{complaint_row}</code>" in quarantine
+    assert "<code>use_pc</code>" in quarantine
+    assert f"<code>camera.csv:{sighting_row}</code>" in quarantine
 
 
 @pytest.mark.parametrize("kind", ["third_party_app", "none"])

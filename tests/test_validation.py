@@ -43,6 +43,7 @@ def test_validation_rows(tmp_path):
         "accepted",
         "quarantined",
         "unregistered",
+        "unlisted",
         "first",
         "last",
         "sha256",
@@ -74,15 +75,17 @@ def test_validate_clean_case_exits_0(tmp_path, capsys):
         "accepted",
         "quarantined",
         "unregistered",
+        "unlisted",
         "first",
         "last",
         "sha256",
     ]
     orders = next(line for line in lines if line.startswith("orders.csv"))
-    assert orders.split()[:5] == ["orders.csv", "4", "4", "0", "0"]
+    assert orders.split()[:6] == ["orders.csv", "4", "4", "0", "0", "0"]
     # columns are aligned: each numeric column ends where its header ends
     assert orders.index(" 4 ") + 2 == header.index("rows") + len("rows")
     assert "Quarantine: none." in out
+    assert "Unlisted values: none." in out
     assert out.rstrip().endswith("Investigable.")
 
 
@@ -99,6 +102,40 @@ def test_validate_prints_reasons_and_unregistered(tmp_path, capsys):
     )
 
 
+def _unlisted_case(root):
+    complaints = [list(r) for r in TABLE_ROWS["complaints"]]
+    complaints[1][4] = "SMS_Scam"  # line 2
+    complaints[2][4] = "sms_scam"  # line 3: the same value once lower-cased
+    camera = (
+        "sighting_id,camera_id,start_at,end_at,person_id,machine_id,activity,note\n"
+        "S1,CAM-01,2024-04-02 08:00:00,,P01,PC-01,use_pc,\n"
+        "S2,CAM-01,2024-04-02 08:10:00,,P01,PC-01,at_desk,\n"
+    )
+    return write_case(root, complaints=csv_text(complaints), camera=camera)
+
+
+def test_validation_rows_count_unlisted_values(tmp_path):
+    frame = validation_rows(load(_unlisted_case(tmp_path / "case")))
+    counts = {r["file"]: r for r in frame.iter_rows(named=True)}
+    assert counts["complaints.csv"]["unlisted"] == 2
+    assert counts["camera.csv"]["unlisted"] == 1
+    assert counts["orders.csv"]["unlisted"] == 0
+    # unlisted values are accepted rows
+    assert (counts["complaints.csv"]["accepted"], counts["complaints.csv"]["quarantined"]) == (2, 0)
+    assert (counts["camera.csv"]["accepted"], counts["camera.csv"]["quarantined"]) == (2, 0)
+
+
+def test_validate_lists_unlisted_values(tmp_path, capsys):
+    assert cli.main(["validate", str(_unlisted_case(tmp_path / "case"))]) == 0
+    out = capsys.readouterr().out
+    camera = next(line for line in out.splitlines() if line.startswith("camera.csv"))
+    assert camera.split()[:6] == ["camera.csv", "2", "2", "0", "0", "1"]
+    assert "Quarantine: none." in out
+    assert "Unlisted values: 2 value(s) outside the contract's lists" in out
+    assert 'camera.csv activity "use_pc": 1 row(s), first at row 2' in out
+    assert 'complaints.csv category "sms_scam": 2 row(s), first at row 2' in out
+
+
 def test_validate_limits_reasons(tmp_path, capsys):
     root = write_case(tmp_path / "case", orders=_broken_orders())
     assert cli.main(["validate", str(root), "--reasons", "1"]) == 0
@@ -110,12 +147,12 @@ def test_validate_limits_reasons(tmp_path, capsys):
 
 def test_validate_escapes_untrusted_values(tmp_path, capsys):
     rows = [list(r) for r in TABLE_ROWS["complaints"]]
-    rows[1][4] = "call\x1b[31m now\nplease"  # terminal escape in a bad enum cell
+    rows[1][4] = "call\x1b[31m now\nplease"  # terminal escape in an unlisted category
     root = write_case(tmp_path / "case", complaints=csv_text(rows))
     assert cli.main(["validate", str(root)]) == 0
     out = capsys.readouterr().out
     assert "\x1b" not in out
-    assert r'"call\u001b[31m now\nplease"' in out
+    assert r'complaints.csv category "call\u001b[31m now\nplease": 1 row(s)' in out
 
 
 def test_validate_case_error_exits_2(tmp_path, capsys):

@@ -40,7 +40,9 @@ int, float
     ``nan`` and ``inf`` are not numbers. A column marked ``non_negative``
     (amounts, row counts) quarantines negative values.
 enum
-    Compared and stored lower-cased.
+    Compared and stored lower-cased. A value outside the column's
+    ``values`` is quarantined, unless the column has ``open_values``: then
+    it is kept, and :func:`forensics._tables.find_unlisted` lists it.
 """
 
 from __future__ import annotations
@@ -410,9 +412,12 @@ def _float(
     return _unread(value, present, "not a valid number")
 
 
-def _enum(text: pl.Expr, values: tuple[str, ...]) -> _Typed:
+def _enum(text: pl.Expr, column: Column) -> _Typed:
     value = text.str.to_lowercase()
-    allowed = tuple(v.lower() for v in values)
+    if column.open_values:
+        # Descriptive: an unlisted value is kept (and listed by the loader).
+        return value, _NO_REASON, _NO_FAULT
+    allowed = column.listed
     bad = value.is_not_null() & ~value.is_in(allowed)
     return value, _why(bad, f"not one of: {', '.join(allowed)}"), bad
 
@@ -482,7 +487,7 @@ def typed_cell(
     elif kind is ColumnKind.FLOAT:
         value, reason, bad = _float(steps, src, dtype, text, present)
     else:
-        value, reason, bad = _enum(text, column.values)
+        value, reason, bad = _enum(text, column)
     reasons, faults = [reason], [bad]
     if column.non_negative:
         negative = value < 0

@@ -10,7 +10,10 @@ All checks here are vectorised polars expressions over whole columns:
    row, or a later row reusing a key with different content, is set aside
    naming the line of the first;
 4. references, across tables: an id missing from the table it refers to is
-   *kept* and listed as an unregistered entity (it may be the leak).
+   *kept* and listed as an unregistered entity (it may be the leak);
+5. open vocabularies: a value of a descriptive enum column (``open_values``:
+   a complaint's category, a camera activity) that the contract does not
+   list is *kept* and listed as unlisted, not quarantined.
 """
 
 from __future__ import annotations
@@ -30,11 +33,13 @@ from .schema import ROW, TABLES, TableSchema
 __all__ = [
     "QUARANTINE_SCHEMA",
     "UNREGISTERED_SCHEMA",
+    "UNLISTED_SCHEMA",
     "CheckedTable",
     "match_header",
     "check_table",
     "empty_frame",
     "find_unregistered",
+    "find_unlisted",
 ]
 
 QUARANTINE_SCHEMA = pl.Schema(
@@ -53,6 +58,14 @@ UNREGISTERED_SCHEMA = pl.Schema(
         ("column", pl.String()),
         ("value", pl.String()),
         ("references", pl.String()),
+    ]
+)
+UNLISTED_SCHEMA = pl.Schema(
+    [
+        ("file", pl.String()),
+        ("row", pl.Int64()),
+        ("column", pl.String()),
+        ("value", pl.String()),
     ]
 )
 
@@ -411,4 +424,43 @@ def find_unregistered(tables: Mapping[str, pl.DataFrame], files: Mapping[str, st
     if not parts:
         return pl.DataFrame(schema=UNREGISTERED_SCHEMA)
     found = pl.concat(pl.collect_all(parts))
+    return found.sort(["file", "row"], maintain_order=True)
+
+
+def find_unlisted(tables: Mapping[str, pl.DataFrame], files: Mapping[str, str]) -> pl.DataFrame:
+    """Accepted cells of ``open_values`` columns holding a value the contract
+    does not list (the rows are kept).
+
+    Parameters
+    ----------
+    tables : mapping
+        Table name -> accepted frame, for every table present.
+    files : mapping
+        Table name -> source file name.
+
+    Returns
+    -------
+    pl.DataFrame
+        :data:`UNLISTED_SCHEMA`: ``value`` as stored in the table
+        (lower-cased, stripped), first 200 characters; sorted by file, row.
+    """
+    parts = []
+    for name, frame in tables.items():
+        for column in TABLES[name].columns:
+            if not column.open_values:
+                continue
+            value = pl.col(column.name)
+            parts.append(
+                frame.lazy()
+                .filter(value.is_not_null() & ~value.is_in(column.listed))
+                .select(
+                    pl.lit(files[name], pl.String).alias("file"),
+                    pl.col(ROW).alias("row"),
+                    pl.lit(column.name, pl.String).alias("column"),
+                    value.str.slice(0, _VALUE_CHARS).alias("value"),
+                )
+            )
+    if not parts:
+        return pl.DataFrame(schema=UNLISTED_SCHEMA)
+    found = pl.concat(pl.collect_all(parts)).cast(UNLISTED_SCHEMA)
     return found.sort(["file", "row"], maintain_order=True)

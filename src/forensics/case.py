@@ -16,6 +16,15 @@ PUBLIC API (the engine is written against it; keep it stable):
     unregistered : pl.DataFrame      file, row, column, value, references:
                                      rows kept whose id is missing from the
                                      referenced table (possible evidence)
+    unlisted : pl.DataFrame          file, row, column, value (all String
+                                     except row: Int64): cells of descriptive
+                                     enum columns (Column.open_values:
+                                     complaints.category, camera.activity,
+                                     accounts.kind, badge.direction,
+                                     badge.result) whose value the contract
+                                     does not list; the rows are accepted and
+                                     the value kept (lower-cased, stripped;
+                                     here cut to 200 characters)
 ``Case`` methods
     case[name] / case.table(name) -> pl.DataFrame   typed frame, schema
         TABLES[name].polars_schema (+ unknown extra columns kept as String
@@ -53,6 +62,7 @@ from ._tables import (
     CheckedTable,
     check_table,
     empty_frame,
+    find_unlisted,
     find_unregistered,
 )
 from .schema import TABLES, TableSchema
@@ -106,13 +116,14 @@ class Case:
     present: frozenset[str]
     quarantine: pl.DataFrame
     unregistered: pl.DataFrame
+    unlisted: pl.DataFrame
 
     def __repr__(self) -> str:
         rows = sum(f.rows for f in self.inputs)
         return (
             f"<Case {self.meta.case_id!r} at {str(self.path)!r}: {len(self.inputs)} files, "
             f"{rows} rows, {self.quarantine.height} quarantine lines, "
-            f"{self.unregistered.height} unregistered>"
+            f"{self.unregistered.height} unregistered, {self.unlisted.height} unlisted>"
         )
 
     def table(self, name: str) -> pl.DataFrame:
@@ -318,8 +329,8 @@ def load(path: str | Path, *, progress: bool = False) -> Case:
     Returns
     -------
     Case
-        Typed tables, quarantine, unregistered entities and the chain of
-        custody of every file read.
+        Typed tables, quarantine, unregistered entities, unlisted values
+        and the chain of custody of every file read.
 
     Raises
     ------
@@ -354,7 +365,10 @@ def load(path: str | Path, *, progress: bool = False) -> Case:
     ``NUL byte in cell``, ``local time does not exist in ZONE ...``,
     ``duplicate row of line N``, ``duplicate KEY of line N with different
     content``. Duplicates are looked for among rows with no other fault;
-    the first occurrence is kept. docs/evidence-handling.md says what the
+    the first occurrence is kept. ``not one of: ...`` applies to the strict
+    enum columns only (``logins.action``, ``access.action``,
+    ``endpoint.kind``); an unlisted value of a descriptive one is kept and
+    listed in ``Case.unlisted``. docs/evidence-handling.md says what the
     loader guarantees and what it cannot.
     """
     folder = Path(path)
@@ -373,6 +387,7 @@ def load(path: str | Path, *, progress: bool = False) -> Case:
         quarantine.append(checked.quarantine)
         records.append(_custody(file, name, raw, checked))
     unregistered = find_unregistered(tables, files)
+    unlisted = find_unlisted(tables, files)  # before absent tables are filled in
     for name, schema in TABLES.items():
         tables.setdefault(name, empty_frame(schema))
     return Case(
@@ -385,4 +400,5 @@ def load(path: str | Path, *, progress: bool = False) -> Case:
         unregistered=unregistered
         if unregistered.height
         else pl.DataFrame(schema=UNREGISTERED_SCHEMA),
+        unlisted=unlisted,
     )

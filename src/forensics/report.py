@@ -4,7 +4,9 @@
 are, the suspects with every piece of evidence (file and row), the paths
 that explain them, the charts of :mod:`forensics.charts` (plotly.js inlined
 once, nothing fetched from the network), what was ruled out, clock offsets,
-the complaints, and the inputs with their SHA-256 and quarantine counts.
+the complaints, and the inputs with their SHA-256 and quarantine counts,
+the ids missing from their registry and the descriptive values the format
+does not list (kept, and used).
 
 Everything that came from the case is escaped (:func:`forensics.privacy.escape`),
 buyers' names, phones and addresses are masked (and so are staff names),
@@ -498,7 +500,7 @@ def _quarantine(findings, *, reveal: bool) -> str:
         part += _table(("where", "column", "reason", "value"), rows)
         if q.height > MAX_QUARANTINE_SHOWN:
             part += f'<p class="note">First {MAX_QUARANTINE_SHOWN} of {q.height} shown.</p>'
-    return "<h2>Quarantine</h2>" + part + _unregistered(findings)
+    return "<h2>Quarantine</h2>" + part + _unregistered(findings) + _unlisted(findings)
 
 
 def _quarantined_value(row: dict, *, reveal: bool, orders_file: str) -> str:
@@ -529,6 +531,41 @@ def _unregistered(findings) -> str:
     return (
         "<p>Ids used in the logs but missing from their registry (possibly evidence):</p>"
         + _table(("file", "column", "id", "missing from", "rows"), rows)
+    )
+
+
+def _unlisted(findings) -> str:
+    u = findings.case.unlisted
+    if u.is_empty():
+        return (
+            "<p>Every complaint category, camera activity, account kind and badge "
+            "direction and result is one the format lists.</p>"
+        )
+    counts = (
+        u.group_by("file", "column", "value")
+        .agg(pl.len().alias("rows"), pl.col("row").min().alias("first"))
+        .sort(["rows", "file", "column", "value"], descending=[True, False, False, False])
+    )
+    rows = [
+        (
+            f"<code>{_e(f)}</code>",
+            _e(c),
+            f"<code>{_e(v)}</code>",
+            str(n),
+            f"<code>{_e(f)}:{r}</code>",
+        )
+        for f, c, v, n, r in counts.head(MAX_QUARANTINE_SHOWN).iter_rows()
+    ]
+    more = (
+        f'<p class="note">First {MAX_QUARANTINE_SHOWN} of {counts.height} values shown.</p>'
+        if counts.height > MAX_QUARANTINE_SHOWN
+        else ""
+    )
+    return (
+        "<p>Values the case format does not list, kept: the rows are accepted and used "
+        "in the investigation:</p>"
+        + _table(("file", "column", "value", "rows", "first at"), rows)
+        + more
     )
 
 

@@ -12,7 +12,12 @@ Typed frames, as :class:`forensics.case.Case` holds them:
   in the file's time zone (``[files.NAME] timezone``), else the case's.
 - ``DATE`` is ``pl.Date``, ``CLOCK`` (``HH:MM``) is ``pl.Time``.
 - ``BOOL`` is ``pl.Boolean``, ``INT`` is ``pl.Int64``, ``FLOAT`` is
-  ``pl.Float64``, ``ENUM`` is a lower-cased ``pl.String`` from ``values``.
+  ``pl.Float64``, ``ENUM`` is a lower-cased, stripped ``pl.String``.
+  An ``ENUM`` value outside ``values`` is quarantined, unless the column
+  has ``open_values``: descriptive columns (a complaint's category, what a
+  camera saw) keep it, and the loader lists it in ``Case.unlisted``. The
+  columns whose value decides how the engine reads the row
+  (``access.action``, ``logins.action``, ``endpoint.kind``) stay strict.
 - Every frame carries ``_row``: where the record is in its source file.
   For CSV it is the line on which the record starts, counting the header as
   line 1 (the row number a spreadsheet shows); for Parquet, the 1-based
@@ -89,7 +94,15 @@ class Column:
         An empty cell is acceptable ("unknown"). A row with an empty cell in
         a non-nullable column cannot be used and is quarantined.
     values : tuple of str
-        Allowed values of an ``ENUM`` column (compared lower-cased).
+        Listed values of an ``ENUM`` column (compared lower-cased).
+    open_values : bool
+        For an ``ENUM`` column that only describes the row: a value not in
+        ``values`` is kept (lower-cased, stripped) and the row accepted; the
+        loader reports the cell in ``Case.unlisted`` rather than
+        quarantining the row. A complaint filed as "sms_scam" is still a
+        complaint. Leave it False where the value decides how the engine
+        reads the row (an access action, a login action, an endpoint event
+        kind): there an unknown value is quarantined.
     references : str or None
         ``"table.column"`` this id must exist in; a dangling reference is
         reported as an unregistered entity, not quarantined.
@@ -105,10 +118,20 @@ class Column:
     values: tuple[str, ...] = ()
     references: str | None = None
     non_negative: bool = False
+    open_values: bool = False
+
+    def __post_init__(self) -> None:
+        if self.open_values and self.kind is not ColumnKind.ENUM:
+            raise ValueError(f"{self.name}: open_values applies to ENUM columns only")
 
     @property
     def dtype(self) -> pl.DataType:
         return dtype_of(self.kind)
+
+    @property
+    def listed(self) -> tuple[str, ...]:
+        """``values`` as stored in a loaded frame (lower-cased)."""
+        return tuple(v.lower() for v in self.values)
 
 
 @dataclass(frozen=True)
@@ -169,6 +192,10 @@ ROLES = (
     "marketing",
     "other",
 )
+# Descriptive vocabularies (complaint categories, camera activities, account
+# kinds, badge direction and result) are open: other values are kept and
+# listed. Login and access actions and endpoint kinds are strict: the
+# engine's reading of the row depends on them.
 COMPLAINT_CATEGORIES = ("scam_call", "phishing_link", "fake_refund", "harassment", "other")
 LOGIN_ACTIONS = ("login", "logout", "login_failed")
 ACCESS_ACTIONS = ("view_order", "print_label", "export_orders", "api_pull", "search")
@@ -213,7 +240,7 @@ TABLES: dict[str, TableSchema] = {
             columns=(
                 _req("account_id", K.ID),
                 _c("owner_person_id", K.ID, references="staff.person_id"),
-                _c("kind", K.ENUM, values=ACCOUNT_KINDS),
+                _c("kind", K.ENUM, values=ACCOUNT_KINDS, open_values=True),
                 _c("can_export", K.BOOL),
                 _c("created_at", K.TIMESTAMP),
                 _c("disabled_at", K.TIMESTAMP),
@@ -254,7 +281,7 @@ TABLES: dict[str, TableSchema] = {
                 _c("buyer_id", K.ID),
                 _c("order_id", K.ID, references="orders.order_id"),
                 _req("received_at", K.TIMESTAMP),
-                _c("category", K.ENUM, values=COMPLAINT_CATEGORIES),
+                _c("category", K.ENUM, values=COMPLAINT_CATEGORIES, open_values=True),
                 _c("text", K.TEXT),
                 _c("contacted_at", K.TIMESTAMP),
                 # ';'-separated subset of QUOTED_FIELDS; kept as text, parsed
@@ -304,7 +331,7 @@ TABLES: dict[str, TableSchema] = {
                 _c("end_at", K.TIMESTAMP),
                 _c("person_id", K.ID, references="staff.person_id"),
                 _c("machine_id", K.ID, references="machines.machine_id"),
-                _c("activity", K.ENUM, values=CAMERA_ACTIVITIES),
+                _c("activity", K.ENUM, values=CAMERA_ACTIVITIES, open_values=True),
                 _c("note", K.TEXT),
             ),
         ),
@@ -332,8 +359,8 @@ TABLES: dict[str, TableSchema] = {
                 _c("person_id", K.ID, references="staff.person_id"),
                 _c("badge_id", K.ID),
                 _c("door", K.TEXT),
-                _c("direction", K.ENUM, values=BADGE_DIRECTIONS),
-                _c("result", K.ENUM, values=BADGE_RESULTS),
+                _c("direction", K.ENUM, values=BADGE_DIRECTIONS, open_values=True),
+                _c("result", K.ENUM, values=BADGE_RESULTS, open_values=True),
             ),
         ),
         TableSchema(

@@ -2,8 +2,9 @@
 
 :func:`validation_rows` is the table (one row per input file: how many rows
 were read, accepted and set aside, the time span covered, the hash);
-:func:`print_validation` prints it with the first quarantine reasons and
-the unregistered entities, and says whether the case can be investigated.
+:func:`print_validation` prints it with the first quarantine reasons, the
+unregistered entities and the unlisted values (descriptive values outside
+the contract's lists, kept), and says whether the case can be investigated.
 """
 
 from __future__ import annotations
@@ -30,8 +31,20 @@ _ROWS_SCHEMA = {
     "accepted": pl.Int64,
     "quarantined": pl.Int64,
     "unregistered": pl.Int64,
+    "unlisted": pl.Int64,
     "sha256": pl.String,
 }
+_COLUMNS = (
+    "file",
+    "rows",
+    "accepted",
+    "quarantined",
+    "unregistered",
+    "unlisted",
+    "first",
+    "last",
+    "sha256",
+)
 
 
 def main_timestamp(table: str) -> str | None:
@@ -65,11 +78,14 @@ def validation_rows(case: Case) -> pl.DataFrame:
     -------
     pl.DataFrame
         ``file, rows, accepted, quarantined, unregistered`` (lines of
-        ``case.unregistered`` from that file), ``first, last`` (time span of
+        ``case.unregistered`` from that file), ``unlisted`` (lines of
+        ``case.unlisted``: accepted cells whose descriptive value the
+        contract does not list), ``first, last`` (time span of
         the table's main timestamp, in the case's zone; null without one)
         and ``sha256`` (first 12 hex digits).
     """
     unregistered = dict(case.unregistered.group_by("file").len().iter_rows())
+    unlisted = dict(case.unlisted.group_by("file").len().iter_rows())
     records, firsts, lasts = [], [], []
     for f in case.inputs:
         first, last = _span(case, f.table)
@@ -82,6 +98,7 @@ def validation_rows(case: Case) -> pl.DataFrame:
                 "accepted": f.accepted,
                 "quarantined": f.quarantined,
                 "unregistered": unregistered.get(f.file, 0),
+                "unlisted": unlisted.get(f.file, 0),
                 "sha256": f.sha256[:_SHA_CHARS],
             }
         )
@@ -89,7 +106,7 @@ def validation_rows(case: Case) -> pl.DataFrame:
     frame = pl.DataFrame(records, schema=_ROWS_SCHEMA)
     return frame.with_columns(
         pl.Series("first", firsts, dtype=stamp), pl.Series("last", lasts, dtype=stamp)
-    ).select("file", "rows", "accepted", "quarantined", "unregistered", "first", "last", "sha256")
+    ).select(*_COLUMNS)
 
 
 def _shown(value: str | None) -> str:
@@ -140,14 +157,14 @@ def _file_table(case: Case) -> list[str]:
             str(r["accepted"]),
             str(r["quarantined"]),
             str(r["unregistered"]),
+            str(r["unlisted"]),
             r["first"].strftime(stamp) if r["first"] else "-",
             r["last"].strftime(stamp) if r["last"] else "-",
             r["sha256"],
         ]
         for r in frame.iter_rows(named=True)
     ]
-    header = ["file", "rows", "accepted", "quarantined", "unregistered", "first", "last", "sha256"]
-    return _aligned(header, rows, right={1, 2, 3, 4})
+    return _aligned(list(_COLUMNS), rows, right={1, 2, 3, 4, 5})
 
 
 def _quarantine_lines(case: Case, max_reasons: int) -> list[str]:
@@ -189,6 +206,29 @@ def _unregistered_lines(case: Case, max_reasons: int) -> list[str]:
     return lines
 
 
+def _unlisted_lines(case: Case, max_reasons: int) -> list[str]:
+    u = case.unlisted
+    if u.is_empty():
+        return ["Unlisted values: none."]
+    groups = (
+        u.group_by("file", "column", "value")
+        .agg(pl.len().alias("rows"), pl.col("row").min().alias("first_row"))
+        .sort(["file", "column", "rows", "value"], descending=[False, False, True, False])
+    )
+    lines = [
+        f"Unlisted values: {groups.height} value(s) outside the contract's lists "
+        "(rows kept with the value, lower-cased):"
+    ]
+    for r in groups.head(max_reasons).iter_rows(named=True):
+        lines.append(
+            f"  {r['file']} {r['column']} {_shown(r['value'])}: "
+            f"{r['rows']} row(s), first at row {r['first_row']}"
+        )
+    if groups.height > max_reasons:
+        lines.append(f"  … and {groups.height - max_reasons} more (see Case.unlisted)")
+    return lines
+
+
 def _empty_required(case: Case) -> list[str]:
     return [case.source(t) for t in REQUIRED_TABLES if case[t].is_empty()]
 
@@ -220,6 +260,8 @@ def print_validation(path: str | Path, *, max_reasons: int = 20) -> int:
         *_quarantine_lines(case, max_reasons),
         "",
         *_unregistered_lines(case, max_reasons),
+        "",
+        *_unlisted_lines(case, max_reasons),
         "",
     ]
     empty = _empty_required(case)
