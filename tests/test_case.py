@@ -849,3 +849,28 @@ def test_files_path_may_not_leave_the_folder(tmp_path, path):
     toml = CASE_TOML + f'[files.orders]\npath = "{path}"\n'
     with pytest.raises(CaseError, match="inside the case folder"):
         load(write_case(tmp_path / "case", toml=toml))
+
+
+def test_a_denied_badge_is_not_presence_inside(tmp_path):
+    """A badge the door refused opened nothing: it shows as an attempt on the
+    timeline and is not presence before the shift; a granted one is."""
+    from forensics.clock import estimate_offsets
+    from forensics.exposure import exposure_events, order_index
+    from forensics.indicators import indicators
+    from forensics.sessions import sessionize
+    from forensics.timeline import timeline as build_timeline
+
+    badge = csv_text(
+        [
+            ["at", "person_id", "badge_id", "door", "direction", "result"],
+            ["2024-04-03 05:30:00", "P02", "B-02", "main", "in", "granted"],
+            ["2024-04-03 05:40:00", "P01", "B-01", "main", "in", "denied"],
+        ]
+    )
+    case = load(write_case(tmp_path / "case", badge=badge))
+    tl = build_timeline(case, estimate_offsets(case))
+    rows = tl.filter(pl.col("table") == "badge").sort("row")
+    assert rows["action"].to_list() == ["in", "denied"]
+    events = exposure_events(case, sessionize(case), order_index(case))
+    found = indicators(case, tl, events).filter(pl.col("indicator") == "off_hours")
+    assert found["person_id"].to_list() == ["P02"]

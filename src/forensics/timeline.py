@@ -40,6 +40,7 @@ DESCRIPTIONS: dict[tuple[str, str], str] = {
     ("endpoint", "logon"): "Windows logon",
     ("badge", "in"): "Badge in",
     ("badge", "out"): "Badge out",
+    ("badge", "denied"): "Badge denied",
     ("complaints", "received"): "Complaint received",
 }
 
@@ -163,7 +164,10 @@ def timeline(
             "badge",
             badge,
             at=pl.col("at"),
-            action=pl.col("direction").fill_null("in"),
+            # A denied badge opened no door: an attempt, not a passage.
+            action=pl.when(pl.col("result") == "denied")
+            .then(pl.lit("denied"))
+            .otherwise(pl.col("direction").fill_null("in")),
             person_id=pl.col("person_id"),
             detail=pl.col("door"),
         ),
