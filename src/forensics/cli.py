@@ -76,7 +76,12 @@ def _parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("validate", help="check a case folder and print what was read")
     v.add_argument("case")
-    v.add_argument("--reasons", type=int, default=20, help="quarantine reasons to print")
+    v.add_argument(
+        "--reasons",
+        type=int,
+        default=20,
+        help="lines to print of each listing (quarantine, unregistered, unlisted)",
+    )
     v.set_defaults(func=_cmd_validate)
 
     g = sub.add_parser("generate", help="write a synthetic case with truth.json")
