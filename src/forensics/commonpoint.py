@@ -374,7 +374,7 @@ _TAIL_EPS = np.log(1e-20)
 def _hypergeom_log_tail(k: np.ndarray, n: np.ndarray, N: int, K: int) -> np.ndarray:
     """log P(X >= k) for X ~ hypergeometric(N, K, n), every (k, n) at once.
 
-    scipy's tail costs about 13 ms a call when n is in the millions, and a
+    scipy.stats' tail costs about 13 ms a call when n is in the millions, and a
     large case has thousands of paths. The distribution is log-concave, so
     from ``k`` the terms only fall moving away from the mode: above the
     mode the upper tail is summed upwards from ``k``; otherwise the lower
@@ -400,7 +400,7 @@ def _log_sum_away(start, step: int, n, N: int, K: int, low, high) -> np.ndarray:
     """log of the pmf summed from ``start`` in direction ``step`` (+1 or
     -1) to the end of the support, where the terms only fall.
 
-    Each term is scipy's log-pmf at ``start`` plus the running sum of the
+    Each term is the log-pmf at ``start`` plus the running sum of the
     log ratios of neighbouring terms; a block of terms per step for every
     sum still open, until a term falls below 1e-20 of its sum.
     """
@@ -618,7 +618,7 @@ def flagged(
 def _poisson_logsf(k: np.ndarray, mean: np.ndarray) -> np.ndarray:
     """``log P(X >= k)`` for Poisson ``mean``, finite however small.
 
-    scipy's ``logsf`` underflows to ``-inf`` far in the tail; there the
+    The log of the tail (``pdtrc``) underflows to ``-inf`` far in the tail; there the
     Chernoff bound ``-(k log(k / mean) - k + mean)`` (tight to a log factor)
     stands in, so strengths stay comparable numbers.
     """
