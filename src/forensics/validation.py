@@ -184,48 +184,55 @@ def _quarantine_lines(case: Case, max_reasons: int) -> list[str]:
 
 
 def _unregistered_lines(case: Case, max_reasons: int) -> list[str]:
-    u = case.unregistered
-    if u.is_empty():
-        return ["Unregistered entities: none."]
-    groups = (
-        u.group_by("file", "column", "references", "value")
-        .agg(pl.len().alias("rows"), pl.col("row").min().alias("first_row"))
-        .sort(["file", "column", "rows", "value"], descending=[False, False, True, False])
+    return _kept_lines(
+        case.unregistered,
+        max_reasons,
+        extra="references",
+        title="{} id(s) missing from the table they refer to (rows kept: possibly evidence)",
+        name="Unregistered entities",
+        more="Case.unregistered",
+        detail=lambda r: f" not in {r['references']}",
     )
-    lines = [
-        f"Unregistered entities: {groups.height} id(s) missing from the table they refer to "
-        "(rows kept: possibly evidence):"
-    ]
-    for r in groups.head(max_reasons).iter_rows(named=True):
-        lines.append(
-            f"  {r['file']} {r['column']} {_shown(r['value'])} not in {r['references']}: "
-            f"{r['rows']} row(s), first at row {r['first_row']}"
-        )
-    if groups.height > max_reasons:
-        lines.append(f"  … and {groups.height - max_reasons} more (see Case.unregistered)")
-    return lines
 
 
 def _unlisted_lines(case: Case, max_reasons: int) -> list[str]:
-    u = case.unlisted
-    if u.is_empty():
-        return ["Unlisted values: none."]
+    return _kept_lines(
+        case.unlisted,
+        max_reasons,
+        title="{} value(s) outside the contract's lists (rows kept with the value, lower-cased)",
+        name="Unlisted values",
+        more="Case.unlisted",
+    )
+
+
+def _kept_lines(
+    kept: pl.DataFrame,
+    max_reasons: int,
+    *,
+    name: str,
+    title: str,
+    more: str,
+    extra: str | None = None,
+    detail=lambda r: "",
+) -> list[str]:
+    """Rows kept but reported (``file, row, column, value`` and ``extra``),
+    one line per distinct value, most rows first."""
+    if kept.is_empty():
+        return [f"{name}: none."]
+    keys = ["file", "column", *([extra] if extra else []), "value"]
     groups = (
-        u.group_by("file", "column", "value")
+        kept.group_by(*keys)
         .agg(pl.len().alias("rows"), pl.col("row").min().alias("first_row"))
         .sort(["file", "column", "rows", "value"], descending=[False, False, True, False])
     )
-    lines = [
-        f"Unlisted values: {groups.height} value(s) outside the contract's lists "
-        "(rows kept with the value, lower-cased):"
-    ]
+    lines = [f"{name}: {title.format(groups.height)}:"]
     for r in groups.head(max_reasons).iter_rows(named=True):
         lines.append(
-            f"  {r['file']} {r['column']} {_shown(r['value'])}: "
+            f"  {r['file']} {r['column']} {_shown(r['value'])}{detail(r)}: "
             f"{r['rows']} row(s), first at row {r['first_row']}"
         )
     if groups.height > max_reasons:
-        lines.append(f"  … and {groups.height - max_reasons} more (see Case.unlisted)")
+        lines.append(f"  … and {groups.height - max_reasons} more (see {more})")
     return lines
 
 
