@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from forensics import investigate, load
@@ -144,3 +145,49 @@ def test_april_trojan_names_the_new_hire_with_rows_from_every_source(tmp_path):
     offset = doc["clock_offsets"]["camera.csv"]
     assert offset.startswith("+00:07") or offset.startswith("+00:08")
     assert doc["leak_window"]["start"].startswith("2024-04-04T07:")
+
+
+@pytest.mark.parametrize("kind", ["usb_malware", "visitor_malware", "third_party_app"])
+def test_numbered_members_count_like_candidate_events(cases, kind):
+    """The engine counts each level from members numbered straight off the
+    events (and machine slices for devices and processes); the plain route
+    through candidate_events must give the same table, level by level."""
+    from forensics.commonpoint import keyed_counts, path_counts
+    from forensics.exposure import LEVELS, candidate_events, infection_starts, level_members
+
+    _, findings = cases(kind, 2, SIZES[0])
+    case, events, hits = findings.case, findings.events, findings.hits
+    starts = infection_starts(case, findings.clock_offsets)
+    counted = findings.complaints.select("complaint_id")
+    universe = int(events["hi"].max())
+    compared = 0
+    for level in LEVELS:
+        plain = path_counts(
+            candidate_events(case, events, findings.clock_offsets, levels=(level,)),
+            events,
+            hits,
+            counted_complaints=counted,
+            universe=universe,
+        )
+        keyed, cands = level_members(case, events, level, starts=starts)
+        fast = keyed_counts(
+            keyed, cands, events, hits, counted_complaints=counted, universe=universe
+        )
+        assert fast.equals(plain), level
+        compared += plain.height
+    assert compared > 100
+    # Only some candidates, as the engine batches large levels.
+    some = plain.head(3).select("level", "cand")
+    assert some.height == 3 and some["level"].to_list() == ["process"] * 3
+    keyed, cands = level_members(case, events, "process", starts=starts, paths=some)
+    assert set(cands["cand"]) == set(some["cand"])
+    # A log not in time order: the machine slices must still hold exactly
+    # each path's events.
+    shuffled = events.sample(fraction=1.0, shuffle=True, seed=3)
+    assert not shuffled["at"].is_sorted()
+    for level in ("device", "process"):
+        plain = candidate_events(case, shuffled, findings.clock_offsets, levels=(level,))
+        keyed, cands = level_members(case, shuffled, level, starts=starts)
+        got = keyed.join(cands, on="_k").select("level", "cand", "ev")
+        assert plain.height > 0
+        assert got.sort(pl.all()).equals(plain.sort(pl.all())), level

@@ -36,12 +36,13 @@ import numpy as np
 import polars as pl
 from scipy import special
 
-from .exposure import ACTION_FIELDS, OrderIndex, event_columns
+from .exposure import ACTION_FIELDS, CANDIDATE_KEY, OrderIndex, event_columns
 
 __all__ = [
     "complaint_hits",
     "common_points",
     "path_counts",
+    "keyed_counts",
     "score_paths",
     "onset",
     "flagged",
@@ -176,8 +177,31 @@ def path_counts(
         ``ruled_out_fields``, ``first_event``, ``last_event``, ``events``.
     """
     keyed, cands = _numbered(members)
-    # One look-up of what the counts need from each member's event.
-    keyed = keyed.with_columns(event_columns(events, keyed["ev"], "lo", "hi", "at"))
+    return keyed_counts(
+        keyed, cands, events, hits, counted_complaints=counted_complaints, universe=universe
+    )
+
+
+def keyed_counts(
+    keyed: pl.DataFrame,
+    cands: pl.DataFrame,
+    events: pl.DataFrame,
+    hits: pl.DataFrame,
+    *,
+    counted_complaints: pl.DataFrame,
+    universe: int,
+) -> pl.DataFrame:
+    """:func:`path_counts` of candidates already numbered: ``keyed`` holds
+    ``_k`` and ``ev`` (one row per member event, each event at most once
+    per candidate; with ``lo``, ``hi`` and ``at`` too, the events are not
+    looked up again) and ``cands`` holds ``_k``, ``level``, ``cand``.
+    :func:`forensics.exposure.level_members` builds both straight from the
+    events."""
+    if not {"lo", "hi", "at"} <= set(keyed.columns):
+        # One look-up of what the counts need from each member's event.
+        keyed = keyed.select(_K, "ev").with_columns(
+            event_columns(events, keyed["ev"], "lo", "hi", "at")
+        )
     exposed = _exposed(keyed, limit=universe)
     mh = keyed.select(_K, "ev").join(hits, on="ev")
     ok = pl.col("in_time") & pl.col("fields_ok")
@@ -207,7 +231,8 @@ def path_counts(
         pl.len().alias("events"),
     )
     return (
-        cands.join(exposed, on=_K)
+        cands.select(pl.col(_K).cast(pl.Int64), "level", "cand")
+        .join(exposed, on=_K)
         .join(per_order, on=_K, how="left")
         .join(per_complaint, on=_K, how="left")
         .join(span, on=_K, how="left")
@@ -222,7 +247,7 @@ def path_counts(
     )
 
 
-_K = "_k"
+_K = CANDIDATE_KEY
 
 
 def _numbered(members: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -268,11 +293,9 @@ def _exposed(keyed: pl.DataFrame, *, limit: int) -> pl.DataFrame:
     """``_k``, ``exposed``: distinct orders numbered below ``limit`` each
     numbered candidate (``_k``, ``lo``, ``hi`` of each member event)
     exposed; a candidate with none is left out. The sweep is
-    :func:`forensics.portable.core_table`'s own, so the engine and the
-    Spark path count with one piece of code."""
-    import narwhals as nw
-
-    from .portable import _exposed_in_order
+    :func:`forensics.portable.exposed_counts`, the one the Spark path's
+    eager twin uses, so every route counts with one piece of code."""
+    from .portable import exposed_counts
 
     iv = keyed.select(
         pl.col(_K).cast(pl.Int64),
@@ -281,9 +304,15 @@ def _exposed(keyed: pl.DataFrame, *, limit: int) -> pl.DataFrame:
     ).filter(pl.col("hi") > pl.col("lo"))
     if iv.is_empty():
         return pl.DataFrame(schema={_K: pl.Int64, "exposed": pl.Int64})
-    top = int(iv[_K].max()) + 1
-    table = _exposed_in_order(nw.from_native(iv), span=limit + 1, candidates=top)
-    return table.to_native()
+    exposed = exposed_counts(
+        iv[_K].to_numpy(),
+        iv["lo"].to_numpy(),
+        iv["hi"].to_numpy(),
+        span=limit + 1,
+        candidates=int(iv[_K].max()) + 1,
+    )
+    keys = np.flatnonzero(exposed)
+    return pl.DataFrame({_K: keys.astype(np.int64), "exposed": exposed[keys]})
 
 
 def score_paths(

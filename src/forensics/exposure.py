@@ -30,9 +30,11 @@ process    the same, from the first time a process (by SHA-256, else name)
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
 
 from .case import Case
@@ -46,6 +48,10 @@ __all__ = [
     "order_index",
     "exposure_events",
     "candidate_events",
+    "level_members",
+    "CANDIDATE_KEY",
+    "MachineOrder",
+    "machine_order",
     "infection_starts",
     "event_columns",
     "members_of",
@@ -125,16 +131,7 @@ def exposure_events(case: Case, sessions: pl.DataFrame | None, index: OrderIndex
         session_key = assign_sessions(acc.select("at", "account_id", "machine_id", "ip"), sessions)[
             "session_key"
         ]
-    order_pos = (
-        acc.select("order_id")
-        .join(
-            index.orders.select("order_id", pl.col("idx").alias("_oi")),
-            on="order_id",
-            how="left",
-            maintain_order="left",
-        )
-        .get_column("_oi")
-    )
+    order_pos = _order_numbers(acc.get_column("order_id"), index)
     is_range = pl.col("action").is_in(["export_orders", "api_pull"]) | (
         pl.col("order_id").is_null()
         & (pl.col("range_start").is_not_null() | pl.col("range_end").is_not_null())
@@ -175,6 +172,50 @@ def exposure_events(case: Case, sessions: pl.DataFrame | None, index: OrderIndex
         app_id,
         bounds["lo"],
         bounds["hi"],
+    )
+
+
+_HASHED_JOIN = 100_000
+
+
+def _order_numbers(order_id: pl.Series, index: OrderIndex) -> pl.Series:
+    """The number (``idx``) of the order each ``order_id`` names; null when
+    no order has that id.
+
+    Against many orders, the ids are matched by two independent seeded
+    64-bit hashes instead of as strings: joining tens of millions of
+    strings to millions costs about twice as much. A match on the first
+    hash is accepted only when the second agrees too, so a wrong match
+    needs both to collide (about 1 in 10**31 per id against 10M orders;
+    the seeds are drawn afresh each time). If two known orders share the
+    first hash, the ids are matched as strings.
+    """
+    orders = index.orders.select("order_id", "idx")
+
+    def plain() -> pl.Series:
+        return (
+            order_id.to_frame("order_id")
+            .join(orders, on="order_id", how="left", maintain_order="left")
+            .get_column("idx")
+        )
+
+    if orders.height < _HASHED_JOIN:
+        return plain()
+    first, second = secrets.randbits(64), secrets.randbits(64)
+    h1 = pl.col("order_id").hash(first).alias("_h")
+    h2 = pl.col("order_id").hash(second)
+    known = orders.select(h1, h2.alias("_h2"), "idx")
+    if known.get_column("_h").n_unique() != known.height:
+        return plain()
+    return (
+        order_id.to_frame("order_id")
+        .lazy()
+        .select(h1, h2.alias("_g"), pl.col("order_id").is_not_null().alias("_named"))
+        .join(known.lazy(), on="_h", how="left", maintain_order="left")
+        .select(pl.when(pl.col("_named") & (pl.col("_g") == pl.col("_h2"))).then(pl.col("idx")))
+        .collect(engine="streaming")
+        .to_series()
+        .alias("idx")
     )
 
 
@@ -242,6 +283,31 @@ def infection_starts(
     return {"device": device, "process": process}
 
 
+SIMPLE_LEVELS = ("account", "machine", "ip", "session", "app", "event")
+"""Levels whose candidate is a column of the event itself."""
+
+
+def _simple_level(case: Case, level: str) -> tuple[pl.Expr, pl.Expr | None]:
+    """The candidate of an event at a simple level, and which events have
+    one (None: every event)."""
+    if level == "event":
+        key = pl.coalesce(
+            pl.col("event_id"),
+            pl.lit(case.source("access") + "#") + pl.col("_row").cast(pl.String),
+        )
+        return key, pl.col("action").is_in(["export_orders", "api_pull"]) | (
+            pl.col("hi") - pl.col("lo") > 1
+        )
+    column = {
+        "account": "account_id",
+        "machine": "machine_id",
+        "ip": "ip",
+        "session": "session_key",
+        "app": "app_id",
+    }[level]
+    return pl.col(column), (pl.col("machine_id").is_null() if level == "ip" else None)
+
+
 def candidate_events(
     case: Case,
     events: pl.DataFrame,
@@ -262,22 +328,7 @@ def candidate_events(
     if paths is not None:
         wanted = dict(paths.select("level", "cand").group_by("level").agg("cand").iter_rows())
         levels = [level for level in levels if level in wanted]
-    simple = [
-        ("account", pl.col("account_id"), None),
-        ("machine", pl.col("machine_id"), None),
-        ("ip", pl.col("ip"), pl.col("machine_id").is_null()),
-        ("session", pl.col("session_key"), None),
-        ("app", pl.col("app_id"), None),
-        (
-            "event",
-            pl.coalesce(
-                pl.col("event_id"),
-                pl.lit(case.source("access") + "#") + pl.col("_row").cast(pl.String),
-            ),
-            pl.col("action").is_in(["export_orders", "api_pull"])
-            | (pl.col("hi") - pl.col("lo") > 1),
-        ),
-    ]
+    simple = [(level, *_simple_level(case, level)) for level in SIMPLE_LEVELS]
     parts = []
     for level, key, cond in simple:
         if level not in levels:
@@ -303,6 +354,192 @@ def candidate_events(
     return pl.concat(parts).collect()
 
 
+CANDIDATE_KEY = "_k"
+"""Column of a candidate's number in :func:`level_members` and the counts."""
+_K = CANDIDATE_KEY
+
+
+def level_members(
+    case: Case,
+    events: pl.DataFrame,
+    level: str,
+    *,
+    starts: Mapping[str, pl.DataFrame] | None = None,
+    by_machine: MachineOrder | None = None,
+    paths: pl.DataFrame | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The members of one level's candidates, numbered, straight from the events.
+
+    What :func:`candidate_events` gives for one level, in the form
+    :func:`forensics.commonpoint.keyed_counts` counts: no string per
+    (candidate, event) pair, and the interval and time of each member
+    carried along so that nothing is looked up again.
+
+    Parameters
+    ----------
+    case, events : as for :func:`candidate_events`
+    level : str
+        One of :data:`LEVELS`.
+    starts : mapping, optional
+        :func:`infection_starts` (device and process levels; computed when
+        missing).
+    by_machine : MachineOrder, optional
+        :func:`machine_order` of ``events``, shared by the device and
+        process levels (computed when missing).
+    paths : pl.DataFrame, optional
+        ``level``, ``cand``: only these candidates.
+
+    Returns
+    -------
+    keyed : pl.DataFrame
+        ``_k``, ``ev``, ``lo``, ``hi``, ``at``: one row per (candidate, event).
+    cands : pl.DataFrame
+        ``_k``, ``level``, ``cand``.
+    """
+    wanted = None
+    if paths is not None:
+        wanted = paths.filter(pl.col("level") == level).get_column("cand").unique()
+    if level in SIMPLE_LEVELS:
+        key, cond = _simple_level(case, level)
+        f = events.lazy().filter(pl.col("hi") > pl.col("lo"))
+        if cond is not None:
+            f = f.filter(cond)
+        if wanted is not None:
+            f = f.filter(key.is_in(wanted.implode()))
+        coded = (
+            f.select(key.cast(pl.Categorical).alias("_cat"), "ev", "lo", "hi", "at")
+            .filter(pl.col("_cat").is_not_null())
+            .collect()
+        )
+        code = pl.col("_cat").to_physical().cast(pl.Int64).alias(_K)
+        cands = (
+            coded.select("_cat")
+            .unique()
+            .select(
+                code, pl.lit(level).alias("level"), pl.col("_cat").cast(pl.String).alias("cand")
+            )
+        )
+        return coded.select(code, "ev", "lo", "hi", "at"), cands
+    if level not in ("device", "process"):
+        raise ValueError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
+    start = (starts or infection_starts(case))[level].select("cand", "machine_id", "since")
+    if wanted is not None:
+        start = start.filter(pl.col("cand").is_in(wanted.implode()))
+    start = start.drop_nulls()
+    cands = (
+        start.select("cand")
+        .unique()
+        .sort("cand")
+        .with_row_index(_K)
+        .select(pl.col(_K).cast(pl.Int64), pl.lit(level).alias("level"), "cand")
+    )
+    if by_machine is None:
+        by_machine = machine_order(events)
+    return _since_members(by_machine, start.join(cands, on="cand")), cands
+
+
+@dataclass(frozen=True)
+class MachineOrder:
+    """The events that exposed orders on a machine, grouped by machine and
+    in time order within each (ties in event order): what a device or
+    process candidate holds on a machine (every event there from a time
+    on) is one slice of ``frame``.
+    """
+
+    frame: pl.DataFrame  # at, ev, lo, hi
+    extent: pl.DataFrame  # machine_id, _begin, _end: each machine's rows of frame
+
+
+def machine_order(events: pl.DataFrame) -> MachineOrder:
+    """:class:`MachineOrder` of the events of :func:`exposure_events`.
+
+    Sorting millions of rows by a string and a time is slow; the machines
+    are numbered instead (a few thousand at most), and the rows, usually in
+    time order already, are put in machine order by a stable sort on that
+    small number (a radix sort). The columns are gathered once, in that
+    order, straight from ``events``.
+    """
+    keep = (
+        (pl.col("hi") > pl.col("lo"))
+        & pl.col("machine_id").is_not_null()
+        & pl.col("at").is_not_null()
+    )
+    coded = events.select(
+        pl.col("machine_id")
+        .cast(pl.Categorical)
+        .to_physical()
+        .cast(pl.Int64)
+        .fill_null(0)
+        .alias("_m"),
+        pl.col("at").dt.cast_time_unit("us").to_physical().fill_null(0).alias("_t"),
+        keep.alias("_keep"),
+    )
+    rows = np.flatnonzero(coded["_keep"].to_numpy())
+    codes = coded["_m"].to_numpy()[rows]
+    times = coded["_t"].to_numpy()[rows]
+    del coded
+    if rows.size and np.any(times[1:] < times[:-1]):
+        by_time = np.argsort(times, kind="stable")
+        rows, codes = rows[by_time], codes[by_time]
+    known = np.sort(pl.Series(codes).unique().to_numpy())
+    dense = np.zeros(int(known.max()) + 1 if known.size else 1, dtype=np.int64)
+    dense[known] = np.arange(known.size)
+    machine = dense[codes]
+    small = machine.astype(np.uint16) if known.size <= np.iinfo(np.uint16).max else machine
+    by_machine = np.argsort(small, kind="stable")
+    rows = rows[by_machine]
+    counts = np.bincount(machine, minlength=known.size)
+    ends = np.cumsum(counts)
+    # Each machine's name, from its first row.
+    names = events.get_column("machine_id").gather(pl.Series(rows[ends - counts]))
+    extent = pl.DataFrame(
+        {"machine_id": names, "_begin": ends - counts, "_end": ends},
+        schema={"machine_id": pl.String, "_begin": pl.Int64, "_end": pl.Int64},
+    )
+    at = pl.Series(rows)
+    frame = events.select(pl.col("at", "lo", "hi").gather(at))
+    # Events numbered by row (as exposure_events numbers them) need no look-up.
+    ev = at if _is_row_number(events["ev"]) else events["ev"].gather(at)
+    return MachineOrder(frame.with_columns(ev.alias("ev")).select("at", "ev", "lo", "hi"), extent)
+
+
+def _since_members(by_machine: MachineOrder, start: pl.DataFrame) -> pl.DataFrame:
+    """``_k``, ``ev``, ``lo``, ``hi``, ``at`` of the events of ``by_machine``
+    on each start's machine at or after its ``since`` (``start``: ``_k``,
+    ``machine_id``, ``since``)."""
+    frame = by_machine.frame
+    empty = pl.DataFrame(
+        schema={_K: pl.Int64, "ev": pl.Int64, "lo": pl.Int64, "hi": pl.Int64}
+        | {"at": frame.schema["at"]}
+    )
+    rows = start.join(by_machine.extent, on="machine_id").select(
+        pl.col(_K),
+        pl.col("_begin"),
+        pl.col("_end"),
+        pl.col("since").dt.cast_time_unit("us").dt.convert_time_zone("UTC").to_physical(),
+    )
+    if rows.is_empty():
+        return empty
+    at = frame.get_column("at").dt.cast_time_unit("us").to_physical().to_numpy()
+    begin = rows["_begin"].to_numpy()
+    end = rows["_end"].to_numpy()
+    since = rows["since"].to_numpy()
+    # First event at or after `since` within each machine's (time-sorted) stretch.
+    first = np.empty(rows.height, dtype=np.int64)
+    for b in np.unique(begin):
+        here = begin == b
+        e = int(end[here][0])
+        first[here] = b + np.searchsorted(at[b:e], since[here], side="left")
+    lengths = end - first
+    total = int(lengths.sum())
+    if total == 0:
+        return empty
+    offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    positions = np.arange(total, dtype=np.int64) + np.repeat(first - offsets, lengths)
+    keyed = frame.select(pl.col("ev", "lo", "hi", "at").gather(pl.Series(positions)))
+    return keyed.select(pl.Series(_K, np.repeat(rows[_K].to_numpy(), lengths)), pl.all())
+
+
 def event_columns(events: pl.DataFrame, ev: pl.Series, *columns: str) -> pl.DataFrame:
     """``columns`` of the events numbered ``ev``, one row per entry of ``ev``
     in its order (an unknown event number gives nulls).
@@ -321,13 +558,19 @@ def event_columns(events: pl.DataFrame, ev: pl.Series, *columns: str) -> pl.Data
     )
 
 
-def _numbered_by_row(numbers: pl.Series, ev: pl.Series) -> bool:
-    """``numbers`` is 0, 1, 2, … and every entry of ``ev`` is one of them."""
+def _is_row_number(numbers: pl.Series) -> bool:
+    """``numbers`` is 0, 1, 2, …"""
     n = numbers.len()
     if n and (numbers.null_count() or numbers[0] != 0 or numbers[-1] != n - 1):
         return False
-    if n > 1 and not bool((numbers.diff().drop_nulls() == 1).all()):
+    return n < 2 or bool((numbers.diff().drop_nulls() == 1).all())
+
+
+def _numbered_by_row(numbers: pl.Series, ev: pl.Series) -> bool:
+    """``numbers`` is 0, 1, 2, … and every entry of ``ev`` is one of them."""
+    if not _is_row_number(numbers):
         return False
+    n = numbers.len()
     return ev.len() == 0 or (ev.null_count() == 0 and ev.min() >= 0 and ev.max() < n)
 
 

@@ -29,12 +29,22 @@ from .commonpoint import (
     common_points,
     complaint_hits,
     flagged,
+    keyed_counts,
     onset,
-    path_counts,
     score_paths,
 )
 from .complaints import ComplaintRate, complaint_orders, complaint_rate, link_complaints
-from .exposure import LEVELS, candidate_events, exposure_events, infection_starts, order_index
+from .exposure import (
+    CANDIDATE_KEY,
+    LEVELS,
+    MachineOrder,
+    candidate_events,
+    exposure_events,
+    infection_starts,
+    level_members,
+    machine_order,
+    order_index,
+)
 from .graph import evidence_graph, explain
 from .indicators import access_rows, flagged_paths
 from .indicators import indicators as find_indicators
@@ -228,17 +238,26 @@ def investigate(
     # pairs, and each level's counts need only its own. Past the counts, only
     # the events that exposed a complained order matter (onset, the graph).
     hit_events = hits.select("ev").unique()
+    by_machine = machine_order(events) if any(not s.is_empty() for s in starts.values()) else None
     counts, hit_members = [], []
     for level in LEVELS:
-        for batch in _batches(level, events, starts):
-            level_members = candidate_events(case, events, offsets, levels=(level,), paths=batch)
+        for batch in _batches(level, starts, by_machine):
+            keyed, cands = level_members(
+                case, events, level, starts=starts, by_machine=by_machine, paths=batch
+            )
             counts.append(
-                path_counts(
-                    level_members, events, hits, counted_complaints=counted, universe=universe
+                keyed_counts(
+                    keyed, cands, events, hits, counted_complaints=counted, universe=universe
                 )
             )
-            hit_members.append(level_members.join(hit_events, on="ev", how="semi"))
-            del level_members
+            hit_members.append(
+                keyed.select(CANDIDATE_KEY, "ev")
+                .join(hit_events, on="ev", how="semi")
+                .join(cands, on=CANDIDATE_KEY)
+                .select("level", "cand", "ev")
+            )
+            del keyed
+    del by_machine
     hit_members = pl.concat(hit_members)
     points = score_paths(
         pl.concat(counts),
@@ -304,8 +323,8 @@ def investigate(
 
 def _batches(
     level: str,
-    events: pl.DataFrame,
     starts: dict[str, pl.DataFrame],
+    by_machine: MachineOrder | None,
     *,
     budget: int = 10_000_000,
 ):
@@ -319,14 +338,11 @@ def _batches(
     (bounded by all the events of each machine), which keeps memory flat;
     the counts of a candidate never depend on another's.
     """
-    if level not in starts or starts[level].is_empty():
+    if level not in starts or starts[level].is_empty() or by_machine is None:
         yield None
         return
-    per_machine = (
-        events.select("machine_id", "lo", "hi")
-        .filter((pl.col("hi") > pl.col("lo")) & pl.col("machine_id").is_not_null())
-        .group_by("machine_id")
-        .len("_n")
+    per_machine = by_machine.extent.select(
+        "machine_id", (pl.col("_end") - pl.col("_begin")).alias("_n")
     )
     weight = (
         starts[level]

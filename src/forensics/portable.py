@@ -57,6 +57,7 @@ if TYPE_CHECKING:
 __all__ = [
     "PREPARED_TABLES",
     "core_table",
+    "exposed_counts",
     "prepare",
     "write_prepared",
     "spark_session",
@@ -184,24 +185,44 @@ def _added(start: nw.Expr, end: nw.Expr, covered: nw.Expr) -> nw.Expr:
 
 
 def _exposed_in_order(intervals: nw.DataFrame, *, span: int, candidates: int) -> nw.DataFrame:
-    """Eager frames: one sweep over every candidate at once.
+    """Eager frames: :func:`exposed_counts` of the intervals (``_k``, ``lo``,
+    ``hi`` with ``hi > lo``, already clipped); candidates with none left out."""
+    exposed = exposed_counts(
+        intervals[_KEY].to_numpy(),
+        intervals["lo"].to_numpy(),
+        intervals["hi"].to_numpy(),
+        span=span,
+        candidates=candidates,
+    )
+    keys = np.flatnonzero(exposed)
+    return nw.from_dict(
+        {_KEY: keys.astype(np.int64), "exposed": exposed[keys]},
+        backend=nw.get_native_namespace(intervals),
+    )
 
-    Each candidate gets its own stretch of the number line (``_k * span +
-    order``), so no per-candidate window is needed. Nearly every interval is
-    a single order (a view, a label print): those are sorted once, and a
-    running count of distinct numbers gives the distinct orders of any
-    stretch by two binary searches; the few ranges (exports, API pulls) are
-    merged by a running maximum and add what they cover beyond the single
-    orders inside them. ``intervals`` holds ``_k``, ``lo``, ``hi`` with ``hi > lo``,
-    already clipped.
+
+def exposed_counts(
+    key: np.ndarray, lo: np.ndarray, hi: np.ndarray, *, span: int, candidates: int
+) -> np.ndarray:
+    """Distinct orders of each candidate ``0 .. candidates - 1``: one sweep over all of them.
+
+    ``key[i]`` is the candidate of interval ``[lo[i], hi[i])``; intervals are
+    non-empty and end at most at ``span - 1``. Each candidate gets its own
+    stretch of the number line (``key * span + order``), so no
+    per-candidate window is needed. Nearly every interval is a single order
+    (a view, a label print): those are sorted once, and a running count of
+    distinct numbers gives the distinct orders of any stretch by two binary
+    searches; the few ranges (exports, API pulls) are merged by a running
+    maximum and add what they cover beyond the single orders inside them.
     """
     if candidates * span >= 2**62:
         raise OverflowError(f"{candidates} candidates x {span} orders do not fit in Int64")
-    base = nw.col(_KEY) * span
-    one = nw.col("hi") - nw.col("lo") == 1
-    points = (
-        intervals.filter(one).select((base + nw.col("lo")).alias("p")).sort("p")["p"].to_numpy()
-    )
+    key = np.asarray(key, dtype=np.int64)
+    lo = np.asarray(lo, dtype=np.int64)
+    hi = np.asarray(hi, dtype=np.int64)
+    one = hi - lo == 1
+    points = key[one] * span + lo[one]
+    points.sort()
     # seen[i]: distinct numbers among points[:i], so the distinct points in
     # any stretch [a, b) of the number line are two look-ups away.
     first = np.ones(points.size, dtype=bool)
@@ -214,14 +235,12 @@ def _exposed_in_order(intervals: nw.DataFrame, *, span: int, candidates: int) ->
         return seen[np.searchsorted(points, b)] - seen[np.searchsorted(points, a)]
 
     edges = np.arange(max(candidates, 1) + 1, dtype=np.int64) * span
-    exposed = distinct(edges[:-1], edges[1:])
-    ranges = (
-        intervals.filter(~one)
-        .select((base + nw.col("lo")).alias("s"), (base + nw.col("hi")).alias("e"))
-        .sort("s")
-    )
-    start, end = ranges["s"].to_numpy(), ranges["e"].to_numpy()
-    if start.size:
+    exposed = distinct(edges[:-1], edges[1:])[:candidates]
+    many = ~one
+    if many.any():
+        base = key[many] * span
+        order = np.argsort(base + lo[many], kind="stable")
+        start, end = (base + lo[many])[order], (base + hi[many])[order]
         # Ranges merged into disjoint blocks by a running maximum; a block
         # adds its length less the single orders already counted inside it.
         reach = np.maximum.accumulate(end)
@@ -230,11 +249,7 @@ def _exposed_in_order(intervals: nw.DataFrame, *, span: int, candidates: int) ->
         block_end = np.maximum.reduceat(end, first_of_block)
         added = block_end - block_start - distinct(block_start, block_end)
         np.add.at(exposed, block_start // span, added)
-    keys = np.flatnonzero(exposed)
-    return nw.from_dict(
-        {_KEY: keys.astype(np.int64), "exposed": exposed[keys]},
-        backend=nw.get_native_namespace(intervals),
-    )
+    return exposed
 
 
 def _exposed_by_window(intervals: nw.LazyFrame, key: list[str]) -> nw.LazyFrame:
