@@ -293,23 +293,28 @@ def _exposed(keyed: pl.DataFrame, *, limit: int) -> pl.DataFrame:
     """``_k``, ``exposed``: distinct orders numbered below ``limit`` each
     numbered candidate (``_k``, ``lo``, ``hi`` of each member event)
     exposed; a candidate with none is left out. The sweep is
-    :func:`forensics.portable.exposed_counts`, the one the Spark path's
-    eager twin uses, so every route counts with one piece of code."""
-    from .portable import exposed_counts
+    :func:`forensics.portable.exposed_sweep`, the one
+    :func:`forensics.portable.core_table` uses, so every route counts with
+    one piece of code."""
+    from .portable import exposed_sweep
 
-    iv = keyed.select(
-        pl.col(_K).cast(pl.Int64),
-        pl.col("lo").cast(pl.Int64),
-        pl.col("hi").clip(upper_bound=limit).cast(pl.Int64),
-    ).filter(pl.col("hi") > pl.col("lo"))
-    if iv.is_empty():
+    span = limit + 1
+    k = pl.col(_K).cast(pl.Int64)
+    lo = pl.col("lo").cast(pl.Int64)
+    hi = pl.col("hi").clip(upper_bound=limit).cast(pl.Int64)
+    place = k * span
+    points = keyed.select((place + lo).filter(hi - lo == 1)).to_series().to_numpy().copy()
+    points.sort()
+    ranges = keyed.filter(hi - lo > 1).select((place + lo).alias("s"), (place + hi).alias("e"))
+    if points.size == 0 and ranges.is_empty():
         return pl.DataFrame(schema={_K: pl.Int64, "exposed": pl.Int64})
-    exposed = exposed_counts(
-        iv[_K].to_numpy(),
-        iv["lo"].to_numpy(),
-        iv["hi"].to_numpy(),
-        span=limit + 1,
-        candidates=int(iv[_K].max()) + 1,
+    top = int(keyed.get_column(_K).max()) + 1
+    exposed = exposed_sweep(
+        points,
+        ranges["s"].to_numpy(),
+        ranges["e"].to_numpy(),
+        span,
+        top,
     )
     keys = np.flatnonzero(exposed)
     return pl.DataFrame({_K: keys.astype(np.int64), "exposed": exposed[keys]})

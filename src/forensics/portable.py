@@ -58,6 +58,7 @@ __all__ = [
     "PREPARED_TABLES",
     "core_table",
     "exposed_counts",
+    "exposed_sweep",
     "prepare",
     "write_prepared",
     "spark_session",
@@ -223,6 +224,18 @@ def exposed_counts(
     one = hi - lo == 1
     points = key[one] * span + lo[one]
     points.sort()
+    many = ~one
+    return exposed_sweep(
+        points, key[many] * span + lo[many], key[many] * span + hi[many], span, candidates
+    )
+
+
+def exposed_sweep(
+    points: np.ndarray, start: np.ndarray, end: np.ndarray, span: int, candidates: int
+) -> np.ndarray:
+    """The sweep of :func:`exposed_counts` on the line of every candidate's
+    stretch: ``points`` are the single orders (``key * span + order``),
+    sorted; ``[start, end)`` are the ranges, in any order."""
     # seen[i]: distinct numbers among points[:i], so the distinct points in
     # any stretch [a, b) of the number line are two look-ups away.
     first = np.ones(points.size, dtype=bool)
@@ -236,11 +249,9 @@ def exposed_counts(
 
     edges = np.arange(max(candidates, 1) + 1, dtype=np.int64) * span
     exposed = distinct(edges[:-1], edges[1:])[:candidates]
-    many = ~one
-    if many.any():
-        base = key[many] * span
-        order = np.argsort(base + lo[many], kind="stable")
-        start, end = (base + lo[many])[order], (base + hi[many])[order]
+    if start.size:
+        order = np.argsort(start, kind="stable")
+        start, end = start[order], end[order]
         # Ranges merged into disjoint blocks by a running maximum; a block
         # adds its length less the single orders already counted inside it.
         reach = np.maximum.accumulate(end)
