@@ -89,10 +89,19 @@ def complaint_hits(
     co = complaint_orders.join(index.orders.select("order_id", "idx"), on="order_id").select(
         "complaint_id", "idx", "deadline", "quoted"
     )
-    ev = events.select("ev", "at", "action", "lo", "hi").filter(pl.col("hi") > pl.col("lo"))
-    single = ev.filter(pl.col("hi") - pl.col("lo") == 1).rename({"lo": "idx"}).drop("hi")
-    ranges = ev.filter(pl.col("hi") - pl.col("lo") > 1)
-    by_order = single.join(co, on="idx")
+    # Lazy, so that of millions of events only those on a complained order
+    # (and the few ranges) are ever copied.
+    ev = events.lazy().select("ev", "at", "action", "lo", "hi")
+    width = pl.col("hi") - pl.col("lo")
+    wanted = co.get_column("idx").unique().implode()
+    by_order = (
+        ev.filter((width == 1) & pl.col("lo").is_in(wanted))
+        .rename({"lo": "idx"})
+        .drop("hi")
+        .join(co.lazy(), on="idx")
+        .collect()
+    )
+    ranges = ev.filter(width > 1).collect()
     by_range = ranges.join_where(
         co, pl.col("lo") <= pl.col("idx"), pl.col("hi") > pl.col("idx")
     ).drop("lo", "hi")

@@ -392,18 +392,22 @@ def _path_members(
     anchors = call.anchors
     if anchors.is_empty() or call.kind == "none":
         return points.clear()
-    live = events.select("ev", "at", "account_id", "machine_id", "app_id", "lo", "hi").filter(
-        pl.col("hi") > pl.col("lo")
+    # Lazy: only the path's events are ever copied out of the millions.
+    live = (
+        events.lazy()
+        .select("ev", "at", "account_id", "machine_id", "app_id", "lo", "hi")
+        .filter(pl.col("hi") > pl.col("lo"))
     )
     if call.kind == "malware":
         since = anchors.group_by("machine_id").agg(pl.col("at").min().alias("since"))
         members = (
-            live.join(since, on="machine_id")
+            live.join(since.lazy(), on="machine_id")
             .filter(pl.col("at") >= pl.col("since"))
             .select(pl.lit("machine").alias("level"), pl.col("machine_id").alias("cand"), "ev")
+            .collect()
         )
     else:
-        path = live.join(anchors.select("ev"), on="ev")
+        path = live.join(anchors.lazy().select("ev"), on="ev").collect()
         members = pl.concat(
             [
                 path.select(pl.lit(level).alias("level"), pl.col(col).alias("cand"), "ev")

@@ -11,6 +11,7 @@ at the same place, whichever is first): the session end is then marked
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 
 import polars as pl
@@ -141,34 +142,54 @@ def sessionize(case: Case, *, max_duration: timedelta = timedelta(hours=12)) -> 
     )
 
 
+def _where(seed: int) -> pl.Expr:
+    """A seeded 64-bit hash of (account, place): the account, and the machine,
+    or the IP when the access came from outside the office (as ``place``)."""
+    outside_ip = pl.when(pl.col("machine_id").is_null()).then(pl.col("ip"))
+    return pl.struct(pl.col("account_id"), pl.col("machine_id"), outside_ip).hash(seed)
+
+
 def assign_sessions(events: pl.DataFrame, sessions: pl.DataFrame) -> pl.DataFrame:
     """Attach ``session_key`` to events that have ``at``, ``account_id``,
     ``machine_id`` and ``ip``: the latest session of that account at that
     place that started before the event and had not ended. Events outside
     any session keep a null key (itself worth a look: access with no login).
+
+    The account and place are matched by a seeded 64-bit hash of the pair
+    rather than as two strings (building the place of millions of events
+    and joining on strings cost most of the time), and a match counts only
+    if a second, independent hash agrees too: a wrong match needs both to
+    collide.
     """
-    # Only the keys travel through the sort and the as-of join; the key
-    # found is put back in event order. Events already in time order (the
-    # usual log) need no sort at all.
-    left = events.select("at", "account_id", _place())
-    in_order = left["at"].is_sorted() and left["at"].null_count() == 0
+    first, second = secrets.randbits(64), secrets.randbits(64)
+    # Events already in time order (the usual log) need no sort at all.
+    in_order = events["at"].is_sorted() and events["at"].null_count() == 0
+    left = events.lazy().select("at", _where(first).alias("_g"), _where(second).alias("_v"))
     if not in_order:
         left = left.with_row_index("_i").sort("at")
-    right = sessions.select("account_id", PLACE, "start", "end", "session_key").sort("start")
+    right = (
+        sessions.lazy()
+        .select(
+            "start", "end", "session_key", _where(first).alias("_g"), _where(second).alias("_w")
+        )
+        .sort("start")
+    )
     joined = left.join_asof(
         right,
         left_on="at",
         right_on="start",
-        by=["account_id", PLACE],
+        by="_g",
         strategy="backward",
         check_sortedness=False,
     )
     key = joined.select(
         *([] if in_order else ["_i"]),
-        pl.when(pl.col("at") <= pl.col("end") + timedelta(minutes=5))
+        pl.when(
+            (pl.col("_v") == pl.col("_w")) & (pl.col("at") <= pl.col("end") + timedelta(minutes=5))
+        )
         .then(pl.col("session_key"))
         .alias("session_key"),
     )
     if not in_order:
-        key = key.sort("_i").drop("_i")
-    return events.with_columns(key["session_key"])
+        key = key.sort("_i")
+    return events.with_columns(key.collect().get_column("session_key"))
