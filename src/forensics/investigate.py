@@ -238,9 +238,12 @@ def investigate(
     # pairs, and each level's counts need only its own. Past the counts, only
     # the events that exposed a complained order matter (onset, the graph).
     hit_events = hits.select("ev").unique()
-    by_machine = machine_order(events) if any(not s.is_empty() for s in starts.values()) else None
+    by_machine = None
     counts, hit_members = [], []
     for level in LEVELS:
+        if by_machine is None and level in starts and not starts[level].is_empty():
+            # Built when the device and process levels (the last) need it.
+            by_machine = machine_order(events)
         for batch in _batches(level, starts, by_machine):
             keyed, cands = level_members(
                 case, events, level, starts=starts, by_machine=by_machine, paths=batch
