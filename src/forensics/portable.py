@@ -57,7 +57,6 @@ if TYPE_CHECKING:
 __all__ = [
     "PREPARED_TABLES",
     "core_table",
-    "exposed_counts",
     "exposed_sweep",
     "prepare",
     "write_prepared",
@@ -186,14 +185,24 @@ def _added(start: nw.Expr, end: nw.Expr, covered: nw.Expr) -> nw.Expr:
 
 
 def _exposed_in_order(intervals: nw.DataFrame, *, span: int, candidates: int) -> nw.DataFrame:
-    """Eager frames: :func:`exposed_counts` of the intervals (``_k``, ``lo``,
-    ``hi`` with ``hi > lo``, already clipped); candidates with none left out."""
-    exposed = exposed_counts(
-        intervals[_KEY].to_numpy(),
-        intervals["lo"].to_numpy(),
-        intervals["hi"].to_numpy(),
-        span=span,
-        candidates=candidates,
+    """Eager frames: one sweep over every candidate at once.
+
+    Each candidate gets its own stretch of the number line (``_k * span +
+    order``), so no per-candidate window is needed: :func:`exposed_sweep`.
+    The frame's own engine computes and sorts the single orders (polars
+    sorts on every core). ``intervals`` holds ``_k``, ``lo``, ``hi`` with
+    ``hi > lo``, already clipped; candidates with none are left out.
+    """
+    if candidates * span >= 2**62:
+        raise OverflowError(f"{candidates} candidates x {span} orders do not fit in Int64")
+    base = nw.col(_KEY) * span
+    one = nw.col("hi") - nw.col("lo") == 1
+    points = intervals.filter(one).select((base + nw.col("lo")).alias("p")).sort("p")["p"]
+    ranges = intervals.filter(~one).select(
+        (base + nw.col("lo")).alias("s"), (base + nw.col("hi")).alias("e")
+    )
+    exposed = exposed_sweep(
+        points.to_numpy(), ranges["s"].to_numpy(), ranges["e"].to_numpy(), span, candidates
     )
     keys = np.flatnonzero(exposed)
     return nw.from_dict(
@@ -202,40 +211,20 @@ def _exposed_in_order(intervals: nw.DataFrame, *, span: int, candidates: int) ->
     )
 
 
-def exposed_counts(
-    key: np.ndarray, lo: np.ndarray, hi: np.ndarray, *, span: int, candidates: int
-) -> np.ndarray:
-    """Distinct orders of each candidate ``0 .. candidates - 1``: one sweep over all of them.
-
-    ``key[i]`` is the candidate of interval ``[lo[i], hi[i])``; intervals are
-    non-empty and end at most at ``span - 1``. Each candidate gets its own
-    stretch of the number line (``key * span + order``), so no
-    per-candidate window is needed. Nearly every interval is a single order
-    (a view, a label print): those are sorted once, and a running count of
-    distinct numbers gives the distinct orders of any stretch by two binary
-    searches; the few ranges (exports, API pulls) are merged by a running
-    maximum and add what they cover beyond the single orders inside them.
-    """
-    if candidates * span >= 2**62:
-        raise OverflowError(f"{candidates} candidates x {span} orders do not fit in Int64")
-    key = np.asarray(key, dtype=np.int64)
-    lo = np.asarray(lo, dtype=np.int64)
-    hi = np.asarray(hi, dtype=np.int64)
-    one = hi - lo == 1
-    points = key[one] * span + lo[one]
-    points.sort()
-    many = ~one
-    return exposed_sweep(
-        points, key[many] * span + lo[many], key[many] * span + hi[many], span, candidates
-    )
-
-
 def exposed_sweep(
     points: np.ndarray, start: np.ndarray, end: np.ndarray, span: int, candidates: int
 ) -> np.ndarray:
-    """The sweep of :func:`exposed_counts` on the line of every candidate's
-    stretch: ``points`` are the single orders (``key * span + order``),
-    sorted; ``[start, end)`` are the ranges, in any order."""
+    """Distinct orders of each candidate ``0 .. candidates - 1``.
+
+    Candidate ``k`` owns the stretch ``[k * span, (k + 1) * span)`` of the
+    number line. ``points`` are its single orders (``k * span + order``;
+    nearly every interval is one: a view, a label print), sorted; a running
+    count of distinct numbers among them gives the distinct orders of any
+    stretch by two binary searches. ``[start, end)`` are the ranges
+    (exports, API pulls), in any order: merged into disjoint blocks by a
+    running maximum, they add what they cover beyond the single orders
+    inside them.
+    """
     # seen[i]: distinct numbers among points[:i], so the distinct points in
     # any stretch [a, b) of the number line are two look-ups away.
     first = np.ones(points.size, dtype=bool)
