@@ -165,3 +165,30 @@ def test_hypergeometric_tail_on_a_marketplace_scale():
     mine = _hypergeom_log_tail(k, np.full(k.size, n), N, K)
     ref = stats.hypergeom.logsf(k - 1, N, K, n)
     assert np.allclose(mine, ref, rtol=1e-7)
+
+
+def test_order_numbers_by_hash_match_the_string_join(monkeypatch):
+    """Against many orders the ids are matched by two seeded hashes; the
+    numbers must be the string join's, unknown and empty ids included, and
+    two orders sharing the first hash fall back to the strings."""
+    import forensics.exposure as exposure
+    from forensics.exposure import OrderIndex, _order_numbers
+
+    rng = np.random.default_rng(5)
+    n = 5000
+    ids = [f"O{i:07d}" for i in rng.permutation(n)]
+    orders = pl.DataFrame({"order_id": ids, "idx": np.arange(n, dtype=np.int64)})
+    index = OrderIndex(orders, pl.Series("placed_at", np.arange(n)))
+    wanted = [ids[i] for i in rng.integers(0, n, 20_000)] + ["O9999999", "o0000001", None, ""]
+    asked = pl.Series("order_id", wanted, dtype=pl.String)
+    plain = exposure._order_numbers(asked, index)  # below the threshold: strings
+    assert plain.null_count() == 4
+
+    monkeypatch.setattr(exposure, "_HASHED_JOIN", 0)
+    hashed = _order_numbers(asked, index)
+    assert hashed.equals(plain)
+    assert hashed.to_list()[:5] == [ids.index(w) for w in wanted[:5]]
+
+    # Every order sharing one first hash: the string route, same numbers.
+    monkeypatch.setattr(pl.Expr, "hash", lambda self, seed=0, *a: pl.lit(7, pl.UInt64))
+    assert _order_numbers(asked, index).equals(plain)
