@@ -427,6 +427,10 @@ def test_investigation_runs_on_what_is_usable(generated, tmp_path):
         assert inputs[file]["quarantined"] == n  # findings.json says what it could not use
         record = next(f for f in case.inputs if f.file == file)
         assert inputs[file]["rows"] == record.rows
+    # ... and what it kept but flags: the ghost account of access.csv.
+    assert inputs["access.csv"]["unregistered"] >= 1
+    assert sum(i["unregistered"] for i in doc["inputs"]) == case.unregistered.height
+    assert all(i["unlisted"] == 0 for i in doc["inputs"])
 
 
 def test_damaged_case_findings_are_deterministic(generated, tmp_path):

@@ -125,6 +125,19 @@ def test_validation_rows_count_unlisted_values(tmp_path):
     assert (counts["camera.csv"]["accepted"], counts["camera.csv"]["quarantined"]) == (2, 0)
 
 
+def test_findings_json_counts_unlisted_values(tmp_path):
+    """findings.json says per file what was kept with a value the contract
+    does not list, as `forensics validate` does."""
+    import forensics
+
+    case = load(_unlisted_case(tmp_path / "case"))
+    inputs = {i["file"]: i for i in forensics.investigate(case).to_dict()["inputs"]}
+    assert inputs["complaints.csv"]["unlisted"] == 2
+    assert inputs["camera.csv"]["unlisted"] == 1
+    assert inputs["orders.csv"]["unlisted"] == 0
+    assert all(i["unregistered"] == 0 for i in inputs.values())
+
+
 def test_validate_lists_unlisted_values(tmp_path, capsys):
     assert cli.main(["validate", str(_unlisted_case(tmp_path / "case"))]) == 0
     out = capsys.readouterr().out

@@ -52,6 +52,7 @@ from .progress import steps
 from .sessions import sessionize
 from .suspects import Suspect, VectorCall, classify, rank_suspects, refine_malware_kind
 from .timeline import timeline as build_timeline
+from .validation import flagged_lines
 
 __all__ = ["Findings", "investigate", "run_investigation", "FORMAT"]
 
@@ -106,7 +107,11 @@ class Findings:
         return pl.concat([path.sort(**order), others], how="diagonal_relaxed")
 
     def to_dict(self) -> dict:
+        """findings.json as a dict (CASE_FORMAT.md). Each input also counts
+        the lines ``forensics validate`` lists as kept but worth a look:
+        ``unregistered`` ids and ``unlisted`` descriptive values."""
         tz = self.case.timezone()
+        unregistered, unlisted = flagged_lines(self.case)
         iso = _iso(tz)
         return {
             "format": FORMAT,
@@ -166,7 +171,14 @@ class Findings:
             },
             "ruled_out": list(self.ruled_out),
             "inputs": [
-                {"file": f.file, "sha256": f.sha256, "rows": f.rows, "quarantined": f.quarantined}
+                {
+                    "file": f.file,
+                    "sha256": f.sha256,
+                    "rows": f.rows,
+                    "quarantined": f.quarantined,
+                    "unregistered": unregistered.get(f.file, 0),
+                    "unlisted": unlisted.get(f.file, 0),
+                }
                 for f in self.case.inputs
             ],
             "tool": {"name": "forensics", "version": __version__, "settings": self.settings},

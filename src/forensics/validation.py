@@ -71,6 +71,16 @@ def _span(case: Case, table: str | None) -> tuple[object, object]:
     return local.min(), local.max()
 
 
+def flagged_lines(case: Case) -> tuple[dict[str, int], dict[str, int]]:
+    """Per input file, the lines of ``case.unregistered`` (ids missing from
+    the table they refer to) and of ``case.unlisted`` (descriptive values the
+    contract does not list): rows accepted and kept, but worth a look."""
+    return (
+        dict(case.unregistered.group_by("file").len().iter_rows()),
+        dict(case.unlisted.group_by("file").len().iter_rows()),
+    )
+
+
 def validation_rows(case: Case) -> pl.DataFrame:
     """One row per input file, in file name order.
 
@@ -84,8 +94,7 @@ def validation_rows(case: Case) -> pl.DataFrame:
         the table's main timestamp, in the case's zone; null without one)
         and ``sha256`` (first 12 hex digits).
     """
-    unregistered = dict(case.unregistered.group_by("file").len().iter_rows())
-    unlisted = dict(case.unlisted.group_by("file").len().iter_rows())
+    unregistered, unlisted = flagged_lines(case)
     records, firsts, lasts = [], [], []
     for f in case.inputs:
         first, last = _span(case, f.table)
