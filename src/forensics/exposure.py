@@ -630,13 +630,3 @@ def union_size(
     if limit is None:
         limit = int(events["hi"].max() or 0)
     return core_table(members, events, limit=limit)
-
-
-def _is_row_number(ev: pl.Series) -> bool:
-    """``ev`` is 0, 1, 2, … (each row's own position)."""
-    return ev.len() == 0 or (ev[0] == 0 and bool(ev.diff().drop_nulls().eq(1).all()))
-
-
-def _within(ev: pl.Series, n: int) -> bool:
-    """Every event number in ``ev`` is a row of a frame of ``n`` rows."""
-    return ev.len() == 0 or (ev.null_count() == 0 and ev.min() >= 0 and ev.max() < n)
