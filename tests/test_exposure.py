@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
 import numpy as np
 import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from forensics.exposure import union_size
+
+SAMPLE = Path(__file__).resolve().parents[1] / "datasets" / "april-trojan"
 
 
 def _brute(members: pl.DataFrame, events: pl.DataFrame, limit: int) -> dict:
@@ -167,28 +172,44 @@ def test_hypergeometric_tail_on_a_marketplace_scale():
     assert np.allclose(mine, ref, rtol=1e-7)
 
 
-def test_order_numbers_by_hash_match_the_string_join(monkeypatch):
-    """Against many orders the ids are matched by two seeded hashes; the
-    numbers must be the string join's, unknown and empty ids included, and
-    two orders sharing the first hash fall back to the strings."""
-    import forensics.exposure as exposure
-    from forensics.exposure import OrderIndex, _order_numbers
+def test_order_rows_by_hash_match_the_string_join(monkeypatch):
+    """Against many orders the loader matches ids by two seeded hashes; the
+    rows must be the string join's, unknown and empty ids included, and two
+    orders sharing the first hash fall back to the strings."""
+    import forensics._tables as tables
+    from forensics._tables import match_rows
 
     rng = np.random.default_rng(5)
     n = 5000
     ids = [f"O{i:07d}" for i in rng.permutation(n)]
-    orders = pl.DataFrame({"order_id": ids, "idx": np.arange(n, dtype=np.int64)})
-    index = OrderIndex(orders, pl.Series("placed_at", np.arange(n)))
+    known = pl.Series("order_id", ids)
     wanted = [ids[i] for i in rng.integers(0, n, 20_000)] + ["O9999999", "o0000001", None, ""]
     asked = pl.Series("order_id", wanted, dtype=pl.String)
-    plain = exposure._order_numbers(asked, index)  # below the threshold: strings
+    plain = match_rows(asked, known)  # below the threshold: strings
     assert plain.null_count() == 4
+    assert plain.to_list()[:5] == [ids.index(w) for w in wanted[:5]]
 
-    monkeypatch.setattr(exposure, "_HASHED_JOIN", 0)
-    hashed = _order_numbers(asked, index)
+    monkeypatch.setattr(tables, "_LARGE", 0)
+    hashed = match_rows(asked, known)
     assert hashed.equals(plain)
-    assert hashed.to_list()[:5] == [ids.index(w) for w in wanted[:5]]
 
-    # Every order sharing one first hash: the string route, same numbers.
+    # Every order sharing one first hash: the string route, same rows.
     monkeypatch.setattr(pl.Expr, "hash", lambda self, seed=0, *a: pl.lit(7, pl.UInt64))
-    assert _order_numbers(asked, index).equals(plain)
+    assert match_rows(asked, known).equals(plain)
+
+
+def test_loader_order_rows_give_the_string_join_numbers(monkeypatch):
+    """A large case's access rows are numbered from the loader's match;
+    the numbers must be those of matching the ids as strings."""
+    import forensics._tables as tables
+    from forensics import load
+    from forensics.exposure import exposure_events, order_index
+
+    monkeypatch.setattr(tables, "_LARGE", 0)
+    case = load(SAMPLE)
+    assert case.access_order_rows is not None
+    index = order_index(case)
+    matched = exposure_events(case, None, index)
+    plain = exposure_events(replace(case, access_order_rows=None), None, index)
+    assert matched.equals(plain)
+    assert matched.filter(pl.col("hi") - pl.col("lo") == 1).height > 100

@@ -117,6 +117,10 @@ class Case:
     quarantine: pl.DataFrame
     unregistered: pl.DataFrame
     unlisted: pl.DataFrame
+    access_order_rows: pl.Series | None = field(default=None, repr=False)
+    """Row of ``orders`` named by each ``access`` row's ``order_id`` (null:
+    none), as the reference check matched them; None when it did not keep
+    them (fewer than 100,000 orders). Spares the engine a second match."""
 
     def __repr__(self) -> str:
         rows = sum(f.rows for f in self.inputs)
@@ -386,7 +390,8 @@ def load(path: str | Path, *, progress: bool = False) -> Case:
         tables[name], files[name] = checked.frame, file
         quarantine.append(checked.quarantine)
         records.append(_custody(file, name, raw, checked))
-    unregistered = find_unregistered(tables, files)
+    references = find_unregistered(tables, files)
+    unregistered = references.unregistered
     unlisted = find_unlisted(tables, files)  # before absent tables are filled in
     for name, schema in TABLES.items():
         tables.setdefault(name, empty_frame(schema))
@@ -401,4 +406,5 @@ def load(path: str | Path, *, progress: bool = False) -> Case:
         if unregistered.height
         else pl.DataFrame(schema=UNREGISTERED_SCHEMA),
         unlisted=unlisted,
+        access_order_rows=references.rows.get(("access", "order_id")),
     )

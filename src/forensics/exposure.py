@@ -30,7 +30,6 @@ process    the same, from the first time a process (by SHA-256, else name)
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
@@ -81,6 +80,7 @@ class OrderIndex:
 
     orders: pl.DataFrame  # idx, order_id, buyer_id, placed_at, _row (sorted by idx)
     placed: pl.Series  # placed_at, sorted
+    idx_of_row: pl.Series | None = None  # idx of each row of case.orders, in its order
 
     @property
     def size(self) -> int:
@@ -94,11 +94,16 @@ class OrderIndex:
 def order_index(case: Case) -> OrderIndex:
     orders = (
         case.orders.select("order_id", "buyer_id", "placed_at", "_row")
+        .with_row_index("_pos")
         .sort("placed_at", "order_id")
         .with_row_index("idx")
         .with_columns(pl.col("idx").cast(pl.Int64))
     )
-    return OrderIndex(orders, orders["placed_at"])
+    pos = orders.get_column("_pos")
+    idx_of_row = (
+        pl.zeros(orders.height, pl.Int64, eager=True).scatter(pos, orders.get_column("idx"))
+    ).alias("idx")
+    return OrderIndex(orders.drop("_pos"), orders["placed_at"], idx_of_row)
 
 
 def exposure_events(case: Case, sessions: pl.DataFrame | None, index: OrderIndex) -> pl.DataFrame:
@@ -131,7 +136,12 @@ def exposure_events(case: Case, sessions: pl.DataFrame | None, index: OrderIndex
         session_key = assign_sessions(acc.select("at", "account_id", "machine_id", "ip"), sessions)[
             "session_key"
         ]
-    order_pos = _order_numbers(acc.get_column("order_id"), index)
+    rows = case.access_order_rows
+    if rows is not None and index.idx_of_row is not None:
+        # The loader matched each order_id to its row of orders already.
+        order_pos = index.idx_of_row.gather(rows)
+    else:
+        order_pos = _order_numbers(acc.get_column("order_id"), index)
     is_range = pl.col("action").is_in(["export_orders", "api_pull"]) | (
         pl.col("order_id").is_null()
         & (pl.col("range_start").is_not_null() | pl.col("range_end").is_not_null())
@@ -175,47 +185,15 @@ def exposure_events(case: Case, sessions: pl.DataFrame | None, index: OrderIndex
     )
 
 
-_HASHED_JOIN = 100_000
-
-
 def _order_numbers(order_id: pl.Series, index: OrderIndex) -> pl.Series:
     """The number (``idx``) of the order each ``order_id`` names; null when
-    no order has that id.
-
-    Against many orders, the ids are matched by two independent seeded
-    64-bit hashes instead of as strings: joining tens of millions of
-    strings to millions costs about twice as much. A match on the first
-    hash is accepted only when the second agrees too, so a wrong match
-    needs both to collide (about 1 in 10**31 per id against 10M orders;
-    the seeds are drawn afresh each time). If two known orders share the
-    first hash, the ids are matched as strings.
-    """
+    no order has that id. (A loaded large case brings the match from the
+    loader's reference check: :attr:`forensics.case.Case.access_order_rows`.)"""
     orders = index.orders.select("order_id", "idx")
-
-    def plain() -> pl.Series:
-        return (
-            order_id.to_frame("order_id")
-            .join(orders, on="order_id", how="left", maintain_order="left")
-            .get_column("idx")
-        )
-
-    if orders.height < _HASHED_JOIN:
-        return plain()
-    first, second = secrets.randbits(64), secrets.randbits(64)
-    h1 = pl.col("order_id").hash(first).alias("_h")
-    h2 = pl.col("order_id").hash(second)
-    known = orders.select(h1, h2.alias("_h2"), "idx")
-    if known.get_column("_h").n_unique() != known.height:
-        return plain()
     return (
         order_id.to_frame("order_id")
-        .lazy()
-        .select(h1, h2.alias("_g"), pl.col("order_id").is_not_null().alias("_named"))
-        .join(known.lazy(), on="_h", how="left", maintain_order="left")
-        .select(pl.when(pl.col("_named") & (pl.col("_g") == pl.col("_h2"))).then(pl.col("idx")))
-        .collect(engine="streaming")
-        .to_series()
-        .alias("idx")
+        .join(orders, on="order_id", how="left", maintain_order="left")
+        .get_column("idx")
     )
 
 
