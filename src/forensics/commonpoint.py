@@ -86,7 +86,9 @@ def complaint_hits(
     pl.DataFrame
         ``ev``, ``complaint_id``, ``idx``, ``at``, ``in_time``, ``fields_ok``.
     """
-    co = complaint_orders.join(index.orders.select("order_id", "idx"), on="order_id").select(
+    named = complaint_orders.get_column("order_id").drop_nulls().unique().implode()
+    numbers = index.orders.lazy().filter(pl.col("order_id").is_in(named)).select("order_id", "idx")
+    co = complaint_orders.join(numbers.collect(), on="order_id").select(
         "complaint_id", "idx", "deadline", "quoted"
     )
     # Lazy, so that of millions of events only those on a complained order

@@ -59,8 +59,11 @@ def link_complaints(case: Case) -> pl.DataFrame:
         .list.unique()
         .list.sort()
     )
-    # A buyer may give a buyer id only through the order.
-    buyer_of_order = case.orders.select("order_id", pl.col("buyer_id").alias("_ob"))
+    # A buyer may give a buyer id only through the order. (Of millions of
+    # orders, only the complained ones are joined.)
+    buyer_of_order = _orders_among(case.orders, "order_id", c).select(
+        "order_id", pl.col("buyer_id").alias("_ob")
+    )
     out = (
         c.join(buyer_of_order, on="order_id", how="left")
         .with_columns(
@@ -103,7 +106,7 @@ def complaint_orders(case: Case, linked: pl.DataFrame) -> pl.DataFrame:
     """
     orders = case.orders.select("order_id", "buyer_id", "placed_at")
     named = linked.filter(pl.col("order_id").is_not_null()).join(
-        orders.select("order_id"), on="order_id", how="semi"
+        _orders_among(orders, "order_id", linked).select("order_id"), on="order_id", how="semi"
     )
     explicit = named.select(
         "complaint_id", "order_id", pl.lit(True).alias("explicit"), "deadline", "quoted"
@@ -112,11 +115,18 @@ def complaint_orders(case: Case, linked: pl.DataFrame) -> pl.DataFrame:
         linked.join(named.select("complaint_id"), on="complaint_id", how="anti")
         .filter(pl.col("buyer_id").is_not_null())
         .select("complaint_id", "buyer_id", "received_at", "deadline", "quoted")
-        .join(orders, on="buyer_id")
+        .join(_orders_among(orders, "buyer_id", linked), on="buyer_id")
         .filter(pl.col("placed_at") <= pl.col("received_at"))
         .select("complaint_id", "order_id", pl.lit(False).alias("explicit"), "deadline", "quoted")
     )
     return pl.concat([explicit, by_buyer]).unique(["complaint_id", "order_id"], maintain_order=True)
+
+
+def _orders_among(orders: pl.DataFrame, column: str, complaints: pl.DataFrame) -> pl.DataFrame:
+    """The orders whose ``column`` (order or buyer id) some complaint gives:
+    a few thousand of millions, before any join."""
+    wanted = complaints.get_column(column).drop_nulls().unique()
+    return orders.filter(pl.col(column).is_in(wanted.implode()))
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,13 @@ import polars as pl
 from .case import Case
 from .commonpoint import complaint_hits
 from .complaints import complaint_orders, link_complaints
-from .exposure import candidate_events, exposure_events, order_index
+from .exposure import (
+    CANDIDATE_KEY,
+    candidate_events,
+    exposure_events,
+    level_members,
+    order_index,
+)
 from .portable import core_table
 from .sessions import sessionize
 
@@ -43,15 +49,25 @@ CORE_LEVELS = ("account", "machine", "ip")
 class CoreInputs:
     """What the counting needs, prepared from a case (the local step)."""
 
-    members: pl.DataFrame  # level, cand, ev
+    members: pl.DataFrame  # level, cand, ev; numbered: _k, ev, lo, hi, at
     events: pl.DataFrame  # ev, lo, hi, … (exposure_events)
     hits: pl.DataFrame  # ev, idx: exposed in time through an action showing the quoted fields
     universe: int  # orders placed up to the last complaint deadline
+    cands: pl.DataFrame | None = None  # numbered: _k, level, cand
 
 
-def core_inputs(case: Case, *, levels: tuple[str, ...] = CORE_LEVELS) -> CoreInputs:
+def core_inputs(
+    case: Case, *, levels: tuple[str, ...] = CORE_LEVELS, numbered: bool = False
+) -> CoreInputs:
     """Sessions, exposure intervals, linked complaints and candidate paths:
-    everything before the counting, in polars."""
+    everything before the counting, in polars.
+
+    ``numbered``: the members as :func:`forensics.investigate` counts them
+    (candidates numbered straight off the events by
+    :func:`forensics.exposure.level_members`, ``cands`` naming them)
+    rather than one (level, cand, ev) row of strings per pair, which is
+    what a Spark cluster is handed.
+    """
     index = order_index(case)
     # Sessions only matter to the session level; skipping them saves a sort
     # and an as-of join of every access event.
@@ -61,12 +77,32 @@ def core_inputs(case: Case, *, levels: tuple[str, ...] = CORE_LEVELS) -> CoreInp
     hits = complaint_hits(events, complaint_orders(case, linked), index)
     last = linked["deadline"].max()
     universe = index.count_placed_until(last) if last is not None else index.size
+    cands = None
+    if numbered:
+        members, cands = _numbered_members(case, events, levels)
+    else:
+        members = candidate_events(case, events, levels=levels)
     return CoreInputs(
-        members=candidate_events(case, events, levels=levels),
+        members=members,
         events=events,
         hits=hits.filter(pl.col("in_time") & pl.col("fields_ok")).select("ev", "idx"),
         universe=universe,
+        cands=cands,
     )
+
+
+def _numbered_members(
+    case: Case, events: pl.DataFrame, levels: tuple[str, ...]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """:func:`level_members` of each level, numbered one after the other."""
+    keyed, cands, offset = [], [], 0
+    for level in levels:
+        k, c = level_members(case, events, level)
+        keyed.append(k.with_columns(pl.col(CANDIDATE_KEY) + offset))
+        cands.append(c.with_columns(pl.col(CANDIDATE_KEY) + offset))
+        if c.height:
+            offset += int(c.get_column(CANDIDATE_KEY).max()) + 1
+    return pl.concat(keyed, rechunk=False), pl.concat(cands)
 
 
 def core_counts(case: Case, *, levels: tuple[str, ...] = CORE_LEVELS) -> pl.DataFrame:
@@ -76,5 +112,7 @@ def core_counts(case: Case, *, levels: tuple[str, ...] = CORE_LEVELS) -> pl.Data
     The counting is :func:`forensics.portable.core_table`, the same code
     :func:`forensics.portable.core_counts_spark` runs on Spark.
     """
-    inputs = core_inputs(case, levels=levels)
-    return core_table(inputs.members, inputs.events, inputs.hits, limit=inputs.universe)
+    inputs = core_inputs(case, levels=levels, numbered=True)
+    return core_table(
+        inputs.members, inputs.events, inputs.hits, limit=inputs.universe, cands=inputs.cands
+    )

@@ -92,13 +92,14 @@ class OrderIndex:
 
 
 def order_index(case: Case) -> OrderIndex:
-    orders = (
-        case.orders.select("order_id", "buyer_id", "placed_at", "_row")
-        .with_row_index("_pos")
-        .sort("placed_at", "order_id")
-        .with_row_index("idx")
-        .with_columns(pl.col("idx").cast(pl.Int64))
-    )
+    orders = case.orders.select("order_id", "buyer_id", "placed_at", "_row").with_row_index("_pos")
+    by_time = orders.sort("placed_at")
+    placed = by_time.get_column("placed_at")
+    if placed.null_count() or placed.len() != placed.n_unique():
+        # Orders placed at the same instant: numbered by id, so that the
+        # numbering does not depend on the file's row order.
+        by_time = orders.sort("placed_at", "order_id")
+    orders = by_time.with_row_index("idx").with_columns(pl.col("idx").cast(pl.Int64))
     pos = orders.get_column("_pos")
     idx_of_row = (
         pl.zeros(orders.height, pl.Int64, eager=True).scatter(pos, orders.get_column("idx"))
@@ -147,22 +148,21 @@ def exposure_events(case: Case, sessions: pl.DataFrame | None, index: OrderIndex
         & (pl.col("range_start").is_not_null() | pl.col("range_end").is_not_null())
     )
     until = pl.min_horizontal(pl.col("range_end").fill_null(pl.col("at")), pl.col("at"))
-    lo_range = index.placed.search_sorted(
-        acc["range_start"].fill_null(index.placed.min()), side="left"
+    # Exports and API pulls are few: only they are looked up in placement time.
+    ranged = (
+        acc.lazy().filter(is_range).select("ev", "range_start", until.alias("_until")).collect()
     )
-    hi_range = index.placed.search_sorted(acc.select(until).to_series(), side="right")
-    bounds = acc.select(
-        is_range.alias("_range"),
-        pl.Series("_oi", order_pos),
-        pl.Series("_lo_r", lo_range).cast(pl.Int64),
-        pl.Series("_hi_r", hi_range).cast(pl.Int64),
-    ).select(
-        pl.when("_range").then(pl.col("_lo_r")).otherwise(pl.col("_oi")).fill_null(0).alias("lo"),
-        pl.when("_range")
-        .then(pl.max_horizontal("_lo_r", "_hi_r"))
-        .otherwise(pl.col("_oi") + 1)
+    lo_range = index.placed.search_sorted(
+        ranged["range_start"].fill_null(index.placed.min()), side="left"
+    ).cast(pl.Int64)
+    hi_range = index.placed.search_sorted(ranged["_until"], side="right").cast(pl.Int64)
+    order_pos = order_pos.cast(pl.Int64)
+    lo = order_pos.fill_null(0).scatter(ranged["ev"], lo_range).alias("lo")
+    hi = (
+        (order_pos + 1)
         .fill_null(0)
-        .alias("hi"),
+        .scatter(ranged["ev"], pl.select(pl.max_horizontal(lo_range, hi_range)).to_series())
+        .alias("hi")
     )
     app = _app_of_event(case, acc)
     app_id = pl.repeat(None, acc.height, dtype=pl.String, eager=True).alias("app_id")
@@ -180,8 +180,8 @@ def exposure_events(case: Case, sessions: pl.DataFrame | None, index: OrderIndex
         "order_id",
         session_key.alias("session_key"),
         app_id,
-        bounds["lo"],
-        bounds["hi"],
+        lo,
+        hi,
     )
 
 

@@ -70,13 +70,18 @@ _KEY = "_k"  # candidate number
 _I64 = nw.Int64
 
 
-def core_table(members: Any, events: Any, hits: Any = None, *, limit: int) -> Any:
+def core_table(
+    members: Any, events: Any, hits: Any = None, *, limit: int, cands: Any = None
+) -> Any:
     """``level``, ``cand``, ``exposed`` (and ``hits``) for every candidate.
 
     Parameters
     ----------
     members : frame with ``level``, ``cand``, ``ev``
-        Which access events make up each candidate path.
+        Which access events make up each candidate path. With ``cands``
+        (eager polars only): ``_k``, ``ev``, and optionally ``lo``, ``hi``
+        of the event (not looked up again), the candidates already
+        numbered (:func:`forensics.core.core_inputs` with ``numbered``).
     events : frame with ``ev``, ``lo``, ``hi``
         The interval ``[lo, hi)`` of order numbers each event exposed.
     hits : frame with ``ev``, ``idx``, optional
@@ -85,6 +90,9 @@ def core_table(members: Any, events: Any, hits: Any = None, *, limit: int) -> An
         ``hits`` column.
     limit : int
         Count only orders numbered below ``limit`` (the universe).
+    cands : frame with ``_k``, ``level``, ``cand``, optional
+        The candidates numbered by ``members``' ``_k``: one row each, each
+        (level, cand) once.
 
     Frames are polars, Spark or DuckDB frames (or narwhals wrappers of
     them), all eager or all lazy, of one backend. A candidate whose
@@ -112,11 +120,16 @@ def core_table(members: Any, events: Any, hits: Any = None, *, limit: int) -> An
     limit = int(limit)
     if limit < 0:
         raise ValueError(f"limit must be >= 0, got {limit}")
-    # Numbering and joins run lazily even for eager frames: polars' streaming
-    # engine joins several times faster than its eager one.
-    members = (members.lazy() if eager else members).select("level", "cand", "ev")
-    members = members.filter(~nw.col("level").is_null() & ~nw.col("cand").is_null())
-    if eager:
+    if cands is not None:
+        if not eager:
+            raise TypeError("numbered members (cands=) must be eager frames")
+        cands = nw.from_native(cands).select(nw.col(_KEY).cast(_I64), "level", "cand")
+        keyed, key = members.with_columns(nw.col(_KEY).cast(_I64)), [_KEY]
+    elif eager:
+        # Numbering and joins run lazily even for eager frames: polars'
+        # streaming engine joins several times faster than its eager one.
+        members = members.lazy().select("level", "cand", "ev")
+        members = members.filter(~nw.col("level").is_null() & ~nw.col("cand").is_null())
         # Candidates numbered 0, 1, 2, … for the one-sort sweep.
         cands = (
             members.select("level", "cand")
@@ -128,17 +141,20 @@ def core_table(members: Any, events: Any, hits: Any = None, *, limit: int) -> An
         keyed = members.join(cands.lazy(), on=["level", "cand"]).select(_KEY, "ev").collect()
         key = [_KEY]
     else:
+        members = members.select("level", "cand", "ev")
+        members = members.filter(~nw.col("level").is_null() & ~nw.col("cand").is_null())
         keyed, key = members, ["level", "cand"]
     intervals = _intervals(keyed, events.select("ev", "lo", "hi"), limit, key)
     if eager:
-        table = _exposed_in_order(intervals, span=limit + 1, candidates=cands.shape[0])
+        top = int(cands[_KEY].max()) + 1 if cands.shape[0] else 0
+        table = _exposed_in_order(intervals, span=limit + 1, candidates=top)
     else:
         table = _exposed_by_window(intervals, key)
     if hits is not None:
         per_cand = (
             nw.from_native(hits)
             .select("ev", "idx")
-            .join(keyed, on="ev")
+            .join(keyed.select(*key, "ev"), on="ev")
             .group_by(*key)
             .agg(nw.col("idx").n_unique().alias("hits"))
         )
@@ -154,7 +170,9 @@ def core_table(members: Any, events: Any, hits: Any = None, *, limit: int) -> An
 def _intervals(keyed, events, limit: int, key: list[str]):
     """``key``, ``lo``, ``hi`` of every member event, ``hi`` clipped to
     ``limit``; empty intervals dropped."""
-    if isinstance(keyed, nw.DataFrame) and _numbered_by_row(events["ev"], keyed["ev"]):
+    if {"lo", "hi"} <= set(keyed.columns):
+        iv = keyed.select(*key, "lo", "hi")
+    elif isinstance(keyed, nw.DataFrame) and _numbered_by_row(events["ev"], keyed["ev"]):
         # Events numbered by row (as exposure_events numbers them): look the
         # interval up by position instead of hash-joining millions of rows.
         at = keyed["ev"]
@@ -218,23 +236,25 @@ def exposed_sweep(
 
     Candidate ``k`` owns the stretch ``[k * span, (k + 1) * span)`` of the
     number line. ``points`` are its single orders (``k * span + order``;
-    nearly every interval is one: a view, a label print), sorted; a running
-    count of distinct numbers among them gives the distinct orders of any
-    stretch by two binary searches. ``[start, end)`` are the ranges
+    nearly every interval is one: a view, a label print), sorted; the
+    distinct orders of a stretch are the points in it (two binary searches)
+    that differ from the point before. ``[start, end)`` are the ranges
     (exports, API pulls), in any order: merged into disjoint blocks by a
     running maximum, they add what they cover beyond the single orders
     inside them.
     """
-    # seen[i]: distinct numbers among points[:i], so the distinct points in
-    # any stretch [a, b) of the number line are two look-ups away.
+    # first[i]: points[i] is not a repeat of points[i - 1]. The distinct
+    # points in a stretch [a, b) of the number line are the ``first`` among
+    # them; only a few stretches are asked about (one per candidate, one per
+    # block of ranges), so they are counted where asked, never by a running
+    # total over every point (a pass that wrote eight bytes per point).
     first = np.ones(points.size, dtype=bool)
     np.not_equal(points[1:], points[:-1], out=first[1:])
-    seen = np.zeros(points.size + 1, dtype=np.int64)
-    np.cumsum(first, out=seen[1:])
-    del first
 
     def distinct(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return seen[np.searchsorted(points, b)] - seen[np.searchsorted(points, a)]
+        ia, ib = np.searchsorted(points, a), np.searchsorted(points, b)
+        at, where = np.unique(np.concatenate((ia, ib)), return_inverse=True)
+        return np.diff(_firsts_before(first, at)[where].reshape(2, -1), axis=0)[0]
 
     edges = np.arange(max(candidates, 1) + 1, dtype=np.int64) * span
     exposed = distinct(edges[:-1], edges[1:])[:candidates]
@@ -250,6 +270,28 @@ def exposed_sweep(
         added = block_end - block_start - distinct(block_start, block_end)
         np.add.at(exposed, block_start // span, added)
     return exposed
+
+
+_ONE_BY_ONE = 10_000  # stretches counted one at a time; more: one reduceat pass
+
+
+def _firsts_before(first: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """``first[:i].sum()`` for each ``i`` of ``at`` (sorted, unique)."""
+    counts = np.zeros(at.size, dtype=np.int64)
+    inside = at > 0
+    ends = at[inside]
+    if ends.size:
+        starts = np.concatenate(([0], ends[:-1]))
+        if ends.size <= _ONE_BY_ONE:
+            pairs = zip(starts.tolist(), ends.tolist(), strict=True)
+            parts = np.array([np.count_nonzero(first[s:e]) for s, e in pairs], dtype=np.int64)
+        else:
+            # reduceat sums first[starts[j]:starts[j + 1]], and the last
+            # stretch to the end: that one is counted to its own end.
+            parts = np.add.reduceat(first, starts, dtype=np.int64)
+            parts[-1] = np.count_nonzero(first[starts[-1] : ends[-1]])
+        counts[inside] = np.cumsum(parts)
+    return counts
 
 
 def _exposed_by_window(intervals: nw.LazyFrame, key: list[str]) -> nw.LazyFrame:
