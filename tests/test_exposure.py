@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -213,3 +214,45 @@ def test_loader_order_rows_give_the_string_join_numbers(monkeypatch):
     plain = exposure_events(replace(case, access_order_rows=None), None, index)
     assert matched.equals(plain)
     assert matched.filter(pl.col("hi") - pl.col("lo") == 1).height > 100
+
+
+@pytest.mark.parametrize("layout", ["placed", "shuffled", "with_null"])
+def test_order_numbers_are_placement_then_id_whatever_the_file_order(layout):
+    """idx is the rank by placed_at (ties in the file's order), however the
+    file lists the orders; placed[idx] is that order's time."""
+    from types import SimpleNamespace
+
+    from forensics.exposure import order_index
+
+    rng = np.random.default_rng(11)
+    n = 3000
+    times = np.sort(rng.integers(0, 1500, n))  # many instants shared by several orders
+    ids = [f"O{i:05d}" for i in rng.permutation(n)]
+    orders = pl.DataFrame(
+        {
+            "order_id": ids,
+            "buyer_id": [f"B{i % 97}" for i in range(n)],
+            "placed_at": pl.Series(times * 1_000_000).cast(pl.Datetime("us")),
+            "_row": np.arange(2, n + 2),
+        }
+    )
+    if layout == "shuffled":
+        orders = orders.sample(fraction=1.0, shuffle=True, seed=3)
+    if layout == "with_null":
+        orders = orders.with_columns(
+            pl.when(pl.col("_row") == 40)
+            .then(None)
+            .otherwise(pl.col("placed_at"))
+            .alias("placed_at")
+        ).sample(fraction=1.0, shuffle=True, seed=4)
+    want = orders.sort("placed_at", maintain_order=True).with_row_index("idx")
+    index = order_index(SimpleNamespace(orders=orders))
+    got = index.orders.select("idx", "order_id").sort("idx")
+    assert got["order_id"].equals(want["order_id"])
+    assert got["idx"].to_list() == list(range(n))
+    assert index.placed.equals(want["placed_at"])
+    rows = pl.Series([5, None, 0, n - 1], dtype=pl.UInt32)
+    by_row = orders.with_row_index("row").join(index.orders, on="order_id")
+    expect = [None if r is None else by_row.filter(pl.col("row") == r)["idx"][0] for r in rows]
+    assert index.numbers_of_rows(rows).to_list() == expect
+    assert (index.idx_of_row is None) == (layout == "placed")

@@ -76,11 +76,13 @@ LEVELS = ("account", "machine", "ip", "session", "app", "event", "device", "proc
 
 @dataclass(frozen=True)
 class OrderIndex:
-    """Orders numbered by placement time."""
+    """Orders numbered by placement time (ties in the file's order)."""
 
-    orders: pl.DataFrame  # idx, order_id, buyer_id, placed_at, _row (sorted by idx)
-    placed: pl.Series  # placed_at, sorted
-    idx_of_row: pl.Series | None = None  # idx of each row of case.orders, in its order
+    orders: pl.DataFrame  # idx, order_id, buyer_id, placed_at, _row (in no particular order)
+    placed: pl.Series  # placed_at, sorted: placed[idx] is the placement time of order idx
+    idx_of_row: pl.Series | None = None
+    """``idx`` of each row of ``case.orders``, in the file's order; None when
+    the file lists the orders in placement order already (``idx`` = row)."""
 
     @property
     def size(self) -> int:
@@ -90,21 +92,35 @@ class OrderIndex:
         """How many orders were placed at or before ``at``."""
         return int(self.placed.search_sorted(at, side="right"))
 
+    def numbers_of_rows(self, rows: pl.Series) -> pl.Series:
+        """``idx`` of the orders at ``rows`` of ``case.orders`` (null stays null)."""
+        if self.idx_of_row is None:
+            return rows.cast(pl.Int64).alias("idx")
+        return self.idx_of_row.gather(rows).cast(pl.Int64)
+
 
 def order_index(case: Case) -> OrderIndex:
-    orders = case.orders.select("order_id", "buyer_id", "placed_at", "_row").with_row_index("_pos")
-    by_time = orders.sort("placed_at")
-    placed = by_time.get_column("placed_at")
-    if placed.null_count() or placed.len() != placed.n_unique():
-        # Orders placed at the same instant: numbered by id, so that the
-        # numbering does not depend on the file's row order.
-        by_time = orders.sort("placed_at", "order_id")
-    orders = by_time.with_row_index("idx").with_columns(pl.col("idx").cast(pl.Int64))
-    pos = orders.get_column("_pos")
-    idx_of_row = (
-        pl.zeros(orders.height, pl.Int64, eager=True).scatter(pos, orders.get_column("idx"))
-    ).alias("idx")
-    return OrderIndex(orders.drop("_pos"), orders["placed_at"], idx_of_row)
+    """Orders numbered by placement time; orders placed at the same instant
+    keep the file's order.
+
+    Which of two orders placed at one instant gets the lower number changes
+    no count: a range (an export, an API pull) is bounded by times and so
+    takes in every order of an instant or none, and a single order is
+    counted by its own number. The orders stay in the file's order with
+    their number alongside; only the times are sorted, and not even those
+    when the file lists orders as they were placed (exports usually do).
+    """
+    orders = case.orders.select("order_id", "buyer_id", "placed_at", "_row")
+    times = orders.get_column("placed_at")
+    if times.null_count() == 0 and times.is_sorted():
+        idx = pl.int_range(orders.height, dtype=pl.Int64, eager=True).alias("idx")
+        return OrderIndex(orders.select(idx, pl.all()), times)
+    by_row = orders.select(pl.arg_sort_by("placed_at", maintain_order=True)).to_series()
+    idx_of_row = pl.zeros(orders.height, pl.UInt32, eager=True).scatter(
+        by_row, pl.int_range(orders.height, dtype=pl.UInt32, eager=True)
+    )
+    numbered = orders.select(idx_of_row.cast(pl.Int64).alias("idx"), pl.all())
+    return OrderIndex(numbered, times.gather(by_row), idx_of_row.alias("idx"))
 
 
 def exposure_events(case: Case, sessions: pl.DataFrame | None, index: OrderIndex) -> pl.DataFrame:
@@ -138,9 +154,9 @@ def exposure_events(case: Case, sessions: pl.DataFrame | None, index: OrderIndex
             "session_key"
         ]
     rows = case.access_order_rows
-    if rows is not None and index.idx_of_row is not None:
+    if rows is not None:
         # The loader matched each order_id to its row of orders already.
-        order_pos = index.idx_of_row.gather(rows)
+        order_pos = index.numbers_of_rows(rows)
     else:
         order_pos = _order_numbers(acc.get_column("order_id"), index)
     is_range = pl.col("action").is_in(["export_orders", "api_pull"]) | (
@@ -202,9 +218,13 @@ def _app_of_event(case: Case, acc: pl.DataFrame) -> pl.DataFrame:
     apps = case.apps.select("app_id", "account_id", "granted_at", "revoked_at")
     if apps.is_empty():
         return pl.DataFrame(schema={"ev": pl.Int64, "app_id": pl.String})
+    # Of millions of events only those of an app's account are joined.
+    owners = apps.get_column("account_id").drop_nulls().unique().implode()
     return (
-        acc.select("ev", "account_id", "at")
-        .join(apps, on="account_id")
+        acc.lazy()
+        .select("ev", "account_id", "at")
+        .filter(pl.col("account_id").is_in(owners))
+        .join(apps.lazy(), on="account_id")
         .filter(
             (pl.col("granted_at").is_null() | (pl.col("at") >= pl.col("granted_at")))
             & (pl.col("revoked_at").is_null() | (pl.col("at") <= pl.col("revoked_at")))
@@ -212,6 +232,7 @@ def _app_of_event(case: Case, acc: pl.DataFrame) -> pl.DataFrame:
         .sort("ev", "granted_at", nulls_last=True)
         .unique("ev", keep="first")
         .select("ev", "app_id")
+        .collect()
     )
 
 
