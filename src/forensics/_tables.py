@@ -364,6 +364,8 @@ def _contiguous(holder: list[pl.DataFrame]) -> pl.DataFrame:
 
 
 _LARGE = 100_000
+_ROWS_KEPT = frozenset({("access", "order_id")})
+"""References whose matched rows the engine uses, whatever the size."""
 
 
 def match_rows(ids: pl.Series, known: pl.Series) -> pl.Series:
@@ -422,8 +424,8 @@ class References:
     """:data:`UNREGISTERED_SCHEMA`, sorted by file and row."""
     rows: Mapping[tuple[str, str], pl.Series]
     """(table, column) -> :func:`match_rows` of that column in the table it
-    refers to, for references to large tables (orders), where the engine
-    would otherwise match the same ids again."""
+    refers to: for ``access.order_id`` always (the engine numbers the
+    orders each event names from it) and for references to large tables."""
 
 
 def find_unregistered(tables: Mapping[str, pl.DataFrame], files: Mapping[str, str]) -> References:
@@ -447,9 +449,9 @@ def find_unregistered(tables: Mapping[str, pl.DataFrame], files: Mapping[str, st
                 continue
             ids = pl.col(column.name)
             rows = frame.select(ROW, column.name)
-            if tables[target].height > _LARGE:
-                # Against many ids (orders), the row each id names is kept:
-                # the missing ids are those with none.
+            if tables[target].height > _LARGE or (name, column.name) in _ROWS_KEPT:
+                # Against many ids (orders), and where the engine needs them,
+                # the row each id names is kept: the missing ids have none.
                 found = match_rows(frame.get_column(column.name), tables[target][target_column])
                 matched[(name, column.name)] = found
                 missing = rows.lazy().filter(ids.is_not_null() & pl.lit(found).is_null())

@@ -119,8 +119,8 @@ class Case:
     unlisted: pl.DataFrame
     access_order_rows: pl.Series | None = field(default=None, repr=False)
     """Row of ``orders`` named by each ``access`` row's ``order_id`` (null:
-    none), as the reference check matched them; None when it did not keep
-    them (fewer than 100,000 orders). Spares the engine a second match."""
+    none), as the reference check matched them (None: no orders or no
+    access file). Spares the engine a second match."""
 
     def __repr__(self) -> str:
         rows = sum(f.rows for f in self.inputs)

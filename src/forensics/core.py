@@ -32,9 +32,10 @@ from .commonpoint import complaint_hits
 from .complaints import complaint_orders, link_complaints
 from .exposure import (
     CANDIDATE_KEY,
+    SIMPLE_LEVELS,
     candidate_events,
     exposure_events,
-    level_members,
+    level_codes,
     order_index,
 )
 from .portable import core_table
@@ -49,7 +50,7 @@ CORE_LEVELS = ("account", "machine", "ip")
 class CoreInputs:
     """What the counting needs, prepared from a case (the local step)."""
 
-    members: pl.DataFrame  # level, cand, ev; numbered: _k, ev, lo, hi, at
+    members: pl.DataFrame  # level, cand, ev; numbered: a column of _k per level, a row per event
     events: pl.DataFrame  # ev, lo, hi, … (exposure_events)
     hits: pl.DataFrame  # ev, idx: exposed in time through an action showing the quoted fields
     universe: int  # orders placed up to the last complaint deadline
@@ -62,9 +63,9 @@ def core_inputs(
     """Sessions, exposure intervals, linked complaints and candidate paths:
     everything before the counting, in polars.
 
-    ``numbered``: the members as :func:`forensics.investigate` counts them
-    (candidates numbered straight off the events by
-    :func:`forensics.exposure.level_members`, ``cands`` naming them)
+    ``numbered``: each event's candidate number at each level, straight off
+    the events (:func:`forensics.exposure.level_codes`; ``cands`` names
+    the numbers; only levels whose candidate is a column of the event),
     rather than one (level, cand, ev) row of strings per pair, which is
     what a Spark cluster is handed.
     """
@@ -79,7 +80,7 @@ def core_inputs(
     universe = index.count_placed_until(last) if last is not None else index.size
     cands = None
     if numbered:
-        members, cands = _numbered_members(case, events, levels)
+        members, cands = _level_codes(case, events, levels)
     else:
         members = candidate_events(case, events, levels=levels)
     return CoreInputs(
@@ -91,18 +92,19 @@ def core_inputs(
     )
 
 
-def _numbered_members(
+def _level_codes(
     case: Case, events: pl.DataFrame, levels: tuple[str, ...]
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """:func:`level_members` of each level, numbered one after the other."""
-    keyed, cands, offset = [], [], 0
+    """:func:`level_codes` of each level, numbered one after the other: a
+    column per level, a row per event."""
+    columns, cands, offset = {}, [], 0
     for level in levels:
-        k, c = level_members(case, events, level)
-        keyed.append(k.with_columns(pl.col(CANDIDATE_KEY) + offset))
-        cands.append(c.with_columns(pl.col(CANDIDATE_KEY) + offset))
+        codes, c = level_codes(case, events, level, first=offset)
+        columns[level] = codes
+        cands.append(c)
         if c.height:
             offset += int(c.get_column(CANDIDATE_KEY).max()) + 1
-    return pl.concat(keyed, rechunk=False), pl.concat(cands)
+    return pl.DataFrame(columns, height=events.height), pl.concat(cands)
 
 
 def core_counts(case: Case, *, levels: tuple[str, ...] = CORE_LEVELS) -> pl.DataFrame:
@@ -112,7 +114,9 @@ def core_counts(case: Case, *, levels: tuple[str, ...] = CORE_LEVELS) -> pl.Data
     The counting is :func:`forensics.portable.core_table`, the same code
     :func:`forensics.portable.core_counts_spark` runs on Spark.
     """
-    inputs = core_inputs(case, levels=levels, numbered=True)
+    # Levels whose candidate is a column of the event are numbered in place.
+    numbered = all(level in SIMPLE_LEVELS for level in levels)
+    inputs = core_inputs(case, levels=levels, numbered=numbered)
     return core_table(
         inputs.members, inputs.events, inputs.hits, limit=inputs.universe, cands=inputs.cands
     )

@@ -439,6 +439,33 @@ def level_members(
     return _since_members(by_machine, start.join(cands, on="cand")), cands
 
 
+def level_codes(
+    case: Case, events: pl.DataFrame, level: str, *, first: int = 0
+) -> tuple[pl.Series, pl.DataFrame]:
+    """Each event's candidate number at a level whose candidate is a column
+    of the event (:data:`SIMPLE_LEVELS`), in event order: null where the
+    event has none. With ``cands`` (``_k``, ``level``, ``cand``) naming the
+    numbers (``first`` and up, ``UInt32``). The leanest form of
+    :func:`level_members`: one number per event, the event's interval not
+    copied (what :func:`forensics.core.core_counts` counts)."""
+    if level not in SIMPLE_LEVELS:
+        raise ValueError(f"{level!r} is not a column of the events: {', '.join(SIMPLE_LEVELS)}")
+    key, cond = _simple_level(case, level)
+    cat = events.lazy().select(
+        (key if cond is None else pl.when(cond).then(key)).cast(pl.Categorical)
+    )
+    code = (pl.first().to_physical().cast(pl.UInt32) + pl.lit(first, pl.UInt32)).alias(_K)
+    codes, cands = pl.collect_all(
+        [
+            cat.select(code),
+            cat.unique()
+            .drop_nulls()
+            .select(code, pl.lit(level).alias("level"), pl.first().cast(pl.String).alias("cand")),
+        ]
+    )
+    return codes.to_series(), cands
+
+
 @dataclass(frozen=True)
 class MachineOrder:
     """The events that exposed orders on a machine, grouped by machine and

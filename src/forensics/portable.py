@@ -79,9 +79,12 @@ def core_table(
     ----------
     members : frame with ``level``, ``cand``, ``ev``
         Which access events make up each candidate path. With ``cands``
-        (eager polars only): ``_k``, ``ev``, and optionally ``lo``, ``hi``
-        of the event (not looked up again), the candidates already
-        numbered (:func:`forensics.core.core_inputs` with ``numbered``).
+        (eager frames only), the candidates already numbered: either
+        ``_k``, ``ev`` (and optionally the event's ``lo``, ``hi``, not
+        looked up again), or one column per level holding each event's
+        candidate number (null: none), a row per event of ``events``,
+        which must then be numbered by row
+        (:func:`forensics.core.core_inputs` with ``numbered``).
     events : frame with ``ev``, ``lo``, ``hi``
         The interval ``[lo, hi)`` of order numbers each event exposed.
     hits : frame with ``ev``, ``idx``, optional
@@ -124,6 +127,8 @@ def core_table(
         if not eager:
             raise TypeError("numbered members (cands=) must be eager frames")
         cands = nw.from_native(cands).select(nw.col(_KEY).cast(_I64), "level", "cand")
+        if "ev" not in members.columns:
+            return _by_level_columns(members, events, hits, cands, limit)
         keyed, key = members.with_columns(nw.col(_KEY).cast(_I64)), [_KEY]
     elif eager:
         # Numbering and joins run lazily even for eager frames: polars'
@@ -165,6 +170,60 @@ def core_table(
         table = cands.join(table, on=_KEY)
     columns = ["level", "cand", "exposed"] + ([] if hits is None else ["hits"])
     return table.select(columns).sort("level", "cand").to_native()
+
+
+def _by_level_columns(
+    codes: nw.DataFrame, events: nw.DataFrame, hits: Any, cands: nw.DataFrame, limit: int
+) -> Any:
+    """:func:`core_table` of members given as a column of candidate numbers
+    per level, a row per event: each level swept on its own, the events'
+    intervals read in place rather than copied once per member."""
+    ev = events["ev"]
+    n = ev.len()
+    if codes.shape[0] != n or (n and not (ev[0] == 0 and ev[n - 1] == n - 1 and ev.is_sorted())):
+        raise ValueError("a column per level needs one row per event, events numbered by row")
+    top = int(cands[_KEY].max()) + 1 if cands.shape[0] else 0
+    span = limit + 1
+    if top * span >= 2**62:
+        raise OverflowError(f"{top} candidates x {span} orders do not fit in Int64")
+    lo = nw.col("lo").cast(_I64)
+    hi = nw.min_horizontal("hi", nw.lit(limit, _I64)).cast(_I64)
+    exposed = np.zeros(top, dtype=np.int64)
+    for level in codes.columns:
+        k = nw.col(level).cast(_I64)
+        frame = events.select("lo", "hi").with_columns(codes[level]).lazy()
+        frame = frame.filter(~nw.col(level).is_null() & (hi > lo))
+        points = frame.filter(hi - lo == 1).select((k * span + lo).alias("p"))
+        ranges = frame.filter(hi - lo > 1).select(
+            (k * span + lo).alias("s"), (k * span + hi).alias("e")
+        )
+        points, ranges = (f.collect() for f in (points, ranges))
+        p = points["p"].to_numpy()
+        p = p.copy() if not p.flags.writeable else p
+        p.sort()
+        exposed += exposed_sweep(p, ranges["s"].to_numpy(), ranges["e"].to_numpy(), span, top)
+        del points, p
+    keys = np.flatnonzero(exposed)
+    table = nw.from_dict(
+        {_KEY: keys.astype(np.int64), "exposed": exposed[keys]},
+        backend=nw.get_native_namespace(codes),
+    )
+    columns = ["level", "cand", "exposed"]
+    if hits is not None:
+        hits = nw.from_native(hits).select("ev", "idx")
+        at = hits["ev"]
+        pairs = nw.concat(
+            [
+                hits.select("idx").with_columns(codes[level][at].cast(_I64).alias(_KEY))
+                for level in codes.columns
+            ]
+        ).filter(~nw.col(_KEY).is_null())
+        per_cand = pairs.group_by(_KEY).agg(nw.col("idx").n_unique().alias("hits"))
+        table = table.join(per_cand, on=_KEY, how="left").with_columns(
+            nw.col("hits").fill_null(0).cast(_I64)
+        )
+        columns.append("hits")
+    return cands.join(table, on=_KEY).select(columns).sort("level", "cand").to_native()
 
 
 def _intervals(keyed, events, limit: int, key: list[str]):
@@ -215,12 +274,15 @@ def _exposed_in_order(intervals: nw.DataFrame, *, span: int, candidates: int) ->
         raise OverflowError(f"{candidates} candidates x {span} orders do not fit in Int64")
     base = nw.col(_KEY) * span
     one = nw.col("hi") - nw.col("lo") == 1
-    points = intervals.filter(one).select((base + nw.col("lo")).alias("p")).sort("p")["p"]
+    points = intervals.filter(one).select((base + nw.col("lo")).alias("p"))["p"].to_numpy()
+    if not points.flags.writeable:
+        points = points.copy()
+    points.sort()
     ranges = intervals.filter(~one).select(
         (base + nw.col("lo")).alias("s"), (base + nw.col("hi")).alias("e")
     )
     exposed = exposed_sweep(
-        points.to_numpy(), ranges["s"].to_numpy(), ranges["e"].to_numpy(), span, candidates
+        points, ranges["s"].to_numpy(), ranges["e"].to_numpy(), span, candidates
     )
     keys = np.flatnonzero(exposed)
     return nw.from_dict(
