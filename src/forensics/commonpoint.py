@@ -207,14 +207,15 @@ def keyed_counts(
     per candidate; with ``lo``, ``hi`` and ``at`` too, the events are not
     looked up again) and ``cands`` holds ``_k``, ``level``, ``cand``.
     :func:`forensics.exposure.level_members` builds both straight from the
-    events."""
-    if not {"lo", "hi", "at"} <= set(keyed.columns):
+    events (``keyed`` may be lazy: then each count reads only what it needs)."""
+    if not {"lo", "hi", "at"} <= set(keyed.collect_schema().names()):
         # One look-up of what the counts need from each member's event.
-        keyed = keyed.select(_K, "ev").with_columns(
-            event_columns(events, keyed["ev"], "lo", "hi", "at")
-        )
+        keyed = keyed.lazy().select(_K, "ev").collect()
+        keyed = keyed.with_columns(event_columns(events, keyed["ev"], "lo", "hi", "at"))
+    keyed = keyed.lazy()
     exposed = _exposed(keyed, limit=universe)
-    mh = keyed.select(_K, "ev").join(hits, on="ev")
+    hit_events = hits.get_column("ev").unique().implode()
+    mh = keyed.filter(pl.col("ev").is_in(hit_events)).select(_K, "ev").join(hits.lazy(), on="ev")
     ok = pl.col("in_time") & pl.col("fields_ok")
     counted = counted_complaints.get_column("complaint_id").implode()
     per_complaint = (
@@ -242,8 +243,9 @@ def keyed_counts(
         pl.len().alias("events"),
     )
     return (
-        cands.select(pl.col(_K).cast(pl.Int64), "level", "cand")
-        .join(exposed, on=_K)
+        cands.lazy()
+        .select(pl.col(_K).cast(pl.Int64), "level", "cand")
+        .join(exposed.lazy(), on=_K)
         .join(per_order, on=_K, how="left")
         .join(per_complaint, on=_K, how="left")
         .join(span, on=_K, how="left")
@@ -255,6 +257,7 @@ def keyed_counts(
         )
         .drop(_K)
         .sort("level", "cand")
+        .collect()
     )
 
 
@@ -300,7 +303,7 @@ def _numbered(members: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     return keyed, cands
 
 
-def _exposed(keyed: pl.DataFrame, *, limit: int) -> pl.DataFrame:
+def _exposed(keyed: pl.DataFrame | pl.LazyFrame, *, limit: int) -> pl.DataFrame:
     """``_k``, ``exposed``: distinct orders numbered below ``limit`` each
     numbered candidate (``_k``, ``lo``, ``hi`` of each member event)
     exposed; a candidate with none is left out. The sweep is
@@ -314,12 +317,20 @@ def _exposed(keyed: pl.DataFrame, *, limit: int) -> pl.DataFrame:
     lo = pl.col("lo").cast(pl.Int64)
     hi = pl.col("hi").clip(upper_bound=limit).cast(pl.Int64)
     place = k * span
-    points = keyed.select((place + lo).filter(hi - lo == 1)).to_series().to_numpy().copy()
+    keyed = keyed.lazy()
+    points, ranges, top = pl.collect_all(
+        [
+            keyed.filter(hi - lo == 1).select((place + lo).alias("p")),
+            keyed.filter(hi - lo > 1).select((place + lo).alias("s"), (place + hi).alias("e")),
+            keyed.select(k.max()),
+        ]
+    )
+    points = points.to_series().to_numpy()
+    points = points if points.flags.writeable else points.copy()
     points.sort()
-    ranges = keyed.filter(hi - lo > 1).select((place + lo).alias("s"), (place + hi).alias("e"))
     if points.size == 0 and ranges.is_empty():
         return pl.DataFrame(schema={_K: pl.Int64, "exposed": pl.Int64})
-    top = int(keyed.get_column(_K).max()) + 1
+    top = int(top.item()) + 1
     exposed = exposed_sweep(
         points,
         ranges["s"].to_numpy(),

@@ -366,7 +366,8 @@ def level_members(
     starts: Mapping[str, pl.DataFrame] | None = None,
     by_machine: MachineOrder | None = None,
     paths: pl.DataFrame | None = None,
-) -> tuple[pl.DataFrame, pl.DataFrame]:
+    lazy: bool = False,
+) -> tuple[pl.DataFrame | pl.LazyFrame, pl.DataFrame]:
     """The members of one level's candidates, numbered, straight from the events.
 
     What :func:`candidate_events` gives for one level, in the form
@@ -387,10 +388,15 @@ def level_members(
         process levels (computed when missing).
     paths : pl.DataFrame, optional
         ``level``, ``cand``: only these candidates.
+    lazy : bool
+        For a level whose candidate is a column of the event, and without
+        ``paths``: ``keyed`` as a lazy frame over the events' own columns
+        and the numbers (:func:`level_codes`), so that nothing is copied
+        until a count asks for it.
 
     Returns
     -------
-    keyed : pl.DataFrame
+    keyed : pl.DataFrame (or pl.LazyFrame with ``lazy``)
         ``_k``, ``ev``, ``lo``, ``hi``, ``at``: one row per (candidate, event).
     cands : pl.DataFrame
         ``_k``, ``level``, ``cand``.
@@ -398,6 +404,16 @@ def level_members(
     wanted = None
     if paths is not None:
         wanted = paths.filter(pl.col("level") == level).get_column("cand").unique()
+    if lazy and wanted is None and level in SIMPLE_LEVELS:
+        codes, cands = level_codes(case, events, level)
+        keyed = (
+            events.select("ev", "lo", "hi", "at")
+            .with_columns(codes.cast(pl.Int64))
+            .lazy()
+            .filter(pl.col(_K).is_not_null() & (pl.col("hi") > pl.col("lo")))
+            .select(_K, "ev", "lo", "hi", "at")
+        )
+        return keyed, cands.with_columns(pl.col(_K).cast(pl.Int64))
     if level in SIMPLE_LEVELS:
         key, cond = _simple_level(case, level)
         f = events.lazy().filter(pl.col("hi") > pl.col("lo"))

@@ -258,7 +258,7 @@ def investigate(
             by_machine = machine_order(events)
         for batch in _batches(level, starts, by_machine):
             keyed, cands = level_members(
-                case, events, level, starts=starts, by_machine=by_machine, paths=batch
+                case, events, level, starts=starts, by_machine=by_machine, paths=batch, lazy=True
             )
             counts.append(
                 keyed_counts(
@@ -266,10 +266,12 @@ def investigate(
                 )
             )
             hit_members.append(
-                keyed.select(CANDIDATE_KEY, "ev")
-                .join(hit_events, on="ev", how="semi")
-                .join(cands, on=CANDIDATE_KEY)
+                keyed.lazy()
+                .select(CANDIDATE_KEY, "ev")
+                .filter(pl.col("ev").is_in(hit_events.get_column("ev").implode()))
+                .join(cands.lazy(), on=CANDIDATE_KEY)
                 .select("level", "cand", "ev")
+                .collect()
             )
             del keyed
     del by_machine
