@@ -467,19 +467,26 @@ def level_codes(
     if level not in SIMPLE_LEVELS:
         raise ValueError(f"{level!r} is not a column of the events: {', '.join(SIMPLE_LEVELS)}")
     key, cond = _simple_level(case, level)
-    cat = events.lazy().select(
-        (key if cond is None else pl.when(cond).then(key)).cast(pl.Categorical)
-    )
-    code = (pl.first().to_physical().cast(pl.UInt32) + pl.lit(first, pl.UInt32)).alias(_K)
+    rows = events.lazy()
+    if cond is not None:
+        # Only the events that have a candidate are numbered (an event
+        # level's key is built from strings: never for every event).
+        rows = rows.with_row_index("_at").filter(cond)
+    cat = rows.select(*([] if cond is None else ["_at"]), key.cast(pl.Categorical).alias("_c"))
+    code = (pl.col("_c").to_physical().cast(pl.UInt32) + pl.lit(first, pl.UInt32)).alias(_K)
     codes, cands = pl.collect_all(
         [
-            cat.select(code),
-            cat.unique()
+            cat.select(*([] if cond is None else ["_at"]), code),
+            cat.select("_c")
+            .unique()
             .drop_nulls()
-            .select(code, pl.lit(level).alias("level"), pl.first().cast(pl.String).alias("cand")),
+            .select(code, pl.lit(level).alias("level"), pl.col("_c").cast(pl.String).alias("cand")),
         ]
     )
-    return codes.to_series(), cands
+    if cond is None:
+        return codes.get_column(_K), cands
+    full = pl.repeat(None, events.height, dtype=pl.UInt32, eager=True).alias(_K)
+    return full.scatter(codes.get_column("_at"), codes.get_column(_K)), cands
 
 
 @dataclass(frozen=True)

@@ -88,8 +88,8 @@ def evidence_graph(findings, *, max_paths: int = 40) -> nx.MultiDiGraph:
     cnodes = [_node("complaint", c) for c in complaint_ids]
     osets = covered.select(pl.format("orderset:{}:{}", "level", "cand")).to_series().to_list()
     g.add_nodes_from(
-        (cnode, {"kind": "complaint", "label": c})
-        for cnode, c in zip(cnodes, complaint_ids, strict=True)
+        (_node("complaint", c), {"kind": "complaint", "label": c})
+        for c in dict.fromkeys(complaint_ids)  # each once, in order
     )
     # add_edge one by one: MultiDiGraph.add_edges_from builds adjacency
     # views for every edge and takes twice as long. Each (complaint, order
