@@ -37,6 +37,7 @@ import polars as pl
 from scipy import special
 
 from .exposure import ACTION_FIELDS, CANDIDATE_KEY, OrderIndex, event_columns
+from .sweep import exposed_sweep
 
 __all__ = [
     "complaint_hits",
@@ -310,8 +311,6 @@ def _exposed(keyed: pl.DataFrame | pl.LazyFrame, *, limit: int) -> pl.DataFrame:
     :func:`forensics.portable.exposed_sweep`, the one
     :func:`forensics.portable.core_table` uses, so every route counts with
     one piece of code."""
-    from .portable import exposed_sweep
-
     span = limit + 1
     k = pl.col(_K).cast(pl.Int64)
     lo = pl.col("lo").cast(pl.Int64)
