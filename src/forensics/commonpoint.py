@@ -29,6 +29,7 @@ which the complained orders were seen. For every candidate of
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -214,7 +215,6 @@ def keyed_counts(
         keyed = keyed.lazy().select(_K, "ev").collect()
         keyed = keyed.with_columns(event_columns(events, keyed["ev"], "lo", "hi", "at"))
     keyed = keyed.lazy()
-    exposed = _exposed(keyed, limit=universe)
     hit_events = hits.get_column("ev").unique().implode()
     mh = keyed.filter(pl.col("ev").is_in(hit_events)).select(_K, "ev").join(hits.lazy(), on="ev")
     ok = pl.col("in_time") & pl.col("fields_ok")
@@ -243,10 +243,9 @@ def keyed_counts(
         pl.col("at").max().alias("last_event"),
         pl.len().alias("events"),
     )
-    return (
+    rest = (
         cands.lazy()
         .select(pl.col(_K).cast(pl.Int64), "level", "cand")
-        .join(exposed.lazy(), on=_K)
         .join(per_order, on=_K, how="left")
         .join(per_complaint, on=_K, how="left")
         .join(span, on=_K, how="left")
@@ -256,10 +255,17 @@ def keyed_counts(
             pl.col("ruled_out_time").fill_null(0),
             pl.col("ruled_out_fields").fill_null(0),
         )
-        .drop(_K)
-        .sort("level", "cand")
-        .collect()
     )
+    # The sweep's sort runs on one core in numpy; polars groups the rest on
+    # the others meanwhile (both let go of the GIL).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        grouped = pool.submit(rest.collect)
+        exposed = _exposed(keyed, limit=universe)
+        rest = grouped.result()
+    columns = ["level", "cand", "exposed"] + [
+        c for c in rest.columns if c not in (_K, "level", "cand")
+    ]
+    return rest.join(exposed, on=_K).select(columns).sort("level", "cand")
 
 
 _K = CANDIDATE_KEY
