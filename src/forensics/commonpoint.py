@@ -260,7 +260,7 @@ def keyed_counts(
     # the others meanwhile (both let go of the GIL).
     with ThreadPoolExecutor(max_workers=1) as pool:
         grouped = pool.submit(rest.collect)
-        exposed = _exposed(keyed, limit=universe)
+        exposed = _exposed(keyed, limit=universe, top=cands.get_column(_K).max())
         rest = grouped.result()
     columns = ["level", "cand", "exposed"] + [
         c for c in rest.columns if c not in (_K, "level", "cand")
@@ -310,7 +310,9 @@ def _numbered(members: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     return keyed, cands
 
 
-def _exposed(keyed: pl.DataFrame | pl.LazyFrame, *, limit: int) -> pl.DataFrame:
+def _exposed(
+    keyed: pl.DataFrame | pl.LazyFrame, *, limit: int, top: int | None = None
+) -> pl.DataFrame:
     """``_k``, ``exposed``: distinct orders numbered below ``limit`` each
     numbered candidate (``_k``, ``lo``, ``hi`` of each member event)
     exposed; a candidate with none is left out. The sweep is
@@ -323,19 +325,20 @@ def _exposed(keyed: pl.DataFrame | pl.LazyFrame, *, limit: int) -> pl.DataFrame:
     hi = pl.col("hi").clip(upper_bound=limit).cast(pl.Int64)
     place = k * span
     keyed = keyed.lazy()
-    points, ranges, top = pl.collect_all(
+    points, ranges = pl.collect_all(
         [
             keyed.filter(hi - lo == 1).select((place + lo).alias("p")),
             keyed.filter(hi - lo > 1).select((place + lo).alias("s"), (place + hi).alias("e")),
-            keyed.select(k.max()),
         ]
     )
+    if top is None:  # the highest candidate number (any upper bound will do)
+        top = keyed.select(k.max()).collect().item()
     points = points.to_series().to_numpy()
     points = points if points.flags.writeable else points.copy()
     points.sort()
     if points.size == 0 and ranges.is_empty():
         return pl.DataFrame(schema={_K: pl.Int64, "exposed": pl.Int64})
-    top = int(top.item()) + 1
+    top = int(top) + 1
     exposed = exposed_sweep(
         points,
         ranges["s"].to_numpy(),

@@ -408,10 +408,10 @@ def level_members(
         codes, cands = level_codes(case, events, level)
         keyed = (
             events.select("ev", "lo", "hi", "at")
-            .with_columns(codes.cast(pl.Int64))
+            .with_columns(codes)
             .lazy()
             .filter(pl.col(_K).is_not_null() & (pl.col("hi") > pl.col("lo")))
-            .select(_K, "ev", "lo", "hi", "at")
+            .select(pl.col(_K).cast(pl.Int64), "ev", "lo", "hi", "at")
         )
         return keyed, cands.with_columns(pl.col(_K).cast(pl.Int64))
     if level in SIMPLE_LEVELS:
