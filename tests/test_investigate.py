@@ -191,3 +191,17 @@ def test_numbered_members_count_like_candidate_events(cases, kind):
         got = keyed.join(cands, on="_k").select("level", "cand", "ev")
         assert plain.height > 0
         assert got.sort(pl.all()).equals(plain.sort(pl.all())), level
+
+
+@pytest.mark.parametrize("kind", ["usb_malware", "insider_export"])
+def test_graph_without_complaint_nodes_explains_the_same(cases, kind):
+    """forensics investigate builds the graph without a node per complaint;
+    findings.json (the explanations included) must not change."""
+    _, findings = cases(kind, 2, 3000)
+    lean = investigate(findings.case, complaint_nodes=False)
+    kinds = {d["kind"] for _, d in lean.graph.nodes(data=True)}
+    assert "complaint" not in kinds
+    assert "complaint" in {d["kind"] for _, d in findings.graph.nodes(data=True)}
+    doc = findings.to_dict()
+    assert any(s["paths"] for s in doc["suspects"])
+    assert lean.to_json() == findings.to_json()

@@ -1,6 +1,6 @@
 """Which orders each access path could have seen.
 
-Orders are numbered by ``placed_at`` (ties by ``order_id``), so the orders an
+Orders are numbered by ``placed_at`` (ties in the file's order), so the orders an
 export or API pull covers — those placed in ``[range_start, range_end]`` no
 later than the export itself — are one interval ``[lo, hi)`` of that
 numbering, found by sorted search. An action on one order is the interval

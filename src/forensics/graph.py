@@ -36,8 +36,14 @@ def _node(kind: str, ident: str) -> str:
     return f"{kind}:{ident}"
 
 
-def evidence_graph(findings, *, max_paths: int = 40) -> nx.MultiDiGraph:
-    """Build the graph from a :class:`forensics.investigate.Findings`."""
+def evidence_graph(findings, *, max_paths: int = 40, complaints: bool = True) -> nx.MultiDiGraph:
+    """Build the graph from a :class:`forensics.investigate.Findings`.
+
+    ``complaints=False`` leaves out the node of each complaint and its edges
+    to the order sets (tens of thousands in a large case): no path from the
+    hub to a person passes through them, so :func:`explain` gives the same
+    explanations; only a drawing of the graph needs them.
+    """
     case = findings.case
     g = nx.MultiDiGraph()
     g.add_node(HUB, kind="complaints", label=f"{findings.complaints.height} complaints")
@@ -84,6 +90,8 @@ def evidence_graph(findings, *, max_paths: int = 40) -> nx.MultiDiGraph:
         )
     # One node per complaint and one edge per (complaint, order set): tens
     # of thousands in a large case.
+    if not complaints:
+        covered = covered.clear()
     complaint_ids = covered["complaint_id"].to_list()
     cnodes = [_node("complaint", c) for c in complaint_ids]
     osets = covered.select(pl.format("orderset:{}:{}", "level", "cand")).to_series().to_list()

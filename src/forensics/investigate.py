@@ -208,8 +208,15 @@ def investigate(
     *,
     settings: CommonPointSettings | None = None,
     progress: bool = False,
+    complaint_nodes: bool = True,
 ) -> Findings:
-    """Run the whole investigation on a loaded case."""
+    """Run the whole investigation on a loaded case.
+
+    ``complaint_nodes=False``: the evidence graph without a node per
+    complaint (see :func:`forensics.graph.evidence_graph`); what
+    ``findings.json`` says is the same, and ``forensics investigate``, which
+    writes only that, saves building tens of thousands of edges.
+    """
     settings = settings or CommonPointSettings()
     bar = steps(8, "investigate", enabled=progress)
     sessions = sessionize(case)
@@ -335,7 +342,7 @@ def investigate(
             "min_onset_coverage": settings.min_onset_coverage,
         },
     )
-    return replace(findings, graph=evidence_graph(findings))
+    return replace(findings, graph=evidence_graph(findings, complaints=complaint_nodes))
 
 
 def _batches(
@@ -479,7 +486,7 @@ def run_investigation(case_path: Path, out: Path, *, progress: bool = True) -> i
         or Path(case_path).resolve() in out.resolve().parents
     ):
         raise SystemExit("forensics: refusing to write inside the case folder")
-    findings = investigate(case, progress=progress)
+    findings = investigate(case, progress=progress, complaint_nodes=False)
     out.mkdir(parents=True, exist_ok=True)
     (out / "findings.json").write_text(findings.to_json(), encoding="utf-8")
     v = findings.vector
