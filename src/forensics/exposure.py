@@ -141,14 +141,15 @@ def exposure_events(case: Case, sessions: pl.DataFrame | None, index: OrderIndex
         ``ev`` (event number), ``_row``, ``event_id``, ``at``, ``account_id``,
         ``machine_id``, ``ip``, ``action``, ``order_id``, ``session_key``,
         ``app_id``, ``lo``, ``hi`` (``hi - lo`` orders exposed; 0 when the
-        event names no known order).
+        event names no known order). ``session_key`` is ``Categorical``
+        (see :func:`forensics.sessions.assign_sessions`).
     """
     # Each step below works on the few columns it needs and yields columns
     # in access-row order: the access table is most of a large case, and
     # joining or sorting it whole copies every column.
     acc = case.access.with_row_index("ev").with_columns(pl.col("ev").cast(pl.Int64))
     if sessions is None:
-        session_key = pl.repeat(None, acc.height, dtype=pl.String, eager=True)
+        session_key = pl.repeat(None, acc.height, dtype=pl.Categorical, eager=True)
     else:
         session_key = assign_sessions(acc.select("at", "account_id", "machine_id", "ip"), sessions)[
             "session_key"
@@ -336,7 +337,7 @@ def candidate_events(
         if wanted is not None:
             f = f.filter(key.is_in(wanted[level]))
         parts.append(
-            f.select(pl.lit(level).alias("level"), key.alias("cand"), "ev").filter(
+            f.select(pl.lit(level).alias("level"), key.cast(pl.String).alias("cand"), "ev").filter(
                 pl.col("cand").is_not_null()
             )
         )

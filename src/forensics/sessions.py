@@ -154,6 +154,8 @@ def assign_sessions(events: pl.DataFrame, sessions: pl.DataFrame) -> pl.DataFram
     ``machine_id`` and ``ip``: the latest session of that account at that
     place that started before the event and had not ended. Events outside
     any session keep a null key (itself worth a look: access with no login).
+    The key is ``Categorical`` (compare it with strings as usual; cast it to
+    ``String`` to join it with a ``String`` column).
 
     The account and place are matched by a seeded 64-bit hash of the pair
     rather than as two strings (building the place of millions of events
@@ -170,7 +172,13 @@ def assign_sessions(events: pl.DataFrame, sessions: pl.DataFrame) -> pl.DataFram
     right = (
         sessions.lazy()
         .select(
-            "start", "end", "session_key", _where(first).alias("_g"), _where(second).alias("_w")
+            "start",
+            "end",
+            # A number per event rather than a string: on a large case the
+            # keys would take more memory than any other column.
+            pl.col("session_key").cast(pl.Categorical),
+            _where(first).alias("_g"),
+            _where(second).alias("_w"),
         )
         .sort("start")
     )
