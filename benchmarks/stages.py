@@ -2,7 +2,10 @@
 
 Wraps the steps :func:`forensics.investigate.investigate` calls, runs
 ``load`` + ``investigate`` on one case, and prints each step's total wall
-time, how often it ran and the peak RSS while it ran (sampled every 50 ms).
+time, how often it ran, the peak RSS while it ran (sampled every 50 ms) and
+the RSS when it was first entered. Run it with
+``_RJEM_MALLOC_CONF=dirty_decay_ms:0,muzzy_decay_ms:0`` to see memory in use
+rather than memory the allocator keeps for later.
 The numbers of benchmarks/PROFILE.md come from this and from pyinstrument::
 
     python benchmarks/stages.py /tmp/bench/usb_malware-seed1-10m
@@ -64,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     peak: dict[str, float] = defaultdict(float)
     spent: dict[str, float] = defaultdict(float)
     calls: dict[str, int] = defaultdict(int)
+    entered: dict[str, float] = {}
 
     def sample() -> None:
         while True:
@@ -74,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     def timed(name: str, fn):
         def run(*a, **k):
             outer, current[0] = current[0], name
+            entered.setdefault(name, _rss_gb())
             start = time.perf_counter()
             try:
                 return fn(*a, **k)
@@ -100,9 +105,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     calls["investigate (other)"] = 1
 
-    print(f"{'step':24s} {'s':>7s} {'calls':>5s} {'peak GB':>8s}")
+    print(f"{'step':24s} {'s':>7s} {'calls':>5s} {'peak GB':>8s} {'at entry':>8s}")
     for name, seconds in sorted(spent.items(), key=lambda kv: -kv[1]):
-        print(f"{name:24s} {seconds:7.2f} {calls[name]:5d} {peak.get(name, 0.0):8.2f}")
+        print(
+            f"{name:24s} {seconds:7.2f} {calls[name]:5d} {peak.get(name, 0.0):8.2f}"
+            f" {entered.get(name, 0.0):8.2f}"
+        )
     maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
     print(f"{'total':24s} {total:7.2f}        {maxrss:8.2f} (peak RSS of the process)")
     return 0

@@ -451,6 +451,32 @@ def test_duplicate_row_and_duplicate_key(tmp_path):
     assert case.orders[ROW].to_list() == [2, 3, 4, 5]
 
 
+def test_personal_data_withheld_is_still_checked(tmp_path):
+    rows = _rows("orders")
+    rows[2][7] = "Rd\x002"  # line 3: NUL in an address
+    changed = list(rows[3])
+    changed[5] = "Zhao L."
+    rows.append(changed)  # line 6: O1003 again, another name: not a copy
+    rows.append(list(rows[4]))  # line 7: exact copy of line 5
+    rows.append(list(rows[1][:6]) + [" 13800000001 ", "Rd 1"])  # line 8: same once stripped
+    folder = write_case(tmp_path / "case", orders=csv_text(rows))
+    held, withheld = load(folder), load(folder, personal=False)
+    assert withheld.withheld == {"buyer_name", "phone", "address"} and not held.withheld
+    lines = [
+        (q["row"], q["column"], q["reason"]) for q in _quarantine(withheld, "orders.csv")
+    ]
+    assert lines == [
+        (3, "address", "NUL byte in cell"),
+        (6, "order_id", "duplicate order_id of line 4 with different content"),
+        (7, "order_id", "duplicate row of line 5"),
+        (8, "order_id", "duplicate row of line 2"),
+    ]
+    assert withheld.quarantine.equals(held.quarantine)
+    assert withheld.inputs == held.inputs
+    assert withheld.orders.columns == [c for c in held.orders.columns if c not in withheld.withheld]
+    assert withheld.orders.equals(held.orders.drop("buyer_name", "phone", "address"))
+
+
 def test_duplicate_rows_without_key(tmp_path):
     badge = "at,person_id,badge_id,door,direction,result\n" + (
         "2024-04-01 08:55:00,P01,B-1,front,in,granted\n" * 2

@@ -239,3 +239,15 @@ def test_refuses_to_write_inside_the_case(tmp_path):
     case = _hostile_case(tmp_path / "case")
     with pytest.raises(SystemExit):
         run_respond(case, case / "out")
+
+
+def test_buyer_list_needs_the_personal_data(tmp_path):
+    if not (APRIL / "case.toml").exists():
+        pytest.skip("datasets/april-trojan not generated")
+    lean = investigate(load(APRIL, personal=False))
+    full = investigate(load(APRIL))
+    # The investigation itself never reads the buyers' personal data ...
+    assert lean.to_json() == full.to_json()
+    # ... but whom to warn does: a clear refusal, not a list without phones.
+    with pytest.raises(ValueError, match="personal=True"):
+        respond(lean)

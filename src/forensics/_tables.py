@@ -76,6 +76,7 @@ _VALUE_CHARS = 200
 # them apart from any header a file could have.
 _WHY = "\x1fwhy\x1f"
 _RAW = "\x1fraw\x1f"
+_WITHHELD = "\x1fwithheld\x1f"
 
 
 @dataclass(frozen=True)
@@ -166,6 +167,7 @@ def _typing_plan(
     schema: TableSchema,
     zone: str,
     reference: datetime | None,
+    withhold: frozenset[str] = frozenset(),
 ) -> _Plan:
     dtypes = source.collect_schema()
     position = {name: i for i, name in enumerate(dtypes.names())}
@@ -179,7 +181,18 @@ def _typing_plan(
     values: list[pl.Expr] = [pl.col(ROW).cast(pl.Int64)]
     reasons: list[tuple[str, pl.Expr, pl.Expr]] = []
     faults: list[pl.Expr] = []
+    withheld: list[pl.Expr] = []
     for column in schema.columns:
+        if column.name in withhold:
+            if column.name in mapping:
+                src, dtype = col(mapping[column.name]), dtypes[mapping[column.name]]
+                value, reason, damaged = typed_cell(
+                    steps, column, src, dtype, zone, reference=reference
+                )
+                withheld.append(value.alias(column.name))
+                reasons.append((column.name, reason, _value_text(src, dtype)))
+                faults.append(damaged)
+            continue
         if column.name not in mapping:
             values.append(pl.lit(None, column.dtype).alias(column.name))
             continue
@@ -188,6 +201,10 @@ def _typing_plan(
         values.append(value.alias(column.name))
         reasons.append((column.name, reason, _value_text(src, dtype)))
         faults.append(damaged)
+    if withheld:
+        # Checked like any cell, but only a hash of them is kept: what
+        # telling a duplicate row from a reused key needs.
+        values.append(pl.struct(withheld).hash(0x5EED).alias(_WITHHELD))
     for name in extras:
         src, dtype = col(name), dtypes[name]
         values.append(text_of(src, dtype).alias(name))
@@ -296,6 +313,7 @@ def check_table(
     zone: str,
     *,
     reference: datetime | None = None,
+    withhold: frozenset[str] = frozenset(),
 ) -> CheckedTable:
     """Type and check one table read from ``file``.
 
@@ -312,9 +330,12 @@ def check_table(
     reference : datetime, optional
         The case's ``opened_at``: timestamps decades away from it are
         quarantined (see :data:`forensics._cells.PLAUSIBLE_YEARS`).
+    withhold : frozenset of str
+        Contract columns checked like the others (a fault in one sets its
+        row aside) but left out of the accepted frame.
     """
     mapping, extras = match_header(raw.header, schema, file)
-    plan = _typing_plan(raw.frame, mapping, extras, schema, zone, reference)
+    plan = _typing_plan(raw.frame, mapping, extras, schema, zone, reference, withhold)
     typed = _collect(plan.frame.select(*plan.values, plan.damaged.alias(_WHY)))
     damaged_cells = typed.get_column(_WHY)
     if damaged_cells.any():
@@ -332,6 +353,8 @@ def check_table(
     duplicates = _duplicates(accepted, schema)
     if duplicates.height:
         accepted = accepted.filter(~pl.col(ROW).is_in(duplicates["row"].implode()))
+    if _WITHHELD in accepted.columns:
+        accepted = accepted.drop(_WITHHELD)
     damaged = raw.damaged.select("row", pl.lit(None, pl.String).alias("column"), "reason", "value")
     quarantine = (
         _lines([damaged, cells, duplicates])

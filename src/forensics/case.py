@@ -65,6 +65,7 @@ from ._tables import (
     find_unlisted,
     find_unregistered,
 )
+from .privacy import PERSONAL_COLUMNS
 from .schema import TABLES, TableSchema
 
 __all__ = ["Case", "CaseMeta", "InputFile", "CaseError", "load"]
@@ -121,6 +122,9 @@ class Case:
     """Row of ``orders`` named by each ``access`` row's ``order_id`` (null:
     none), as the reference check matched them (None: no orders or no
     access file). Spares the engine a second match."""
+    withheld: frozenset[str] = frozenset()
+    """Columns of ``orders`` read and checked but not held: the buyers'
+    personal data when the case was loaded with ``personal=False``."""
 
     def __repr__(self) -> str:
         rows = sum(f.rows for f in self.inputs)
@@ -276,7 +280,7 @@ def _read_raw(path: Path, file: str, name: str, meta: CaseMeta) -> RawTable:
 
 
 def _load_table(
-    path: Path, file: str, schema: TableSchema, meta: CaseMeta
+    path: Path, file: str, schema: TableSchema, meta: CaseMeta, withhold: frozenset[str]
 ) -> tuple[CheckedTable, RawTable]:
     raw = _read_raw(path, file, schema.name, meta)
     if not raw.header:
@@ -287,18 +291,18 @@ def _load_table(
         raw.confirm_unchanged(path, file)
         return empty, raw
     zone = meta.file_setting(schema.name, "timezone", meta.timezone)
-    checked = check_table(raw, schema, file, zone, reference=meta.opened_at)
+    checked = check_table(raw, schema, file, zone, reference=meta.opened_at, withhold=withhold)
     raw.confirm_unchanged(path, file)
     return checked, raw
 
 
 def _load_table_guarded(
-    path: Path, file: str, schema: TableSchema, meta: CaseMeta
+    path: Path, file: str, schema: TableSchema, meta: CaseMeta, withhold: frozenset[str]
 ) -> tuple[CheckedTable, RawTable]:
     # Whatever a damaged file makes a library throw, the investigator sees
     # which file it was, not a traceback.
     try:
-        return _load_table(path, file, schema, meta)
+        return _load_table(path, file, schema, meta, withhold)
     except CaseError:
         raise
     except Exception as exc:
@@ -320,7 +324,7 @@ def _custody(file: str, name: str, raw: RawTable, checked: CheckedTable) -> Inpu
     )
 
 
-def load(path: str | Path, *, progress: bool = False) -> Case:
+def load(path: str | Path, *, progress: bool = False, personal: bool = True) -> Case:
     """Read, validate and hash every file of the case folder at ``path``.
 
     Parameters
@@ -329,6 +333,14 @@ def load(path: str | Path, *, progress: bool = False) -> Case:
         The case folder (CASE_FORMAT.md). Nothing is written into it.
     progress : bool
         Show a progress bar over the files (tqdm; a widget in notebooks).
+    personal : bool
+        Hold the buyers' personal data (``orders``' ``buyer_name``,
+        ``phone``, ``address``). With False those cells are still read and
+        checked (the same rows are set aside, the same hashes reported) but
+        left out of ``Case.orders`` and listed in ``Case.withheld``: the
+        investigation never uses them, and on a case of millions of orders
+        they are a large part of the memory. Reports and the response pack
+        need them.
 
     Returns
     -------
@@ -384,9 +396,11 @@ def load(path: str | Path, *, progress: bool = False) -> Case:
     files: dict[str, str] = {}
     records = [toml_record]
     quarantine = [pl.DataFrame(schema=QUARANTINE_SCHEMA)]
+    withheld = frozenset() if personal else frozenset(PERSONAL_COLUMNS)
     for name in _progress(list(paths), progress):
         file = paths[name].relative_to(folder).as_posix()
-        checked, raw = _load_table_guarded(paths[name], file, TABLES[name], meta)
+        withhold = withheld if name == "orders" else frozenset()
+        checked, raw = _load_table_guarded(paths[name], file, TABLES[name], meta, withhold)
         tables[name], files[name] = checked.frame, file
         quarantine.append(checked.quarantine)
         records.append(_custody(file, name, raw, checked))
@@ -395,6 +409,8 @@ def load(path: str | Path, *, progress: bool = False) -> Case:
     unlisted = find_unlisted(tables, files)  # before absent tables are filled in
     for name, schema in TABLES.items():
         tables.setdefault(name, empty_frame(schema))
+    if withheld:
+        tables["orders"] = tables["orders"].drop(withheld, strict=False)
     return Case(
         path=folder,
         meta=meta,
@@ -407,4 +423,5 @@ def load(path: str | Path, *, progress: bool = False) -> Case:
         else pl.DataFrame(schema=UNREGISTERED_SCHEMA),
         unlisted=unlisted,
         access_order_rows=references.rows.get(("access", "order_id")),
+        withheld=withheld,
     )

@@ -478,8 +478,12 @@ def _ruled_out(points: pl.DataFrame, call: VectorCall, rate: ComplaintRate) -> t
 
 
 def run_investigation(case_path: Path, out: Path, *, progress: bool = True) -> int:
-    """CLI entry: load, investigate, write ``findings.json`` into ``out``."""
-    case = load(case_path, progress=progress)
+    """CLI entry: load, investigate, write ``findings.json`` into ``out``.
+
+    The buyers' personal data is checked but not held (``personal=False``):
+    findings.json carries none of it.
+    """
+    case = load(case_path, progress=progress, personal=False)
     out = Path(out)
     if (
         out.resolve() == Path(case_path).resolve()

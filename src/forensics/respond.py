@@ -532,6 +532,11 @@ def affected_buyers(
         ``complaint_ids``, ``first_complaint_at``. Only the phone is taken
         from the personal data: a reminder needs no name or address.
     """
+    if "phone" in findings.case.withheld:
+        raise ValueError(
+            "the case was loaded without the buyers' personal data "
+            "(load(..., personal=False)); load it with personal=True to list whom to warn"
+        )
     ex = exposed_orders(findings) if exposed is None else exposed
     tz = _tz(findings)
     phones = findings.case.orders.select("order_id", "phone")
