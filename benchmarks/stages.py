@@ -95,7 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     threading.Thread(target=sample, daemon=True).start()
 
     start = time.perf_counter()
-    case = timed("load", forensics.load_case)(args.case)
+    # As `forensics investigate` loads it: personal data checked, not held.
+    case = timed("load", forensics.load_case)(args.case, personal=False)
     current[0] = "investigate (other)"
     t0 = time.perf_counter()
     forensics.investigate(case)

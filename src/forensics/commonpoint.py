@@ -561,28 +561,52 @@ def onset(
         return base.with_columns((-pl.col("log10_p")).alias("strength"))
     window_start = spike_start - window
     n_spike = spike_complaints.height
-    ok = hits.filter(pl.col("in_time") & pl.col("fields_ok")).join(members, on="ev")
+    # Which complaints each path explains: the (path, complaint) pairs,
+    # each once. Hits and members meet on the event, and a complained
+    # event belongs to many paths: the pairs are built on path numbers from
+    # the hits that count, the event then dropped.
+    ok = hits.lazy().filter(pl.col("in_time") & pl.col("fields_ok"))
+    paths = members.select("level", "cand").unique(maintain_order=True).with_row_index("_p")
+    by_path = members.lazy().join(paths.lazy(), on=["level", "cand"]).select("_p", "ev")
+    named = paths.lazy().select("_p", "level", pl.col("cand").alias("id"))
+    spiked = spike_complaints["complaint_id"].implode()
     recent = (
-        ok.filter(
-            (pl.col("at") >= window_start)
-            & pl.col("complaint_id").is_in(spike_complaints["complaint_id"].implode())
-        )
-        .group_by(pl.col("level"), pl.col("cand").alias("id"))
+        ok.filter((pl.col("at") >= window_start) & pl.col("complaint_id").is_in(spiked))
+        .select("ev", "complaint_id")
+        .unique()
+        .join(by_path, on="ev")
+        .group_by("_p")
         .agg((pl.col("complaint_id").n_unique() / n_spike).alias("recent_coverage"))
+        .join(named, on="_p")
+        .drop("_p")
     )
     # Complaints received in the window after each path's first event that it explains.
-    first = points.select("level", pl.col("id").alias("cand"), "first_event")
-    received = complaints.select("complaint_id", "received_at")
+    first = (
+        points.lazy()
+        .select("level", pl.col("id").alias("cand"), "first_event")
+        .join(paths.lazy(), on=["level", "cand"])
+        .select("_p", "first_event")
+    )
+    received = complaints.lazy().select("complaint_id", "received_at")
     after = (
-        ok.join(first, on=["level", "cand"])
+        ok.select("ev", "complaint_id")
+        .unique()
+        .join(by_path, on="ev")
+        .select("_p", "complaint_id")
+        .unique()
+        .join(first, on="_p")
         .join(received, on="complaint_id")
         .filter(
             (pl.col("received_at") >= pl.col("first_event"))
             & (pl.col("received_at") <= pl.col("first_event") + window)
         )
-        .group_by(pl.col("level"), pl.col("cand").alias("id"))
+        .group_by("_p")
         .agg(pl.col("complaint_id").n_unique().alias("_after"))
+        .join(named, on="_p")
+        .drop("_p")
     )
+    # Apart: as one query, polars would cache the hits and members they share.
+    recent, after = recent.collect(), after.collect()
     times = complaints["received_at"].sort()
     table = points.join(recent, on=["level", "id"], how="left").join(
         after, on=["level", "id"], how="left"

@@ -350,8 +350,10 @@ def candidate_events(
         parts.append(_since(ev, start, level))
     if not parts:
         return pl.DataFrame(schema={"level": pl.String, "cand": pl.String, "ev": pl.Int64})
-    # Each part holds an event at most once per candidate already.
-    return pl.concat(parts).collect()
+    # Each part holds an event at most once per candidate already. Collected
+    # one at a time: as one query, polars would cache the events they all
+    # start from, every column any part reads (2 GB at 10M orders).
+    return pl.concat([part.collect() for part in parts])
 
 
 CANDIDATE_KEY = "_k"
@@ -498,7 +500,7 @@ class MachineOrder:
     on) is one slice of ``frame``.
     """
 
-    frame: pl.DataFrame  # at, ev, lo, hi
+    frame: pl.DataFrame  # at, ev, lo, hi (Int32 where they fit)
     extent: pl.DataFrame  # machine_id, _begin, _end: each machine's rows of frame
 
 
@@ -509,38 +511,45 @@ def machine_order(events: pl.DataFrame) -> MachineOrder:
     are numbered instead (a few thousand at most), and the rows, usually in
     time order already, are put in machine order by a stable sort on that
     small number (a radix sort). The columns are gathered once, in that
-    order, straight from ``events``.
+    order, straight from ``events``, as 32-bit numbers where they fit: the
+    order is held while the device and process levels are counted.
     """
     keep = (
         (pl.col("hi") > pl.col("lo"))
         & pl.col("machine_id").is_not_null()
         & pl.col("at").is_not_null()
     )
-    coded = events.select(
-        pl.col("machine_id")
-        .cast(pl.Categorical)
-        .to_physical()
-        .cast(pl.Int64)
-        .fill_null(0)
-        .alias("_m"),
-        keep.alias("_keep"),
+    kept = (
+        events.lazy()
+        .with_row_index("_r")
+        .filter(keep)
+        .select(
+            "_r",
+            pl.col("machine_id").cast(pl.Categorical).to_physical().alias("_m"),
+            pl.col("at").dt.cast_time_unit("us").to_physical().alias("_t"),
+        )
+        .collect()
     )
-    at_us = events.get_column("at").dt.cast_time_unit("us").to_physical().fill_null(0).to_numpy()
-    rows = np.flatnonzero(coded["_keep"].to_numpy())
-    codes = coded["_m"].to_numpy()[rows]
-    times = at_us[rows]
-    del coded
+    rows = kept.get_column("_r").to_numpy()
+    codes = kept.get_column("_m").to_numpy()
+    times = kept.get_column("_t").to_numpy()
+    del kept
     if rows.size and np.any(times[1:] < times[:-1]):
         by_time = np.argsort(times, kind="stable")
-        rows, codes = rows[by_time], codes[by_time]
+        rows, codes, times = rows[by_time], codes[by_time], times[by_time]
+        del by_time
     known = np.sort(pl.Series(codes).unique().to_numpy())
-    dense = np.zeros(int(known.max()) + 1 if known.size else 1, dtype=np.int64)
-    dense[known] = np.arange(known.size)
+    small = np.uint16 if known.size <= np.iinfo(np.uint16).max else np.uint32
+    dense = np.zeros(int(known.max()) + 1 if known.size else 1, dtype=small)
+    dense[known] = np.arange(known.size, dtype=small)
     machine = dense[codes]
-    small = machine.astype(np.uint16) if known.size <= np.iinfo(np.uint16).max else machine
-    by_machine = np.argsort(small, kind="stable")
+    del codes, dense
+    by_machine = np.argsort(machine, kind="stable")
+    counts = np.bincount(machine, minlength=known.size).astype(np.int64)
+    del machine
     rows = rows[by_machine]
-    counts = np.bincount(machine, minlength=known.size)
+    times = times[by_machine]
+    del by_machine
     ends = np.cumsum(counts)
     # Each machine's name, from its first row.
     names = events.get_column("machine_id").gather(pl.Series(rows[ends - counts]))
@@ -548,20 +557,32 @@ def machine_order(events: pl.DataFrame) -> MachineOrder:
         {"machine_id": names, "_begin": ends - counts, "_end": ends},
         schema={"machine_id": pl.String, "_begin": pl.Int64, "_end": pl.Int64},
     )
-    # numpy gathers a column several times faster than polars here.
     zone = events.schema["at"].time_zone
+    # numpy gathers a column several times faster than polars here.
+    columns = {name: _narrow(events.get_column(name).to_numpy()[rows]) for name in ("lo", "hi")}
     # Events numbered by row (as exposure_events numbers them) need no look-up.
     ev = rows if _is_row_number(events["ev"]) else events["ev"].to_numpy()[rows]
+    columns["ev"] = _narrow(ev)
+    del ev
+    del rows
     frame = pl.DataFrame(
         {
-            "at": pl.Series(at_us[rows]).cast(pl.Datetime("us", zone)),
-            "ev": ev,
-            "lo": events.get_column("lo").to_numpy()[rows],
-            "hi": events.get_column("hi").to_numpy()[rows],
-        },
-        schema={"at": pl.Datetime("us", zone)} | dict.fromkeys(("ev", "lo", "hi"), pl.Int64),
+            "at": pl.Series(times).cast(pl.Datetime("us", zone)),
+            "ev": columns.pop("ev"),
+            "lo": columns.pop("lo"),
+            "hi": columns.pop("hi"),
+        }
     )
     return MachineOrder(frame, extent)
+
+
+def _narrow(values: np.ndarray) -> np.ndarray:
+    """``values`` (integers) as 32-bit integers when they all fit."""
+    if values.size == 0 or (
+        values.min() >= np.iinfo(np.int32).min and values.max() <= np.iinfo(np.int32).max
+    ):
+        return values.astype(np.int32, copy=False)
+    return values.astype(np.int64, copy=False)
 
 
 def _since_members(by_machine: MachineOrder, start: pl.DataFrame) -> pl.DataFrame:
@@ -569,9 +590,10 @@ def _since_members(by_machine: MachineOrder, start: pl.DataFrame) -> pl.DataFram
     on each start's machine at or after its ``since`` (``start``: ``_k``,
     ``machine_id``, ``since``)."""
     frame = by_machine.frame
+    # The intervals stay as narrow as the order holds them (the counts widen
+    # them as they go); the event number joins the hits' (Int64).
     empty = pl.DataFrame(
-        schema={_K: pl.Int64, "ev": pl.Int64, "lo": pl.Int64, "hi": pl.Int64}
-        | {"at": frame.schema["at"]}
+        schema={_K: pl.Int64, "ev": pl.Int64} | {c: frame.schema[c] for c in ("lo", "hi", "at")}
     )
     rows = start.join(by_machine.extent, on="machine_id").select(
         pl.col(_K),
@@ -596,9 +618,18 @@ def _since_members(by_machine: MachineOrder, start: pl.DataFrame) -> pl.DataFram
     if total == 0:
         return empty
     offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-    positions = np.arange(total, dtype=np.int64) + np.repeat(first - offsets, lengths)
+    wide = np.int32 if max(frame.height, total) <= np.iinfo(np.int32).max else np.int64
+    positions = np.repeat((first - offsets).astype(wide), lengths)
+    positions += np.arange(total, dtype=wide)
     keyed = frame.select(pl.col("ev", "lo", "hi", "at").gather(pl.Series(positions)))
-    return keyed.select(pl.Series(_K, np.repeat(rows[_K].to_numpy(), lengths)), pl.all())
+    del positions
+    return keyed.select(
+        pl.Series(_K, np.repeat(rows[_K].to_numpy(), lengths)),
+        pl.col("ev").cast(pl.Int64),
+        "lo",
+        "hi",
+        "at",
+    )
 
 
 def event_columns(events: pl.DataFrame, ev: pl.Series, *columns: str) -> pl.DataFrame:

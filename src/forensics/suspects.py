@@ -289,10 +289,14 @@ def _spread_malware(
     it arrived on each. Malware seen leaking on one machine only cannot be
     told apart from an export made there."""
     ok = hits.filter(pl.col("in_time") & pl.col("fields_ok")).select("ev", "complaint_id")
+    # Only events that exposed a complained order can count: those alone
+    # are looked up, not every event.
+    hit = ok.get_column("ev").unique().sort()
     reads = (
-        events.select("ev", "machine_id", "at", "action")
+        event_columns(events, hit, "machine_id", "at", "action")
+        .with_columns(hit)
         .filter(pl.col("action") != "export_orders")
-        .drop("action")
+        .select("ev", "machine_id", "at")
     )
     out: dict[str, datetime] = {}
     for level in ("device", "process"):
