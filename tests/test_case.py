@@ -462,9 +462,7 @@ def test_personal_data_withheld_is_still_checked(tmp_path):
     folder = write_case(tmp_path / "case", orders=csv_text(rows))
     held, withheld = load(folder), load(folder, personal=False)
     assert withheld.withheld == {"buyer_name", "phone", "address"} and not held.withheld
-    lines = [
-        (q["row"], q["column"], q["reason"]) for q in _quarantine(withheld, "orders.csv")
-    ]
+    lines = [(q["row"], q["column"], q["reason"]) for q in _quarantine(withheld, "orders.csv")]
     assert lines == [
         (3, "address", "NUL byte in cell"),
         (6, "order_id", "duplicate order_id of line 4 with different content"),

@@ -256,8 +256,8 @@ def keyed_counts(
             pl.col("ruled_out_fields").fill_null(0),
         )
     )
-    # The sweep's sort runs on one core in numpy; polars groups the rest on
-    # the others meanwhile (both let go of the GIL).
+    # The sweep runs on one core in numpy; polars groups the rest on the
+    # others meanwhile (both let go of the GIL).
     with ThreadPoolExecutor(max_workers=1) as pool:
         grouped = pool.submit(rest.collect)
         exposed = _exposed(keyed, limit=universe, top=cands.get_column(_K).max())
@@ -333,9 +333,9 @@ def _exposed(
     )
     if top is None:  # the highest candidate number (any upper bound will do)
         top = keyed.select(k.max()).collect().item()
-    points = points.to_series().to_numpy()
-    points = points if points.flags.writeable else points.copy()
-    points.sort()
+    # polars sorts these (partly ordered) numbers about 3x faster than
+    # numpy; as a Series, not in the query, which would sort by an index.
+    points = points.to_series().sort().to_numpy()
     if points.size == 0 and ranges.is_empty():
         return pl.DataFrame(schema={_K: pl.Int64, "exposed": pl.Int64})
     top = int(top) + 1

@@ -200,9 +200,9 @@ def _by_level_columns(
             (k * span + lo).alias("s"), (k * span + hi).alias("e")
         )
         points, ranges = (f.collect() for f in (points, ranges))
-        p = points["p"].to_numpy()
-        p = p.copy() if not p.flags.writeable else p
-        p.sort()
+        # polars sorts these (partly ordered) numbers about 3x faster than
+        # numpy; as a Series, not in the query, which would sort by an index.
+        p = points["p"].sort().to_numpy()
         exposed += exposed_sweep(p, ranges["s"].to_numpy(), ranges["e"].to_numpy(), span, top)
         del points, p
     keys = np.flatnonzero(exposed)
