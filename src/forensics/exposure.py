@@ -559,19 +559,13 @@ def machine_order(events: pl.DataFrame) -> MachineOrder:
     )
     zone = events.schema["at"].time_zone
     # numpy gathers a column several times faster than polars here.
-    columns = {name: _narrow(events.get_column(name).to_numpy()[rows]) for name in ("lo", "hi")}
+    lo = _narrow(events.get_column("lo").to_numpy()[rows])
+    hi = _narrow(events.get_column("hi").to_numpy()[rows])
     # Events numbered by row (as exposure_events numbers them) need no look-up.
-    ev = rows if _is_row_number(events["ev"]) else events["ev"].to_numpy()[rows]
-    columns["ev"] = _narrow(ev)
-    del ev
+    ev = _narrow(rows if _is_row_number(events["ev"]) else events["ev"].to_numpy()[rows])
     del rows
     frame = pl.DataFrame(
-        {
-            "at": pl.Series(times).cast(pl.Datetime("us", zone)),
-            "ev": columns.pop("ev"),
-            "lo": columns.pop("lo"),
-            "hi": columns.pop("hi"),
-        }
+        {"at": pl.Series(times).cast(pl.Datetime("us", zone)), "ev": ev, "lo": lo, "hi": hi}
     )
     return MachineOrder(frame, extent)
 
