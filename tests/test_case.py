@@ -451,7 +451,8 @@ def test_duplicate_row_and_duplicate_key(tmp_path):
     assert case.orders[ROW].to_list() == [2, 3, 4, 5]
 
 
-def test_personal_data_withheld_is_still_checked(tmp_path):
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_personal_data_withheld_is_still_checked(tmp_path, fmt):
     rows = _rows("orders")
     rows[2][7] = "Rd\x002"  # line 3: NUL in an address
     changed = list(rows[3])
@@ -459,15 +460,22 @@ def test_personal_data_withheld_is_still_checked(tmp_path):
     rows.append(changed)  # line 6: O1003 again, another name: not a copy
     rows.append(list(rows[4]))  # line 7: exact copy of line 5
     rows.append(list(rows[1][:6]) + [" 13800000001 ", "Rd 1"])  # line 8: same once stripped
-    folder = write_case(tmp_path / "case", orders=csv_text(rows))
+    if fmt == "csv":
+        folder = write_case(tmp_path / "case", orders=csv_text(rows))
+    else:
+        folder = write_case(tmp_path / "case", orders=None)
+        frame = pl.DataFrame(rows[1:], schema=rows[0], orient="row")
+        frame.write_parquet(folder / "orders.parquet")
     held, withheld = load(folder), load(folder, personal=False)
     assert withheld.withheld == {"buyer_name", "phone", "address"} and not held.withheld
-    lines = [(q["row"], q["column"], q["reason"]) for q in _quarantine(withheld, "orders.csv")]
+    file = f"orders.{fmt}"
+    lines = [(q["row"], q["column"], q["reason"]) for q in _quarantine(withheld, file)]
+    first = 2 if fmt == "csv" else 1  # a CSV line after the header; a Parquet record
     assert lines == [
-        (3, "address", "NUL byte in cell"),
-        (6, "order_id", "duplicate order_id of line 4 with different content"),
-        (7, "order_id", "duplicate row of line 5"),
-        (8, "order_id", "duplicate row of line 2"),
+        (first + 1, "address", "NUL byte in cell"),
+        (first + 4, "order_id", f"duplicate order_id of line {first + 2} with different content"),
+        (first + 5, "order_id", f"duplicate row of line {first + 3}"),
+        (first + 6, "order_id", f"duplicate row of line {first}"),
     ]
     assert withheld.quarantine.equals(held.quarantine)
     assert withheld.inputs == held.inputs
