@@ -183,22 +183,14 @@ def _typing_plan(
     faults: list[pl.Expr] = []
     withheld: list[pl.Expr] = []
     for column in schema.columns:
-        if column.name in withhold:
-            if column.name in mapping:
-                src, dtype = col(mapping[column.name]), dtypes[mapping[column.name]]
-                value, reason, damaged = typed_cell(
-                    steps, column, src, dtype, zone, reference=reference
-                )
-                withheld.append(value.alias(column.name))
-                reasons.append((column.name, reason, _value_text(src, dtype)))
-                faults.append(damaged)
-            continue
+        kept = withheld if column.name in withhold else values
         if column.name not in mapping:
-            values.append(pl.lit(None, column.dtype).alias(column.name))
+            if kept is values:
+                values.append(pl.lit(None, column.dtype).alias(column.name))
             continue
         src, dtype = col(mapping[column.name]), dtypes[mapping[column.name]]
         value, reason, damaged = typed_cell(steps, column, src, dtype, zone, reference=reference)
-        values.append(value.alias(column.name))
+        kept.append(value.alias(column.name))
         reasons.append((column.name, reason, _value_text(src, dtype)))
         faults.append(damaged)
     if withheld:

@@ -409,8 +409,6 @@ def load(path: str | Path, *, progress: bool = False, personal: bool = True) -> 
     unlisted = find_unlisted(tables, files)  # before absent tables are filled in
     for name, schema in TABLES.items():
         tables.setdefault(name, empty_frame(schema))
-    if withheld:
-        tables["orders"] = tables["orders"].drop(withheld, strict=False)
     return Case(
         path=folder,
         meta=meta,
