@@ -527,6 +527,7 @@ def onset(
     spike_complaints: pl.DataFrame,
     spike_start: datetime | None,
     period_start: datetime | None,
+    opened: pl.DataFrame | None = None,
     settings: CommonPointSettings | None = None,
 ) -> pl.DataFrame:
     """Second route to significance: the complaints began when the path opened.
@@ -543,6 +544,10 @@ def onset(
     complaint, so a quiet start is not infinitely surprising). The shop's
     long-running paths cannot be tested this way (their first event is the
     start of the evidence) and rely on the overlap route.
+
+    A path opens at its first event, unless ``opened`` (``level``, ``id``,
+    ``opened``) dates it earlier: an export or pull of a routine stream
+    opened when its stream did (:func:`forensics.streams.stream_openings`).
 
     Adds ``recent_coverage`` (share of the spike's complaints explained by
     exposures since ``spike_start - onset_window``), ``onset_p``, ``onset``
@@ -580,10 +585,20 @@ def onset(
         .join(named, on="_p")
         .drop("_p")
     )
-    # Complaints received in the window after each path's first event that it explains.
+    # When each path opened: its first event, or its stream's start.
+    opening = pl.col("first_event")
+    if opened is not None and opened.height:
+        points = points.join(
+            opened.select("level", "id", pl.col("opened").alias("_opened")),
+            on=["level", "id"],
+            how="left",
+        )
+        opening = pl.min_horizontal("first_event", "_opened")
+    points = points.with_columns(opening.alias("_opening"))
+    # Complaints received in the window after each path's opening that it explains.
     first = (
         points.lazy()
-        .select("level", pl.col("id").alias("cand"), "first_event")
+        .select("level", pl.col("id").alias("cand"), pl.col("_opening").alias("first_event"))
         .join(paths.lazy(), on=["level", "cand"])
         .select("_p", "first_event")
     )
@@ -611,10 +626,10 @@ def onset(
     table = points.join(recent, on=["level", "id"], how="left").join(
         after, on=["level", "id"], how="left"
     )
-    fe = table["first_event"]
+    fe = table["_opening"]
     pre_start = (
         fe.to_frame()
-        .select(pl.max_horizontal(pl.col("first_event") - window, pl.lit(period_start)))
+        .select(pl.max_horizontal(pl.col("_opening") - window, pl.lit(period_start)))
         .to_series()
     )
     pre_days = ((fe - pre_start).dt.total_seconds() / 86400).to_numpy()
@@ -656,7 +671,8 @@ def onset(
             .alias("strength"),
         )
         .with_columns((pl.col("significant") | pl.col("onset")).alias("significant"))
-        .drop("_after", "_onset_log10")
+        .drop("_after", "_onset_log10", "_opening")
+        .drop("_opened", strict=False)
     )
     return out.sort(
         pl.col("significant"),

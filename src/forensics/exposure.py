@@ -55,6 +55,9 @@ __all__ = [
     "event_columns",
     "members_of",
     "union_size",
+    "unknown_extent",
+    "event_key",
+    "BULK_ACTIONS",
 ]
 
 ALL_FIELDS = frozenset({"name", "phone", "address", "item", "amount", "order_id"})
@@ -70,6 +73,9 @@ ACTION_FIELDS: dict[str, frozenset[str]] = {
 
 Deliberately generous: a path is ruled out by a quoted field only when the
 action certainly cannot show it."""
+
+BULK_ACTIONS = ("export_orders", "api_pull")
+"""Actions that may expose many orders at once (a range) or one (an order id)."""
 
 LEVELS = ("account", "machine", "ip", "session", "app", "event", "device", "process")
 
@@ -160,10 +166,12 @@ def exposure_events(case: Case, sessions: pl.DataFrame | None, index: OrderIndex
         order_pos = index.numbers_of_rows(rows)
     else:
         order_pos = _order_numbers(acc.get_column("order_id"), index)
-    is_range = pl.col("action").is_in(["export_orders", "api_pull"]) | (
-        pl.col("order_id").is_null()
-        & (pl.col("range_start").is_not_null() | pl.col("range_end").is_not_null())
-    )
+    # A row exposes what it names: a range is that range (an empty bound is
+    # open: from the first order, or up to the event), an order id that
+    # order. A bulk row naming neither is of unknown extent
+    # (:func:`unknown_extent`): it exposes nothing countable here rather
+    # than everything.
+    is_range = pl.col("range_start").is_not_null() | pl.col("range_end").is_not_null()
     until = pl.min_horizontal(pl.col("range_end").fill_null(pl.col("at")), pl.col("at"))
     # Exports and API pulls are few: only they are looked up in placement time.
     ranged = (
@@ -199,6 +207,27 @@ def exposure_events(case: Case, sessions: pl.DataFrame | None, index: OrderIndex
         app_id,
         lo,
         hi,
+    )
+
+
+def unknown_extent(case: Case) -> pl.DataFrame:
+    """Exports and API pulls that name neither an order nor a range.
+
+    What such a row exposed cannot be told from the evidence: it is reported
+    (``_row``, ``at``, ``account_id``, ``machine_id``, ``action``), never
+    counted as everything nor as nothing-to-see.
+    """
+    return (
+        case.access.lazy()
+        .filter(
+            pl.col("action").is_in(BULK_ACTIONS)
+            & pl.col("order_id").is_null()
+            & pl.col("range_start").is_null()
+            & pl.col("range_end").is_null()
+        )
+        .select("_row", "at", "account_id", "machine_id", "action")
+        .sort("at", "_row")
+        .collect()
     )
 
 
@@ -287,17 +316,23 @@ SIMPLE_LEVELS = ("account", "machine", "ip", "session", "app", "event")
 """Levels whose candidate is a column of the event itself."""
 
 
+def event_key(case: Case) -> pl.Expr:
+    """An access event's id as a path of the ``event`` level: its
+    ``event_id``, else ``access.csv#ROW``."""
+    return pl.coalesce(
+        pl.col("event_id"),
+        pl.lit(case.source("access") + "#") + pl.col("_row").cast(pl.String),
+    )
+
+
 def _simple_level(case: Case, level: str) -> tuple[pl.Expr, pl.Expr | None]:
     """The candidate of an event at a simple level, and which events have
     one (None: every event)."""
     if level == "event":
-        key = pl.coalesce(
-            pl.col("event_id"),
-            pl.lit(case.source("access") + "#") + pl.col("_row").cast(pl.String),
-        )
-        return key, pl.col("action").is_in(["export_orders", "api_pull"]) | (
-            pl.col("hi") - pl.col("lo") > 1
-        )
+        key = event_key(case)
+        # An event alone is a path only when it exposed more than one order
+        # (an export, a range pull): one order is that order's own business.
+        return key, pl.col("hi") - pl.col("lo") > 1
     column = {
         "account": "account_id",
         "machine": "machine_id",

@@ -44,12 +44,14 @@ from .exposure import (
     level_members,
     machine_order,
     order_index,
+    unknown_extent,
 )
 from .graph import evidence_graph, explain
 from .indicators import access_rows, flagged_paths
 from .indicators import indicators as find_indicators
 from .progress import steps
 from .sessions import sessionize
+from .streams import stream_openings
 from .suspects import Suspect, VectorCall, classify, rank_suspects, refine_malware_kind
 from .timeline import timeline as build_timeline
 from .validation import flagged_lines
@@ -80,6 +82,8 @@ class Findings:
     indicators: pl.DataFrame
     ruled_out: tuple[str, ...]
     settings: dict[str, Any] = field(default_factory=dict)
+    unknown_extent: pl.DataFrame = field(default_factory=pl.DataFrame)
+    """Exports and pulls that named neither an order nor a range."""
     graph: nx.MultiDiGraph | None = None
     _timeline: pl.DataFrame | None = field(default=None, repr=False, compare=False)
 
@@ -170,6 +174,7 @@ class Findings:
                 "spike_complaints": self.rate.spike_complaints,
             },
             "ruled_out": list(self.ruled_out),
+            "unknown_extent": _unknown_extent(self.unknown_extent, self.case, iso),
             "inputs": [
                 {
                     "file": f.file,
@@ -186,6 +191,27 @@ class Findings:
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+
+
+def _unknown_extent(rows: pl.DataFrame, case: Case, iso, *, examples: int = 10) -> dict:
+    """Bulk rows of unknown extent: how many, under which accounts, the first few."""
+    if rows.is_empty():
+        return {"rows": 0, "accounts": [], "examples": []}
+    src = case.source("access")
+    return {
+        "rows": rows.height,
+        "accounts": sorted(set(rows["account_id"].drop_nulls().to_list())),
+        "examples": [
+            {
+                "source": src,
+                "row": r["_row"],
+                "at": iso(r["at"]),
+                "account_id": r["account_id"],
+                "action": r["action"],
+            }
+            for r in rows.head(examples).iter_rows(named=True)
+        ],
+    }
 
 
 def _iso(tz: str):
@@ -299,6 +325,7 @@ def investigate(
         spike_complaints=spike,
         spike_start=spike_start,
         period_start=index.placed.min(),
+        opened=stream_openings(case, events),
         settings=settings,
     )
     bar("indicators")
@@ -334,6 +361,7 @@ def investigate(
         hits=hits,
         indicators=inds,
         ruled_out=ruled,
+        unknown_extent=unknown_extent(case),
         settings={
             "alpha": settings.alpha,
             "min_lift": settings.min_lift,
