@@ -52,7 +52,8 @@ from .indicators import indicators as find_indicators
 from .progress import steps
 from .sessions import sessionize
 from .streams import stream_openings
-from .suspects import Suspect, VectorCall, classify, rank_suspects, refine_malware_kind
+from .suspects import Suspect, rank_suspects
+from .vector import VectorCall, classify, refine_malware_kind
 from .timeline import timeline as build_timeline
 from .validation import flagged_lines
 

@@ -1,0 +1,457 @@
+"""Which path leaked the orders: the leak path's kind, its anchors and window.
+
+Every significant common point (:mod:`forensics.commonpoint`) votes for the
+kind of leak its nature implies:
+
+========================  ==================================================
+common point              votes for
+========================  ==================================================
+app, or an app account    ``third_party_app``
+account / session / IP /  ``stale_account`` when the owner had left, or the
+export event              account was disabled, before its first in-time
+                          exposure; otherwise ``insider_export``
+USB device / process /    ``usb_malware`` (or ``visitor_malware``, below)
+machine                   only when malware is corroborated on its machines:
+                          an autorun entry, an antivirus alert or a process
+                          never seen before, following a USB connection, or a
+                          process that itself was flagged or auto-started
+========================  ==================================================
+
+A vote is worth the ``strength`` of its common point (``-log10`` of the
+p-value of the route that made it significant, see
+:mod:`forensics.commonpoint`). A USB device that moved between machines
+with nothing run from it votes at half strength. ``vector.confidence`` is
+``S1 / (S1 + S2 + 2)`` (the best and second best kinds' strengths), scaled
+down when the leading point explains less than half of the complaints: near
+1 when one explanation dominates, near 0.5 when two compete. With no significant
+common point the kind is ``none``. Malware brought in by someone whose role
+is a visitor, an interview candidate or a contractor (or who is not on the
+staff list) is ``visitor_malware``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from .case import Case
+from .exposure import event_columns, members_of
+from .indicators import VISITOR_ROLES, malware_keys
+
+if TYPE_CHECKING:
+    from .suspects import Suspect
+
+__all__ = ["VectorCall", "classify", "refine_malware_kind", "NOT_ACCOUNT_LIKE"]
+
+NOT_ACCOUNT_LIKE = ("app", "device", "process", "machine")
+"""Levels whose vote does not depend on the account behind them."""
+
+
+@dataclass(frozen=True)
+class VectorCall:
+    """The leak path the evidence points at."""
+
+    kind: str
+    confidence: float
+    lead: dict | None  # the strongest common point: level, id, ...
+    votes: dict[str, float]
+    machines: tuple[str, ...] = ()
+    accounts: tuple[str, ...] = ()
+    apps: tuple[str, ...] = ()
+    devices: tuple[str, ...] = ()
+    anchors: pl.DataFrame = field(default_factory=pl.DataFrame)
+    """(machine_id, at, source, row, what): moments the leak path was opened."""
+    leak_start: datetime | None = None
+    leak_end: datetime | None = None
+    rationale: tuple[str, ...] = ()
+
+
+def _account_vote(case: Case, account_id: str | None, last: datetime | None) -> str:
+    """The kind of leak an account-like path implies.
+
+    ``last`` is the path's last in-time exposure of a complained order: an
+    account still exposing complained orders after its owner left, or after
+    it was disabled, is a stale account, whatever it did before.
+    """
+    if account_id is None:
+        return "insider_export"
+    if account_id in set(case.apps["account_id"].drop_nulls().to_list()):
+        return "third_party_app"
+    row = case.accounts.filter(pl.col("account_id") == account_id)
+    if row.is_empty():
+        # An account nobody registered: nothing says who holds it.
+        return "stale_account"
+    acct = row.row(0, named=True)
+    if (acct.get("kind") or "") == "app":
+        return "third_party_app"
+    if last is not None and acct.get("disabled_at") is not None and acct["disabled_at"] < last:
+        return "stale_account"
+    owner = acct.get("owner_person_id")
+    if owner is not None and last is not None:
+        staff = case.staff.filter(pl.col("person_id") == owner)
+        if staff.is_empty():  # the owner is no longer even on the staff list
+            return "stale_account"
+        left = staff["left_on"].drop_nulls()
+        if left.len() and left[0] < last.astimezone(_zone(case)).date():
+            return "stale_account"
+    return "insider_export"
+
+
+def _zone(case: Case):
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(case.timezone())
+
+
+def _held_machines(starts: Mapping[str, pl.DataFrame], keys: set[str]) -> dict[str, datetime]:
+    """Machine -> when persistent malware (``keys``) first arrived there."""
+    out: dict[str, datetime] = {}
+    for level in ("device", "process"):
+        f = starts[level].filter(pl.col("cand").is_in(list(keys)))
+        for m, t in f.group_by("machine_id").agg(pl.col("since").min()).iter_rows():
+            out[m] = min(t, out.get(m, t))
+    return out
+
+
+def _path_profile(
+    sig: pl.DataFrame,
+    members: pl.DataFrame,
+    events: pl.DataFrame,
+    persistent: dict[str, datetime],
+    spread: dict[str, datetime],
+) -> dict[tuple[str, str], dict]:
+    """Per significant path: its main account, and whether malware harvested it.
+
+    A path of reads on machines that persistent malware already held is the
+    malware's harvest: what a user saw there, the malware saw. An export is
+    different (an insider may export from a machine that happens to carry
+    malware), so a path with an export counts as harvested only when that
+    malware leaked from other machines too.
+    """
+    # Only account-like paths are profiled (classify votes for the others by level).
+    keys = sig.filter(~pl.col("level").is_in(NOT_ACCOUNT_LIKE)).select(
+        "level", pl.col("id").alias("cand")
+    )
+    rows = members_of(members, keys)
+    rows = rows.with_columns(
+        event_columns(events, rows["ev"], "account_id", "machine_id", "at", "action")
+    )
+
+    def held(mapping: dict[str, datetime], name: str) -> pl.DataFrame:
+        return pl.DataFrame(
+            {"machine_id": list(mapping), name: list(mapping.values())},
+            schema={"machine_id": pl.String, name: pl.Datetime("us", "UTC")},
+        )
+
+    rows = rows.join(held(persistent, "_p"), on="machine_id", how="left").join(
+        held(spread, "_s"), on="machine_id", how="left"
+    )
+    top_account = (
+        rows.group_by("level", "cand", "account_id")
+        .len()
+        .sort("len", "account_id", descending=[True, False], nulls_last=True)
+        .group_by("level", "cand", maintain_order=True)
+        .first()
+        .select("level", "cand", "account_id")
+    )
+    summary = rows.group_by("level", "cand").agg(
+        (pl.col("action") == "export_orders").any().alias("has_export"),
+        (pl.col("_p").is_not_null() & (pl.col("at") >= pl.col("_p"))).all().alias("in_persistent"),
+        (pl.col("_s").is_not_null() & (pl.col("at") >= pl.col("_s"))).all().alias("in_spread"),
+    )
+    table = summary.join(top_account, on=["level", "cand"], how="left").with_columns(
+        pl.when(pl.col("has_export"))
+        .then(pl.col("in_spread"))
+        .otherwise(pl.col("in_persistent"))
+        .alias("harvested")
+    )
+    return {(r["level"], r["cand"]): r for r in table.iter_rows(named=True)}
+
+
+def _spread_malware(
+    starts: Mapping[str, pl.DataFrame],
+    malware: set[str],
+    events: pl.DataFrame,
+    hits: pl.DataFrame,
+    *,
+    min_complaints: int = 2,
+) -> dict[str, datetime]:
+    """Machines held by a corroborated malware key that leaked complained
+    orders from at least two machines (not counting exports), with the time
+    it arrived on each. Malware seen leaking on one machine only cannot be
+    told apart from an export made there."""
+    ok = hits.filter(pl.col("in_time") & pl.col("fields_ok")).select("ev", "complaint_id")
+    # Only events that exposed a complained order can count: those alone
+    # are looked up, not every event.
+    hit = ok.get_column("ev").unique().sort()
+    reads = (
+        event_columns(events, hit, "machine_id", "at", "action")
+        .with_columns(hit)
+        .filter(pl.col("action") != "export_orders")
+        .select("ev", "machine_id", "at")
+    )
+    out: dict[str, datetime] = {}
+    for level in ("device", "process"):
+        f = starts[level].filter(pl.col("cand").is_in(list(malware)))
+        if f.is_empty():
+            continue
+        leaked = (
+            reads.join(f.select("cand", "machine_id", "since"), on="machine_id")
+            .filter(pl.col("at") >= pl.col("since"))
+            .join(ok, on="ev")
+            .group_by("cand", "machine_id")
+            .agg(pl.col("complaint_id").n_unique().alias("n"))
+            .filter(pl.col("n") >= min_complaints)
+        )
+        wide = (
+            leaked.group_by("cand")
+            .agg(pl.col("machine_id").n_unique().alias("m"))
+            .filter(pl.col("m") >= 2)
+        )
+        for m, t in (
+            f.join(wide.select("cand"), on="cand")
+            .group_by("machine_id")
+            .agg(pl.col("since").min())
+            .iter_rows()
+        ):
+            out[m] = min(t, out.get(m, t))
+    return out
+
+
+def classify(
+    case: Case,
+    points: pl.DataFrame,
+    events: pl.DataFrame,
+    members: pl.DataFrame,
+    indicators: pl.DataFrame,
+    starts: Mapping[str, pl.DataFrame],
+    hits: pl.DataFrame,
+) -> VectorCall:
+    """Decide the leak path from the significant common points."""
+    sig = points.filter(pl.col("significant"))
+    if sig.is_empty():
+        return VectorCall(
+            kind="none",
+            confidence=0.0,
+            lead=None,
+            votes={},
+            rationale=("no access path concentrates the complained orders beyond chance",),
+        )
+    malware = malware_keys(case, indicators)
+    machine_malware = set()
+    for level in ("device", "process"):
+        f = starts[level].filter(pl.col("cand").is_in(list(malware)))
+        machine_malware |= set(f["machine_id"].to_list())
+    persistent_keys = malware_keys(case, indicators, persistent=True)
+    persistent = _held_machines(starts, persistent_keys)
+    spread = _spread_malware(starts, persistent_keys, events, hits)
+    profile = _path_profile(sig, members, events, persistent, spread)
+    votes: dict[str, tuple[float, float]] = {}
+    best: dict[str, dict] = {}
+    for row in sig.iter_rows(named=True):
+        level, cid = row["level"], row["id"]
+        strength = row["strength"]
+        kind: str | None
+        if level == "app":
+            kind = "third_party_app"
+        elif level == "device":
+            kind = "malware"
+            if cid not in malware:  # a stick that moved, with nothing run from it
+                strength *= 0.5
+        elif level == "process":
+            kind = "malware" if cid in malware else None
+        elif level == "machine":
+            kind = "malware" if cid in machine_malware else None
+        else:
+            info = profile.get((level, cid), {})
+            account = cid if level == "account" else info.get("account_id")
+            kind = _account_vote(case, account, row["last_exposure"])
+            if kind == "insider_export" and info.get("harvested") and persistent:
+                kind = "malware"
+        if kind is None:
+            continue
+        # The strongest evidence decides between kinds; within a kind the
+        # strongest point leads, a device or process before the machines it
+        # reached.
+        cover = max(row["coverage"], row.get("recent_coverage") or 0.0)
+        old_strength, old_cover = votes.get(kind, (-1.0, -1.0))
+        votes[kind] = (max(strength, old_strength), max(cover, old_cover))
+        # The USB device is the way in, the process its payload, the
+        # machines where it landed: lead with the entry point.
+        rank = (level == "device", level == "process", strength)
+        if kind not in best or rank > best[kind][0]:
+            best[kind] = (rank, row)
+    best = {k: v[1] for k, v in best.items()}
+    if not votes:
+        return VectorCall(
+            kind="none",
+            confidence=0.2,
+            lead=None,
+            votes={},
+            rationale=(
+                "complained orders concentrate on some paths, but none is an account, app, "
+                "export or corroborated malware",
+            ),
+        )
+    ranked = sorted(votes.items(), key=lambda kv: kv[1], reverse=True)
+    kind, (s1, c1) = ranked[0]
+    s2 = ranked[1][1][0] if len(ranked) > 1 else 0.0
+    confidence = round(min(0.99, s1 / (s1 + s2 + 2.0) * min(1.0, c1 / 0.5)), 3)
+    lead = best[kind]
+    votes = {k: v[0] for k, v in votes.items()}
+    return _describe(
+        case, kind, confidence, lead, votes, sig, events, members, starts, malware, hits
+    )
+
+
+def _describe(
+    case, kind, confidence, lead, votes, sig, events, members, starts, malware_keys, hits
+) -> VectorCall:
+    rationale = [
+        f"strongest common point: {lead['level']} {lead['id']} "
+        f"(coverage {lead['coverage']:.0%}, lift {lead['lift']:.1f}, p = {lead['p_value']:.2g})"
+    ]
+    for k, s in sorted(votes.items(), key=lambda kv: -kv[1]):
+        rationale.append(f"{k}: strongest supporting point -log10 p = {s:.1f}")
+    lead_members = members_of(
+        members, pl.DataFrame({"level": [lead["level"]], "cand": [lead["id"]]})
+    )
+    lead_events = events.filter(pl.col("ev").is_in(lead_members["ev"].implode()))
+    acc_src, ep_src = case.source("access"), case.source("endpoint")
+    if kind == "malware":
+        level = lead["level"] if lead["level"] in ("device", "process") else None
+        if level is None:  # a machine led: take every corroborated device/process on it
+            level = "device"
+        st = starts[level]
+        if lead["level"] in ("device", "process"):
+            st = st.filter(pl.col("cand") == lead["id"])
+        else:
+            st = st.filter(pl.col("machine_id") == lead["id"])
+            flagged = st.filter(pl.col("cand").is_in(list(malware_keys)))
+            st = (flagged if flagged.height else st).sort("since").head(1)
+        anchors = st.select(
+            "machine_id",
+            pl.col("since").alias("at"),
+            pl.lit(ep_src).alias("source"),
+            pl.col("_row").alias("row"),
+            pl.format("{} first seen", pl.col("cand")).alias("what"),
+        ).sort("at")
+        machines = tuple(anchors["machine_id"].to_list())
+        devices = tuple(st["cand"].unique().to_list()) if level == "device" else ()
+        start = anchors["at"].min()
+        accounts = ()
+        apps = ()
+    else:
+        if kind == "insider_export":
+            # The exports (or, failing those, the reads) behind the lead.
+            chosen = lead_events.filter(pl.col("action") == "export_orders")
+            if chosen.is_empty():
+                chosen = lead_events
+            # ...and every other export under the same account from then on
+            # that put complained orders in front of someone in time.
+            lead_accounts = chosen["account_id"].drop_nulls().unique().to_list()
+            exposed_in_time = (
+                hits.filter(pl.col("in_time") & pl.col("fields_ok")).select("ev").unique()
+            )
+            extra = events.filter(
+                (pl.col("action") == "export_orders") & pl.col("account_id").is_in(lead_accounts)
+            ).join(exposed_in_time, on="ev", how="semi")
+            chosen = pl.concat([chosen, extra]).unique("ev").sort("at")
+            if lead.get("first_exposure") is not None:
+                after = chosen.filter(pl.col("at") >= lead["first_exposure"] - timedelta(seconds=1))
+                chosen = after if after.height else chosen
+        elif kind == "stale_account":
+            # Every use of the account once its owner had gone, from any address.
+            lead_accounts = lead_events["account_id"].drop_nulls().unique().to_list()
+            chosen = _after_owner_left(
+                case, events.filter(pl.col("account_id").is_in(lead_accounts))
+            )
+            if chosen.is_empty():
+                chosen = lead_events
+        else:
+            chosen = lead_events
+            if lead.get("first_exposure") is not None:
+                after = chosen.filter(pl.col("at") >= lead["first_exposure"])
+                chosen = after if after.height else chosen
+        anchors = chosen.select(
+            "machine_id",
+            "at",
+            pl.lit(acc_src).alias("source"),
+            pl.col("_row").alias("row"),
+            pl.format("{} by {}", pl.col("action"), pl.col("account_id")).alias("what"),
+            "ev",
+            "account_id",
+            "app_id",
+        ).sort("at")
+        machines = tuple(sorted(set(chosen["machine_id"].drop_nulls().to_list())))
+        accounts = tuple(sorted(set(chosen["account_id"].drop_nulls().to_list())))
+        apps = tuple(sorted(set(chosen["app_id"].drop_nulls().to_list())))
+        devices = ()
+        start = lead.get("first_exposure") or chosen["at"].min()
+        if kind == "stale_account":
+            # The first login after the owner left opened the path.
+            logins = _after_owner_left(
+                case,
+                case.logins.filter(
+                    pl.col("account_id").is_in(list(accounts)) & (pl.col("action") == "login")
+                ),
+            )
+            start = min(t for t in (chosen["at"].min(), logins["at"].min()) if t is not None)
+    end = (
+        anchors["at"].max()
+        if kind in ("insider_export", "stale_account")
+        else _leak_end(lead_events)
+    )
+    return VectorCall(
+        kind=kind,
+        confidence=confidence,
+        lead=lead,
+        votes=votes,
+        machines=machines,
+        accounts=accounts,
+        apps=apps,
+        devices=devices,
+        anchors=anchors,
+        leak_start=start,
+        leak_end=end,
+        rationale=tuple(rationale),
+    )
+
+
+def _after_owner_left(case: Case, events: pl.DataFrame) -> pl.DataFrame:
+    """Events of accounts whose owner had left (or that were disabled) by then."""
+    owners = case.accounts.select("account_id", "owner_person_id", "disabled_at").join(
+        case.staff.select(pl.col("person_id").alias("owner_person_id"), "left_on"),
+        on="owner_person_id",
+        how="left",
+    )
+    local_day = pl.col("at").dt.convert_time_zone(case.timezone()).dt.date()
+    return (
+        events.join(owners, on="account_id", how="left")
+        .filter(
+            (pl.col("left_on").is_not_null() & (local_day > pl.col("left_on")))
+            | (pl.col("disabled_at").is_not_null() & (pl.col("at") > pl.col("disabled_at")))
+        )
+        .select(events.columns)
+        .sort("at")
+    )
+
+
+def _leak_end(lead_events: pl.DataFrame) -> datetime | None:
+    """The last exposure through the path in the evidence."""
+    return lead_events["at"].max() if lead_events.height else None
+
+
+def refine_malware_kind(call: VectorCall, suspects: tuple[Suspect, ...]) -> VectorCall:
+    """``malware`` becomes ``visitor_malware`` when the top suspect is not staff."""
+    if call.kind != "malware":
+        return call
+    top = suspects[0] if suspects else None
+    visitor = top is not None and (not top.on_staff or (top.role or "") in VISITOR_ROLES)
+    kind = "visitor_malware" if visitor else "usb_malware"
+    votes = {(kind if k == "malware" else k): v for k, v in call.votes.items()}
+    return VectorCall(**{**call.__dict__, "kind": kind, "votes": votes})
