@@ -38,6 +38,7 @@ import polars as pl
 
 from .case import Case
 from .clock import ClockOffset, corrected
+from .infection import sweep_insertions
 from .sessions import assign_sessions
 
 __all__ = [
@@ -284,15 +285,19 @@ def infection_starts(
     """First time each USB device / process was seen on each machine.
 
     Returns ``{"device": frame, "process": frame}`` with columns ``cand``,
-    ``machine_id``, ``since``, ``_row`` (endpoint row of that first sighting).
+    ``machine_id``, ``since``, ``_row`` and ``source`` (the row of that first
+    sighting: the endpoint log, or for a machine without an agent the camera
+    insertion in the same sweep, :func:`forensics.infection.sweep_insertions`).
     """
     ep = corrected(case.endpoint, (offsets or {}).get("endpoint"), ("at",))
+    ep_src = case.source("endpoint")
 
     def first(f: pl.DataFrame) -> pl.DataFrame:
         return (
             f.sort("at", "_row")
             .group_by("cand", "machine_id", maintain_order=True)
             .agg(pl.col("at").first().alias("since"), pl.col("_row").first())
+            .with_columns(pl.col("_row").cast(pl.Int64), pl.lit(ep_src).alias("source"))
         )
 
     device = first(
@@ -309,6 +314,9 @@ def infection_starts(
         )
         .filter(pl.col("cand").is_not_null())
     )
+    unseen = sweep_insertions(case, device, offsets)
+    if unseen.height:
+        device = pl.concat([device, unseen.select(device.columns)])
     return {"device": device, "process": process}
 
 

@@ -53,9 +53,9 @@ from .progress import steps
 from .sessions import sessionize
 from .streams import stream_openings
 from .suspects import Suspect, rank_suspects
-from .vector import VectorCall, classify, refine_malware_kind
 from .timeline import timeline as build_timeline
 from .validation import flagged_lines
+from .vector import VectorCall, classify, refine_malware_kind
 
 __all__ = ["Findings", "investigate", "run_investigation", "FORMAT"]
 
@@ -122,16 +122,7 @@ class Findings:
             "format": FORMAT,
             "case_id": self.case.meta.case_id,
             "vector": {"kind": self.vector.kind, "confidence": self.vector.confidence},
-            "suspects": [
-                {
-                    "person_id": s.person_id,
-                    "score": s.score,
-                    "role": s.role,
-                    "evidence": [e.as_dict() | {"at": iso(e.at)} for e in s.evidence],
-                    "paths": explain(self.graph, s.person_id) if self.graph is not None else [],
-                }
-                for s in self.suspects
-            ],
+            "suspects": [self._suspect(s, iso) for s in self.suspects],
             "vectors": [
                 {
                     "level": r["level"],
@@ -188,6 +179,19 @@ class Findings:
                 for f in self.case.inputs
             ],
             "tool": {"name": "forensics", "version": __version__, "settings": self.settings},
+        }
+
+    def _suspect(self, s: Suspect, iso) -> dict:
+        """One suspect of findings.json; ``explained`` is False when no path
+        of the evidence graph leads from the complaints to them."""
+        paths = explain(self.graph, s.person_id) if self.graph is not None else []
+        return {
+            "person_id": s.person_id,
+            "score": s.score,
+            "role": s.role,
+            "evidence": [e.as_dict() | {"at": iso(e.at)} for e in s.evidence],
+            "paths": paths,
+            "explained": bool(paths),
         }
 
     def to_json(self) -> str:
@@ -343,7 +347,7 @@ def investigate(
     path_members = _path_members(call, points, events, hits, cp_args)
     bar("suspects")
     suspects = rank_suspects(case, call, tl, inds, sessions, events=events, hits=hits)
-    call = refine_malware_kind(call, suspects)
+    call = refine_malware_kind(call, suspects, case=case, tl=tl)
     ruled = _ruled_out(points, call, rate)
     bar("evidence graph")
     findings = Findings(

@@ -27,7 +27,8 @@ from datetime import datetime, timedelta
 import polars as pl
 
 from .case import Case
-from .vector import VectorCall, _zone
+from .indicators import VISITOR_ROLES
+from .vector import VectorCall, _zone, brought_by
 
 __all__ = [
     "WEIGHTS",
@@ -44,7 +45,8 @@ WEIGHTS: dict[str, float] = {
     "camera_at_desk_at_infection": 5.0,
     "session_at_infection": 1.5,
     "account_owner_of_leak": 10.0,
-    "in_building_off_hours": 3.0,
+    "present_when_path_opened": 20.0,
+    "visitor_present_at_infection": 50.0,
     "former_owner_of_stale_account": 30.0,
     "camera_at_desk_at_access": 5.0,
     "used_other_account": 4.0,
@@ -70,7 +72,8 @@ LINK_KINDS = frozenset(
         "former_owner_of_stale_account",
         "camera_at_desk_at_access",
         "used_other_account",
-        "in_building_off_hours",
+        "present_when_path_opened",
+        "visitor_present_at_infection",
     }
 )
 
@@ -87,6 +90,10 @@ class Evidence:
     summary: str
     weight: float
     at: datetime | None = None
+    machine_id: str | None = None
+    """The machine of the leak path this row ties the person to, if any."""
+    account_id: str | None = None
+    """The account of the leak path this row ties the person to, if any."""
 
     @property
     def direction(self) -> str:
@@ -101,6 +108,8 @@ class Evidence:
             "weight": self.weight,
             "direction": self.direction,
             "at": self.at.isoformat() if self.at else None,
+            "machine_id": self.machine_id,
+            "account_id": self.account_id,
         }
 
 
@@ -178,10 +187,14 @@ def link_evidence(
                 f"({r['what']}, {r['source']} row {r['row']})",
                 WEIGHTS[kind],
                 r["c_at"],
+                machine_id=r["machine_id"],
             ),
         )
-    for person, ev in _in_building(case, tl, anchors):
+    for person, ev in _presence(case, tl, anchors):
         add(person, ev)
+    if infection:
+        for person, ev in _visitors_present(case, call, tl):
+            add(person, ev)
     owners = case.accounts.select("account_id", "owner_person_id", "_row")
     acc_src = case.source("accounts")
     if infection:
@@ -204,6 +217,8 @@ def link_evidence(
                     f"({_local(r['at'], tz)})",
                     WEIGHTS["session_at_infection"],
                     r["at"],
+                    machine_id=r["machine_id"],
+                    account_id=r["account_id"],
                 ),
             )
     else:
@@ -228,57 +243,210 @@ def link_evidence(
                     f"{_local(first['at'], tz)}, {first['source']} row {first['row']})",
                     WEIGHTS[kind],
                     first["at"],
+                    account_id=r["account_id"],
                 ),
             )
     return out
 
 
-def _in_building(
+def _presence(
     case: Case,
     tl: pl.DataFrame,
     anchors: pl.DataFrame,
     *,
+    window: timedelta = timedelta(minutes=30),
     lookback: timedelta = timedelta(hours=4),
-    crowd: int = 3,
-):
-    """People badged in (and not out) shortly before an off-hours anchor.
+    closeness: timedelta = timedelta(minutes=30),
+) -> list[tuple[str, Evidence]]:
+    """People placed in the building near the moments the leak path opened.
 
-    Outside business hours the building is nearly empty, so being one of the
-    few people inside when the path was opened is evidence; in business
-    hours everybody is inside and it is none. Skipped when more than
-    ``crowd`` people were in.
+    Only anchors inside the office count (an access from an outside address
+    says nothing about who was in the building). Presence comes from every
+    source that places a person: an identified camera sighting or a login
+    at an office machine within ``window`` of the anchor, and, outside
+    business hours, a badge-in (not followed by a badge-out) within
+    ``lookback`` before it; in business hours everybody is inside and a
+    badge says nothing. Each person present gets a likelihood ratio of
+    ``1 + (L - 1) * c / n``, ``L`` the weight of ``present_when_path_opened``,
+    ``n`` the number of people present by any source and ``c`` in (0, 1] the
+    closeness in time, ``exp(-dt / closeness)``: alone in the building a
+    minute before the stick went in weighs almost ``L``; one of seven who
+    badged in an hour earlier barely moves the odds. A camera sighting at the
+    anchor's own machine is left to the stronger camera evidence.
     """
+    inside = anchors.filter(pl.col("machine_id").is_not_null() & pl.col("at").is_not_null())
+    people = tl.filter(pl.col("person_id").is_not_null() & pl.col("at").is_not_null())
+    if inside.is_empty() or people.is_empty():
+        return []
     tz = _zone(case)
     meta = case.meta
-    badge = tl.filter((pl.col("table") == "badge") & pl.col("person_id").is_not_null())
-    if badge.is_empty():
+    a = inside.select(
+        pl.int_range(pl.len()).alias("_a"),
+        pl.col("machine_id").alias("a_machine"),
+        pl.col("at").alias("a_at"),
+        pl.col("what").alias("a_what"),
+        pl.col("source").alias("a_source"),
+        pl.col("row").alias("a_row"),
+    )
+    local = pl.col("a_at").dt.convert_time_zone(case.timezone())
+    open_day = local.dt.weekday().is_in(list(meta.weekdays))
+    in_hours = (
+        open_day & (local.dt.time() >= meta.business_start) & (local.dt.time() <= meta.business_end)
+    )
+    a = a.with_columns(in_hours.alias("_in_hours"))
+    fields = ["person_id", "at", "source", "row", "table", "machine_id"]
+    seen = people.filter(
+        (pl.col("table") == "camera")
+        | (
+            (pl.col("table") == "logins")
+            & (pl.col("action") == "login")
+            & pl.col("machine_id").is_not_null()
+        )
+    ).select(*fields, pl.coalesce("end", "at").alias("s_end"))
+    near = a.join_where(
+        seen,
+        pl.col("at") <= pl.col("a_at") + window,
+        pl.col("s_end") >= pl.col("a_at") - window,
+    ).with_columns(
+        pl.max_horizontal(
+            pl.col("at") - pl.col("a_at"), pl.col("a_at") - pl.col("s_end"), pl.duration()
+        ).alias("_dt")
+    )
+    badge = people.filter(pl.col("table") == "badge").select(*fields, "action")
+    badged = (
+        a.filter(~pl.col("_in_hours"))
+        .join_where(
+            badge,
+            pl.col("at") <= pl.col("a_at"),
+            pl.col("at") >= pl.col("a_at") - lookback,
+        )
+        .sort("at", "row")
+        .group_by("_a", "person_id", maintain_order=True)
+        .last()
+        .filter(pl.col("action") == "in")
+        .with_columns((pl.col("a_at") - pl.col("at")).alias("_dt"))
+        .drop("action")
+    )
+    cols = [*a.columns, *fields, "_dt"]
+    found = pl.concat([near.select(cols), badged.select(cols)])
+    if found.is_empty():
         return []
+    n_present = found.group_by("_a").agg(pl.col("person_id").n_unique().alias("_n"))
+    tau = closeness.total_seconds()
+    best = (
+        found.join(n_present, on="_a")
+        # The camera at the anchor's own machine is weighed on its own.
+        .filter(~((pl.col("table") == "camera") & (pl.col("machine_id") == pl.col("a_machine"))))
+        .with_columns((-(pl.col("_dt").dt.total_seconds() / tau)).exp().alias("_c"))
+        .sort("_c", "source", "row", descending=[True, False, False])
+        .unique(["_a", "person_id"], keep="first", maintain_order=True)
+        .sort("_a", "person_id")
+    )
+    base = WEIGHTS["present_when_path_opened"]
+    how = {"camera": "on camera", "logins": "logged in", "badge": "badged in"}
     out = []
-    for a in anchors.iter_rows(named=True):
-        local = a["at"].astimezone(tz)
-        open_day = local.isoweekday() in meta.weekdays
-        if open_day and meta.business_start <= local.time() <= meta.business_end:
-            continue
-        before = badge.filter((pl.col("at") <= a["at"]) & (pl.col("at") >= a["at"] - lookback))
-        last = before.sort("at").group_by("person_id", maintain_order=True).last()
-        inside = last.filter(pl.col("action") == "in")
-        if inside.is_empty() or inside.height > crowd:
-            continue
-        for r in inside.iter_rows(named=True):
-            out.append(
-                (
-                    r["person_id"],
-                    Evidence(
-                        "in_building_off_hours",
-                        r["source"],
-                        r["row"],
-                        f"badged in {_local(r['at'], tz)}, one of {inside.height} inside when "
-                        f"{a['what']} ({_local(a['at'], tz)}, {a['source']} row {a['row']})",
-                        WEIGHTS["in_building_off_hours"],
-                        r["at"],
-                    ),
-                )
+    for r in best.iter_rows(named=True):
+        weight = round(1.0 + (base - 1.0) * r["_c"] / r["_n"], 3)
+        where = f" at {r['machine_id']}" if r["machine_id"] and r["table"] != "badge" else ""
+        out.append(
+            (
+                r["person_id"],
+                Evidence(
+                    "present_when_path_opened",
+                    r["source"],
+                    r["row"],
+                    f"{how.get(r['table'], r['table'])}{where} {_local(r['at'], tz)}, one of "
+                    f"{r['_n']} placed in the building when {r['a_what']} on {r['a_machine']} "
+                    f"({_local(r['a_at'], tz)}, {r['a_source']} row {r['a_row']})",
+                    weight,
+                    r["at"],
+                    machine_id=r["a_machine"],
+                ),
             )
+        )
+    return out
+
+
+def _visitors_present(
+    case: Case,
+    call: VectorCall,
+    tl: pl.DataFrame,
+    *,
+    lookback: timedelta = timedelta(hours=8),
+    window: timedelta = timedelta(minutes=30),
+) -> list[tuple[str, Evidence]]:
+    """Visitors in the building when the camera shows a non-staff person
+    bringing the malware (:func:`forensics.vector.brought_by`).
+
+    The reviewer could not name the person at the desk, but wrote that they
+    were not staff; visitors are few, so each visitor placed inside then (a
+    badge-in not followed by a badge-out within ``lookback`` before an
+    anchor, or an identified camera sighting within ``window``) shares the
+    weight of ``visitor_present_at_infection``: ``1 + (L - 1) / n`` for
+    ``n`` visitors present.
+    """
+    non_staff, staff = brought_by(case, call, tl)
+    if non_staff <= staff:
+        return []
+    roles = dict(case.staff.select("person_id", pl.col("role").str.to_lowercase()).iter_rows())
+    visitors = tl.filter(
+        pl.col("person_id").is_not_null()
+        & pl.col("table").is_in(["badge", "camera"])
+        & pl.col("person_id")
+        .replace_strict(roles, default="__absent__", return_dtype=pl.String)
+        .is_in([*VISITOR_ROLES, "__absent__"])
+    )
+    anchors = call.anchors.filter(pl.col("machine_id").is_not_null() & pl.col("at").is_not_null())
+    if visitors.is_empty() or anchors.is_empty():
+        return []
+    a = anchors.select(pl.col("at").alias("a_at"), pl.col("machine_id").alias("a_machine"))
+    badged = (
+        a.join_where(
+            visitors.filter(pl.col("table") == "badge"),
+            pl.col("at") <= pl.col("a_at"),
+            pl.col("at") >= pl.col("a_at") - lookback,
+        )
+        .sort("at", "row")
+        .group_by("a_at", "person_id", maintain_order=True)
+        .last()
+        .filter(pl.col("action") == "in")
+    )
+    seen = a.join_where(
+        visitors.filter(pl.col("table") == "camera").with_columns(
+            pl.coalesce("end", "at").alias("s_end")
+        ),
+        pl.col("at") <= pl.col("a_at") + window,
+        pl.col("s_end") >= pl.col("a_at") - window,
+    )
+    cols = ["a_at", "a_machine", "person_id", "at", "source", "row", "table"]
+    found = pl.concat([badged.select(cols), seen.select(cols)]).sort("a_at", "at", "row")
+    if found.is_empty():
+        return []
+    n = found["person_id"].n_unique()
+    weight = round(1.0 + (WEIGHTS["visitor_present_at_infection"] - 1.0) / n, 3)
+    tz = _zone(case)
+    out = []
+    for r in found.unique(
+        ["person_id", "source", "row"], keep="first", maintain_order=True
+    ).iter_rows(named=True):
+        out.append(
+            (
+                r["person_id"],
+                Evidence(
+                    "visitor_present_at_infection",
+                    r["source"],
+                    r["row"],
+                    f"visitor ({roles.get(r['person_id']) or 'not on the staff list'}) "
+                    f"{'badged in' if r['table'] == 'badge' else 'on camera'} "
+                    f"{_local(r['at'], tz)}, one of {n} visitor(s) inside when the camera shows "
+                    f"a non-staff person bringing the device to {r['a_machine']} "
+                    f"({_local(r['a_at'], tz)})",
+                    weight,
+                    r["at"],
+                    machine_id=r["a_machine"],
+                ),
+            )
+        )
     return out
 
 
@@ -305,6 +473,7 @@ def _context(
                 f"{a['what']} on {a['machine_id'] or 'an outside address'} {_local(a['at'], tz)}",
                 1.0,
                 a["at"],
+                machine_id=a["machine_id"],
             )
         )
     ok = hits.filter(pl.col("in_time") & pl.col("fields_ok")).select("ev", "complaint_id")
@@ -328,6 +497,8 @@ def _context(
                 f"({r['complaint_id']})",
                 1.0,
                 r["at"],
+                machine_id=r["machine_id"],
+                account_id=r["account_id"],
             )
         )
     return out
@@ -417,7 +588,7 @@ def rank_suspects(
         mine = evidence[person]
         if events is not None and hits is not None:
             # The path's own rows at the machines this person is tied to.
-            machines = {m for m in call.machines if any(m in e.summary for e in mine)}
+            machines = {e.machine_id for e in mine} & set(call.machines)
             if call.kind not in ("malware", "usb_malware", "visitor_malware"):
                 machines |= set(call.machines)
             mine = mine + _context(case, call, events, hits, machines)

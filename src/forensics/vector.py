@@ -45,7 +45,14 @@ from .indicators import VISITOR_ROLES, malware_keys
 if TYPE_CHECKING:
     from .suspects import Suspect
 
-__all__ = ["VectorCall", "classify", "refine_malware_kind", "NOT_ACCOUNT_LIKE"]
+__all__ = [
+    "VectorCall",
+    "classify",
+    "refine_malware_kind",
+    "brought_by",
+    "NOT_ACCOUNT_LIKE",
+    "VISITOR_WORDS",
+]
 
 NOT_ACCOUNT_LIKE = ("app", "device", "process", "machine")
 """Levels whose vote does not depend on the account behind them."""
@@ -321,7 +328,7 @@ def _describe(
         members, pl.DataFrame({"level": [lead["level"]], "cand": [lead["id"]]})
     )
     lead_events = events.filter(pl.col("ev").is_in(lead_members["ev"].implode()))
-    acc_src, ep_src = case.source("access"), case.source("endpoint")
+    acc_src = case.source("access")
     if kind == "malware":
         level = lead["level"] if lead["level"] in ("device", "process") else None
         if level is None:  # a machine led: take every corroborated device/process on it
@@ -336,7 +343,7 @@ def _describe(
         anchors = st.select(
             "machine_id",
             pl.col("since").alias("at"),
-            pl.lit(ep_src).alias("source"),
+            "source",
             pl.col("_row").alias("row"),
             pl.format("{} first seen", pl.col("cand")).alias("what"),
         ).sort("at")
@@ -446,12 +453,114 @@ def _leak_end(lead_events: pl.DataFrame) -> datetime | None:
     return lead_events["at"].max() if lead_events.height else None
 
 
-def refine_malware_kind(call: VectorCall, suspects: tuple[Suspect, ...]) -> VectorCall:
-    """``malware`` becomes ``visitor_malware`` when the top suspect is not staff."""
+VISITOR_WORDS = (
+    "visitor",
+    "guest",
+    "candidate",
+    "interview",
+    "contractor",
+    "courier",
+    "delivery",
+    "vendor",
+    "non-staff",
+    "not staff",
+    "stranger",
+    "面试",
+    "应聘",
+    "访客",
+    "来访",
+    "外来",
+    "外部人员",
+    "非本店",
+    "非员工",
+    "陌生",
+    "快递",
+    "外卖",
+    "供应商",
+)
+"""Words a camera reviewer writes for someone who is not on the staff
+(lower-cased substring match on the sighting's note)."""
+
+
+def brought_by(
+    case: Case,
+    call: VectorCall,
+    tl: pl.DataFrame,
+    *,
+    window: timedelta = timedelta(minutes=10),
+) -> tuple[float, float]:
+    """Who the camera shows at the infected machines when the malware
+    arrived: ``(non_staff, staff)`` weights.
+
+    Each sighting at an anchor's machine within ``window`` of the anchor
+    counts (3 for inserting a device, 1 for being at the desk): for staff
+    when it names someone on the staff list in a staff role, for non-staff
+    when it names a visitor, an interview candidate or someone not on the
+    list, or when it names nobody but the reviewer's note says what they
+    saw (``VISITOR_WORDS``). Who was present decides, not whether a suspect
+    could be named.
+    """
+    anchors = call.anchors.filter(pl.col("machine_id").is_not_null())
+    if anchors.is_empty():
+        return 0.0, 0.0
+    cam = tl.filter(
+        (pl.col("table") == "camera")
+        & pl.col("machine_id").is_not_null()
+        & pl.col("action").is_in(["insert_device", "at_desk"])
+    ).select(
+        "machine_id",
+        pl.col("at").alias("c_at"),
+        pl.coalesce("end", "at").alias("c_end"),
+        "person_id",
+        "action",
+        pl.col("detail").str.to_lowercase().alias("note"),
+        "row",
+    )
+    seen = (
+        anchors.select("machine_id", "at")
+        .join(cam, on="machine_id")
+        .filter(
+            (pl.col("c_at") <= pl.col("at") + window) & (pl.col("c_end") >= pl.col("at") - window)
+        )
+        .unique("row")
+    )
+    roles = dict(case.staff.select("person_id", pl.col("role").str.to_lowercase()).iter_rows())
+    non_staff = staff = 0.0
+    for r in seen.iter_rows(named=True):
+        weight = 3.0 if r["action"] == "insert_device" else 1.0
+        person = r["person_id"]
+        if person is None:
+            note = r["note"] or ""
+            if any(w in note for w in VISITOR_WORDS):
+                non_staff += weight
+        elif person not in roles or (roles[person] or "") in VISITOR_ROLES:
+            non_staff += weight
+        else:
+            staff += weight
+    return non_staff, staff
+
+
+def refine_malware_kind(
+    call: VectorCall,
+    suspects: tuple[Suspect, ...],
+    *,
+    case: Case | None = None,
+    tl: pl.DataFrame | None = None,
+) -> VectorCall:
+    """``malware`` becomes ``visitor_malware`` or ``usb_malware``.
+
+    Decided by who the camera shows at the infected machines when the
+    malware arrived (:func:`brought_by`); only when it shows nobody either
+    way, by whether the top suspect is staff.
+    """
     if call.kind != "malware":
         return call
-    top = suspects[0] if suspects else None
-    visitor = top is not None and (not top.on_staff or (top.role or "") in VISITOR_ROLES)
+    non_staff, staff = brought_by(case, call, tl) if case is not None and tl is not None else (0, 0)
+    if non_staff != staff:
+        visitor = non_staff > staff
+    else:
+        top = suspects[0] if suspects else None
+        visitor = top is not None and (not top.on_staff or (top.role or "") in VISITOR_ROLES)
     kind = "visitor_malware" if visitor else "usb_malware"
     votes = {(kind if k == "malware" else k): v for k, v in call.votes.items()}
     return VectorCall(**{**call.__dict__, "kind": kind, "votes": votes})
