@@ -4,7 +4,7 @@ An ERP pulls every thirty minutes for months; the owner exports yesterday's
 orders every morning. Each such event exposes many orders, and the one just
 before a complaint spike looks, taken alone, like a path that opened right
 then. It is not: the stream it belongs to opened long ago. The onset test
-(:func:`forensics.commonpoint.onset`) asks when a path *opened*, so an event
+(:func:`forensics.analysis.commonpoint.onset`) asks when a path *opened*, so an event
 of a routine stream is dated by its stream's start, and only the start of a
 stream or a change in its behaviour counts as an opening.
 
@@ -24,7 +24,7 @@ from datetime import timedelta
 
 import polars as pl
 
-from .case import Case
+from ..case import Case
 from .exposure import event_key
 
 __all__ = ["StreamSettings", "stream_openings"]

@@ -6,16 +6,16 @@ which a USB device reached machines whose agents did record it, that PC was
 very likely infected too: the sweep is one person carrying one stick from
 desk to desk. :func:`sweep_insertions` attributes each such insertion to the
 recorded device connected nearest in time on another machine, so that the
-device's path (:mod:`forensics.exposure`) covers the unseen machine from the
+device's path (:mod:`forensics.analysis.exposure`) covers the unseen machine from the
 insertion on, and the insertion's camera row is cited as where it began.
 
 Assumptions: the insertion's camera clock has been corrected
-(:mod:`forensics.clock`); an agent that logged nothing on the machine within
+(:mod:`forensics.analysis.clock`); an agent that logged nothing on the machine within
 ``quiet`` of the insertion did not see it; a sweep is a window of ``sweep``
 around a recorded connection. It stops being reliable where staff plug
 phones and sticks in all day (every insertion then lands near some device),
 which is why a device that moved between machines with nothing run from it
-only votes at half strength (:mod:`forensics.vector`).
+only votes at half strength (:mod:`forensics.analysis.vector`).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from datetime import timedelta
 
 import polars as pl
 
-from .case import Case
+from ..case import Case
 from .clock import ClockOffset, corrected
 
 __all__ = ["sweep_insertions"]
@@ -48,7 +48,7 @@ def sweep_insertions(
         ``cand``, ``machine_id``, ``since``: recorded first connections of
         each device on each machine.
     offsets : mapping, optional
-        Clock offsets (:func:`forensics.clock.estimate_offsets`).
+        Clock offsets (:func:`forensics.analysis.clock.estimate_offsets`).
 
     Returns
     -------

@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
-from .case import Case
+from ..case import Case
 from .indicators import VISITOR_ROLES
 from .vector import VectorCall, _zone, brought_by
 
@@ -376,7 +376,7 @@ def _visitors_present(
     window: timedelta = timedelta(minutes=30),
 ) -> list[tuple[str, Evidence]]:
     """Visitors in the building when the camera shows a non-staff person
-    bringing the malware (:func:`forensics.vector.brought_by`).
+    bringing the malware (:func:`forensics.analysis.vector.brought_by`).
 
     The reviewer could not name the person at the desk, but wrote that they
     were not staff; visitors are few, so each visitor placed inside then (a
