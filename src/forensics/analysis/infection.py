@@ -12,7 +12,9 @@ insertion on, and the insertion's camera row is cited as where it began.
 Assumptions: the insertion's camera clock has been corrected
 (:mod:`forensics.analysis.clock`); an agent that logged nothing on the machine within
 ``quiet`` of the insertion did not see it; a sweep is a window of ``sweep``
-around a recorded connection. It stops being reliable where staff plug
+around a recorded connection, or, for someone the camera shows at a
+recorded connection of the device (within ``attach``), their insertions
+within ``carry`` of it. It stops being reliable where staff plug
 phones and sticks in all day (every insertion then lands near some device),
 which is why a device that moved between machines with nothing run from it
 only votes at half strength (:mod:`forensics.analysis.vector`).
@@ -38,6 +40,8 @@ def sweep_insertions(
     *,
     sweep: timedelta = timedelta(hours=2),
     quiet: timedelta = timedelta(hours=12),
+    carry: timedelta = timedelta(days=3),
+    attach: timedelta = timedelta(minutes=15),
 ) -> pl.DataFrame:
     """Camera insertions at machines whose agent recorded nothing then.
 
@@ -92,12 +96,38 @@ def sweep_insertions(
     recorded = device_starts.select(
         "cand", pl.col("machine_id").alias("_m"), pl.col("since").alias("_t")
     )
-    near = (
+    # Near a recorded connection on another machine: the same sweep.
+    by_time = (
         unseen.join(recorded, how="cross")
         .filter(
             (pl.col("_m") != pl.col("machine_id")) & ((pl.col("_t") - pl.col("at")).abs() <= sweep)
         )
         .with_columns((pl.col("_t") - pl.col("at")).abs().alias("_gap"))
+    )
+    # By the person the camera shows carrying that device where it was
+    # recorded: their other insertions within ``carry`` are the same sweep
+    # spread over days (a new hire's first mornings).
+    carriers = (
+        cam.filter(pl.col("person_id").is_not_null())
+        .select(pl.col("machine_id").alias("_m"), "start_at", "end_at", "person_id")
+        .join(recorded, on="_m")
+        .filter(
+            (pl.col("start_at") <= pl.col("_t") + attach)
+            & (pl.col("end_at").fill_null(pl.col("start_at")) >= pl.col("_t") - attach)
+        )
+        .select("cand", "person_id", "_m", "_t")
+    )
+    by_person = (
+        unseen.join(
+            cam.select("_row", "person_id").with_columns(pl.col("_row").cast(pl.Int64)), on="_row"
+        )
+        .join(carriers, on="person_id")
+        .filter((pl.col("_t") - pl.col("at")).abs() <= carry)
+        .with_columns((pl.col("_t") - pl.col("at")).abs().alias("_gap"))
+        .select(by_time.columns)
+    )
+    near = (
+        pl.concat([by_time, by_person])
         .sort("_gap", "cand", "_row")
         .unique("_row", keep="first", maintain_order=True)
     )
