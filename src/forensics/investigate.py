@@ -48,6 +48,7 @@ from .exposure import (
 from .graph import evidence_graph, explain
 from .indicators import access_rows, flagged_paths
 from .indicators import indicators as find_indicators
+from .privacy import json_embeddable
 from .progress import steps
 from .sessions import sessionize
 from .suspects import Suspect, VectorCall, classify, rank_suspects, refine_malware_kind
@@ -185,7 +186,7 @@ class Findings:
         }
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+        return json_embeddable(json.dumps(self.to_dict(), indent=2, ensure_ascii=False)) + "\n"
 
 
 def _iso(tz: str):
