@@ -109,3 +109,20 @@ def test_findings_json_escapes_markup():
     # the USB serials cited as evidence hold "&" (USBSTOR\Disk&Ven_...)
     assert "\\u0026" in out
     assert "<" not in out and ">" not in out and "&" not in out
+
+
+def test_endpoint_user_is_tied_to_the_person_listing_it(tmp_path):
+    staff = [list(r) for r in TABLE_ROWS["staff"]]
+    staff[0].append("os_users")
+    staff[1].append("SHOP\\li")  # P01: this domain's li only
+    staff[2].append("x; shared")  # P02: any domain's x
+    staff[3].append("shared")  # P03 also lists "shared": ambiguous, ties to nobody
+    rows = ENDPOINT[:1] + [
+        ["F1", "2024-04-04T07:00:00+08:00", "PC-01", "logon", "", "shop\\LI", "", ""],
+        ["F2", "2024-04-04T07:01:00+08:00", "PC-01", "logon", "", "OTHER\\li", "", ""],
+        ["F3", "2024-04-04T07:02:00+08:00", "PC-01", "logon", "", "PC-01\\x", "", ""],
+        ["F4", "2024-04-04T07:03:00+08:00", "PC-01", "logon", "", "shared", "", ""],
+        ["F5", "2024-04-04T07:04:00+08:00", "PC-01", "logon", "", "", "", ""],
+    ]
+    ep = load(write_case(tmp_path / "c", staff=csv_text(staff), endpoint=csv_text(rows))).endpoint
+    assert ep["user_person_id"].to_list() == ["P01", None, "P02", None, None]

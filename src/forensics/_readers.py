@@ -439,8 +439,9 @@ def _refuse_utf8_declared_otherwise(path: Path, file: str, encoding: str) -> Non
     never valid UTF-8, so a sample that is valid UTF-8 and not pure ASCII
     means the declaration is wrong.
     """
-    if codecs.lookup(encoding).name.startswith("utf") or not _ascii_compatible(encoding):
-        return
+    name = codecs.lookup(encoding).name
+    if name.startswith("utf") or name == "ascii" or not _ascii_compatible(encoding):
+        return  # ASCII cannot garble silently: the reader reports the first bad line
     with open(path, "rb") as fh:
         sample = fh.read(_SNIFF_BYTES)
     if len(sample) == _SNIFF_BYTES:  # do not judge a character cut in two

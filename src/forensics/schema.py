@@ -38,7 +38,8 @@ so every consumer sees the same value. ``endpoint.device_key`` names the USB
 device of a ``usb_connect``/``usb_disconnect`` row: its ``device_id`` when the
 log recorded one, else ``"unidentified drive on MACHINE by USER at
 YYYY-MM-DDTHH:MM:SSZ"`` (USER ``?`` when unknown, the time in UTC), and null
-on other kinds.
+on other kinds. ``endpoint.user_person_id`` is the staff member whose
+``os_users`` lists the row's ``user`` (see :mod:`forensics._derived`).
 """
 
 from __future__ import annotations
@@ -407,6 +408,7 @@ TABLES: dict[str, TableSchema] = {
                 _c("source_file", K.TEXT, since="1.1"),
                 _c("source_record", K.INT, non_negative=True, since="1.1"),
                 _c("device_key", K.ID, derived=True, since="1.1"),
+                _c("user_person_id", K.ID, derived=True, since="1.1"),
             ),
         ),
         TableSchema(
