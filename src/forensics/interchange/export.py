@@ -13,8 +13,8 @@ Timesketch's import format (one JSON object per line) needs ``message``,
 ``device``, ``os_user`` and ``detail``. ``timestamp`` (microseconds since the
 epoch) is written too. Load it with::
 
-    timesketch_importer --host https://timesketch.example --username me \\
-        --sketch_id 1 --timeline_name april-trojan timeline.jsonl
+    pip install timesketch-import-client
+    timesketch_importer --sketch_id 1 --timeline_name april-trojan timeline.jsonl
 
 or upload the file in the web UI (a sketch's "Add timeline" > upload).
 
