@@ -161,3 +161,13 @@ def test_cli(tmp_path, capsys):
     args = ["import", "csv", "--mapping", "door-system", "--case", str(tmp_path / "c"), str(DOOR)]
     assert main(args) == 0
     assert "records read 4 = imported 4 + skipped 0" in capsys.readouterr().out
+
+
+def test_xlsx_date_cells_are_read_as_times(tmp_path):
+    # the same export with true Excel date cells (one with milliseconds)
+    case = write_case(tmp_path / "case", logins=None)
+    import_table(VENDOR / "login-log-date-cells.xlsx", case, mapping="login-log")
+    logins = load(case).logins
+    assert logins["at"].to_list() == [
+        _utc(2024, 4, 4, 23, 58, 1), _utc(2024, 4, 5, 0, 2, 30, 250000), _utc(2024, 4, 5, 10, 1),
+    ]  # fmt: skip

@@ -47,7 +47,7 @@ from __future__ import annotations
 import collections
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -69,6 +69,9 @@ __all__ = [
 ]
 
 _PROVENANCE = ("source_file", "source_record")
+_WORKBOOK = (".xlsx", ".xlsm", ".xlsb", ".xls")
+_DEFAULT_FORMATS = ("%Y-%m-%d %H:%M:%S",)
+_CELL_FORMATS = ("%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d")
 
 
 @dataclass(frozen=True)
@@ -153,7 +156,7 @@ def read_vendor(
 ) -> tuple[pl.DataFrame, pl.DataFrame, int]:
     """The file's cells as String columns plus ``_row``, damaged records, records read."""
     file = path.name
-    if path.suffix.lower() in (".xlsx", ".xlsm", ".xlsb", ".xls"):
+    if path.suffix.lower() in _WORKBOOK:
         try:
             frame = pl.read_excel(
                 path,
@@ -197,6 +200,16 @@ def _timestamp(source: str, formats: tuple[str, ...], zone: str) -> pl.Expr:
     return pl.coalesce(tries)
 
 
+def _formats(mapping: Mapping_) -> dict[str, tuple[str, ...]]:
+    """Time formats of every timestamp column the mapping fills."""
+    schema = TABLES[mapping.table]
+    return {
+        c: mapping.timestamps.get(c, _DEFAULT_FORMATS)
+        for c in mapping.columns
+        if c in schema.names and schema.column(c).kind is ColumnKind.TIMESTAMP
+    }
+
+
 def _header_of(frame: pl.DataFrame, name: str) -> str | None:
     wanted = name.strip().lower()
     return next((c for c in frame.columns if c.strip().lower() == wanted), None)
@@ -224,7 +237,7 @@ def _map_frame(frame: pl.DataFrame, mapping: Mapping_, file: str, header_line: i
                 table, default=pl.lit("\x00unmapped"), return_dtype=pl.String
             )
         if col is not None and col.kind is ColumnKind.TIMESTAMP:
-            formats = mapping.timestamps.get(target, ("%Y-%m-%d %H:%M:%S",))
+            formats = mapping.timestamps.get(target, _DEFAULT_FORMATS)
             exprs.append(_timestamp(source, formats, mapping.timezone).alias(target))
         else:
             exprs.append(text.alias(target))
@@ -255,7 +268,7 @@ def _check_column(
         bad = given & value.is_null()
         if bad.any():
             i = int(bad.arg_true()[0])
-            formats = ", ".join(mapping.timestamps.get(target, ("%Y-%m-%d %H:%M:%S",)))
+            formats = ", ".join(mapping.timestamps.get(target, _DEFAULT_FORMATS))
             raise _fail(file, int(frame[ROW][i]), source, f"{frame[source][i]!r} is not a time "
                         f"in the formats of {mapping.file} ({formats})")  # fmt: skip
     elif col.kind is ColumnKind.ENUM and not col.open_values:
@@ -304,6 +317,11 @@ def import_table(
     spec = load_mapping(mapping)
     custody = source_record(path)
     frame, damaged, records = read_vendor(path, spec, sheet=sheet)
+    if path.suffix.lower() in _WORKBOOK:
+        # calamine writes a date cell as "2024-04-04 07:10:05[.500]" (or a date alone)
+        spec = replace(
+            spec, timestamps={c: (*f, *_CELL_FORMATS) for c, f in _formats(spec).items()}
+        )
     mapped = _map_frame(frame, spec, path.name, header_line=1)
     if sha256_file(path) != custody["sha256"]:
         raise CaseError(f"{path.name}: changed while it was being read", file=path.name)
