@@ -27,7 +27,10 @@ name or a path)::
 
 A wrong mapping stops the import with the file, line and column: a header it
 names that the file does not have, a time none of the formats reads, a
-value the value map does not list, a required case column left unmapped.
+value the value map does not list (or, for the strict ``action`` columns, a
+value the case format does not list), a required case column left unmapped.
+Other cells (a row count, a flag) are written as found and typed by the
+loader, which quarantines what it cannot read (``forensics validate``).
 Every row written keeps where it came from: ``source_file`` and
 ``source_record`` (the CSV line the record starts on, header = line 1; the
 spreadsheet row of an XLSX). A record the CSV reader cannot split (wrong
@@ -60,7 +63,7 @@ from ..schema import ROW, TABLES, ColumnKind
 from .caseout import Written, append_rows, source_record, stable_id, write_log
 
 __all__ = [
-    "Mapping_",
+    "VendorMapping",
     "TableImport",
     "load_mapping",
     "shipped_mappings",
@@ -75,8 +78,8 @@ _CELL_FORMATS = ("%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d")
 
 
 @dataclass(frozen=True)
-class Mapping_:
-    """A parsed mapping (the trailing ``_`` keeps it apart from ``typing.Mapping``)."""
+class VendorMapping:
+    """A parsed mapping file."""
 
     name: str
     file: str
@@ -97,7 +100,7 @@ def shipped_mappings() -> dict[str, Path]:
     return {Path(str(p)).stem: Path(str(p)) for p in folder.iterdir() if str(p).endswith(".toml")}
 
 
-def load_mapping(spec: str | Path) -> Mapping_:
+def load_mapping(spec: str | Path) -> VendorMapping:
     """Read and check a mapping (a path, or the name of a shipped one)."""
     path = Path(spec)
     if not path.is_file():
@@ -136,7 +139,7 @@ def load_mapping(spec: str | Path) -> Mapping_:
     values = {
         str(k): {str(a): str(b) for a, b in v.items()} for k, v in data.get("values", {}).items()
     }
-    return Mapping_(
+    return VendorMapping(
         name=str(head.get("name", path.stem)),
         file=file,
         table=table,
@@ -152,7 +155,7 @@ def load_mapping(spec: str | Path) -> Mapping_:
 
 
 def read_vendor(
-    path: Path, mapping: Mapping_, *, sheet: str | None = None
+    path: Path, mapping: VendorMapping, *, sheet: str | None = None
 ) -> tuple[pl.DataFrame, pl.DataFrame, int]:
     """The file's cells as String columns plus ``_row``, damaged records, records read."""
     file = path.name
@@ -200,7 +203,7 @@ def _timestamp(source: str, formats: tuple[str, ...], zone: str) -> pl.Expr:
     return pl.coalesce(tries)
 
 
-def _formats(mapping: Mapping_) -> dict[str, tuple[str, ...]]:
+def _formats(mapping: VendorMapping) -> dict[str, tuple[str, ...]]:
     """Time formats of every timestamp column the mapping fills."""
     schema = TABLES[mapping.table]
     return {
@@ -215,7 +218,9 @@ def _header_of(frame: pl.DataFrame, name: str) -> str | None:
     return next((c for c in frame.columns if c.strip().lower() == wanted), None)
 
 
-def _map_frame(frame: pl.DataFrame, mapping: Mapping_, file: str, header_line: int) -> pl.DataFrame:
+def _map_frame(
+    frame: pl.DataFrame, mapping: VendorMapping, file: str, header_line: int
+) -> pl.DataFrame:
     """The case columns from the vendor's, checked; stops at the first wrong cell."""
     schema = TABLES[mapping.table]
     exprs: list[pl.Expr] = [pl.col(ROW)]
@@ -224,8 +229,8 @@ def _map_frame(frame: pl.DataFrame, mapping: Mapping_, file: str, header_line: i
         source = _header_of(frame, header)
         if source is None:
             found = ", ".join(c for c in frame.columns if c != ROW)
-            raise _fail(file, header_line, header, f"{mapping.file} maps {target} to {header!r}, "
-                        f"which the header does not have (it has: {found})")  # fmt: skip
+            why = f"{mapping.file} maps {target} to {header!r}, which the header does not have"
+            raise _fail(file, header_line, header, f"{why} (it has: {found})")
         sources[target] = source
     for target, source in sources.items():
         col = schema.column(target) if target in schema.names else None
@@ -250,7 +255,12 @@ def _map_frame(frame: pl.DataFrame, mapping: Mapping_, file: str, header_line: i
 
 
 def _check_column(
-    frame: pl.DataFrame, out: pl.DataFrame, mapping: Mapping_, target: str, source: str, file: str
+    frame: pl.DataFrame,
+    out: pl.DataFrame,
+    mapping: VendorMapping,
+    target: str,
+    source: str,
+    file: str,
 ) -> None:
     schema = TABLES[mapping.table]
     given = frame.get_column(source).cast(pl.String).str.strip_chars().fill_null("") != ""
@@ -259,8 +269,8 @@ def _check_column(
         bad = given & (value.cast(pl.String) == "\x00unmapped")
         if bad.any():
             i = int(bad.arg_true()[0])
-            raise _fail(file, int(frame[ROW][i]), source, f"value {frame[source][i]!r} is not in "
-                        f"[values.{target}] of {mapping.file}")  # fmt: skip
+            why = f"value {frame[source][i]!r} is not in [values.{target}] of {mapping.file}"
+            raise _fail(file, int(frame[ROW][i]), source, why)
     col = schema.column(target) if target in schema.names else None
     if col is None:
         return
@@ -269,14 +279,14 @@ def _check_column(
         if bad.any():
             i = int(bad.arg_true()[0])
             formats = ", ".join(mapping.timestamps.get(target, _DEFAULT_FORMATS))
-            raise _fail(file, int(frame[ROW][i]), source, f"{frame[source][i]!r} is not a time "
-                        f"in the formats of {mapping.file} ({formats})")  # fmt: skip
+            why = f"{frame[source][i]!r} is not a time in the formats of {mapping.file}"
+            raise _fail(file, int(frame[ROW][i]), source, f"{why} ({formats})")
     elif col.kind is ColumnKind.ENUM and not col.open_values:
         bad = value.is_not_null() & ~value.str.to_lowercase().is_in(col.listed)
         if bad.any():
             i = int(bad.arg_true()[0])
-            raise _fail(file, int(frame[ROW][i]), source, f"{value[i]!r} is not one of "
-                        f"{', '.join(col.values)}: add it to [values.{target}]")  # fmt: skip
+            why = f"{value[i]!r} is not one of {', '.join(col.values)}"
+            raise _fail(file, int(frame[ROW][i]), source, f"{why}: add it to [values.{target}]")
 
 
 @dataclass(frozen=True)
