@@ -279,3 +279,16 @@ def test_non_interactive_logons_kept_as_other_on_request():
 
 def test_windows_doctests():
     assert doctest.testmod(windows).failed == 0
+
+
+def test_unreadable_chunks_are_reported_and_the_rest_read(imported):
+    result, _, case = imported
+    # sysmon.evtx: chunk 9 is all zeros (preallocated), chunks 10-16 are not chunks
+    assert result.empty_chunks == {"sysmon.evtx": 1}
+    assert [f for f, _ in result.damaged] == ["sysmon.evtx"] * 7
+    assert "chunk number 10" in result.damaged[0][1]
+    sysmon = result.counts.filter(pl.col("file") == "sysmon.evtx")
+    assert int(sysmon["read"].sum()) == 358  # every record before the damage
+    log = json.loads((case / "import-log.jsonl").read_text("utf-8").splitlines()[0])
+    assert len(log["unreadable_parts"]) == 7 and log["empty_chunks"] == {"sysmon.evtx": 1}
+    assert "sysmon.evtx: unreadable part" in result.summary()
