@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from .caseout import IMPORT_LOG, Written, append_rows, stable_id, write_log
 from .evtx import EvtxImport, import_evtx
+from .export import export_frame, write_timeline_csv, write_timesketch
+from .vendor import TableImport, VendorMapping, import_table, load_mapping, shipped_mappings
 
 __all__ = [
     "IMPORT_LOG",
@@ -24,4 +26,12 @@ __all__ = [
     "write_log",
     "EvtxImport",
     "import_evtx",
+    "TableImport",
+    "VendorMapping",
+    "import_table",
+    "load_mapping",
+    "shipped_mappings",
+    "export_frame",
+    "write_timesketch",
+    "write_timeline_csv",
 ]
