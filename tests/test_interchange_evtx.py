@@ -292,3 +292,10 @@ def test_unreadable_chunks_are_reported_and_the_rest_read(imported):
     log = json.loads((case / "import-log.jsonl").read_text("utf-8").splitlines()[0])
     assert len(log["unreadable_parts"]) == 7 and log["empty_chunks"] == {"sysmon.evtx": 1}
     assert "sysmon.evtx: unreadable part" in result.summary()
+
+
+def test_window_manager_and_font_driver_sessions_are_not_people():
+    for sid, name in (("S-1-5-90-0-1", "DWM-1"), ("S-1-5-96-0-1", "UMFD-1")):
+        fields = {"LogonType": 2, "TargetUserSid": sid, "TargetUserName": name}
+        assert "not a person" in WindowsEvents().map("Security", 4624, fields)
+        assert "not a person" in WindowsEvents().map("Security", 4634, fields)

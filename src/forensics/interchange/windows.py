@@ -12,6 +12,7 @@ What is imported (every other record is skipped with a reason and counted):
 log / event                                 kind                   user
 ==========================================  =====================  ===============
 Security 4624, logon type 2, 7, 10, 11      ``logon``              Target…Name
+(not the DWM-n / UMFD-n sessions)
 Security 4624, other logon types            skipped (``other``     Target…Name
                                             with ``all_logons``)
 Security 4634 (types as 4624), 4647         ``logoff``             Target…Name
@@ -216,6 +217,15 @@ def _endpoint(fields: Mapping[str, Any], side: str) -> str:
     return f"{_text(fields.get(side + 'Ip')) or '?'}:{_text(fields.get(side + 'Port')) or '?'}"
 
 
+def _session_account(fields: Mapping[str, Any]) -> bool:
+    """The desktop window manager's (DWM-n) or font driver host's (UMFD-n) own logon.
+
+    Windows logs them as interactive (type 2) at every sign-in; no one typed.
+    """
+    sid = str(_scalar(fields.get("TargetUserSid")) or "")
+    return sid.startswith(("S-1-5-90-", "S-1-5-96-"))
+
+
 def _domain_user(fields: Mapping[str, Any], prefix: str) -> str | None:
     name = _text(fields.get(f"{prefix}UserName"))
     if name is None:
@@ -269,6 +279,8 @@ class WindowsEvents:
         return kind, f"logon type {kind} ({name})"
 
     def _logon(self, fields: dict) -> Row | str:
+        if _session_account(fields):
+            return "Window Manager / Font Driver Host session: not a person"
         kind, label = self._logon_type(fields)
         if kind not in INTERACTIVE_LOGON_TYPES:
             if not self.all_logons:
@@ -277,6 +289,8 @@ class WindowsEvents:
         return self._account_row("logon", fields, label)
 
     def _logoff(self, fields: dict) -> Row | str:
+        if _session_account(fields):
+            return "Window Manager / Font Driver Host session: not a person"
         if "LogonType" in fields:  # 4634; 4647 (user-initiated) has no type
             kind, label = self._logon_type(fields)
             if kind not in INTERACTIVE_LOGON_TYPES:
