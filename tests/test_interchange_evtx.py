@@ -216,6 +216,9 @@ def test_6416_only_usb_storage_and_portable_devices():
         "Security", 6416, _6416("PrintQueue", r"SWD\PRINTENUM\{1}")
     )
     assert "not removable storage" in m.map("Security", 6416, _6416("USB", r"USB\ROOT_HUB30\4&1&0"))
+    by_system = _6416("DiskDrive", r"USBSTOR\Disk&Ven_A&Prod_B&Rev_1\AA11&0")
+    by_system.update(SubjectUserName="PC-01$", SubjectUserSid="S-1-5-18")
+    assert m.map("Security", 6416, by_system)["user"] is None  # the machine, not a person
 
 
 def _1006(bus: int, capacity: int, partitions: int, **extra) -> dict:

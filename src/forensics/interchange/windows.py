@@ -17,7 +17,8 @@ Security 4624, other logon types            skipped (``other``     Target…Name
                                             with ``all_logons``)
 Security 4634 (types as 4624), 4647         ``logoff``             Target…Name
 Security 4625 (any logon type)              ``login_failed``       Target…Name
-Security 6416, disk drive on ``USBSTOR``    ``usb_connect``        Subject…Name
+Security 6416, disk drive on ``USBSTOR``    ``usb_connect``        Subject…Name,
+                                                                   unless SYSTEM
 or a portable device (WPD); never a print
 queue or any other class
 Sysmon 1                                    ``process_start``      User
@@ -217,6 +218,13 @@ def _endpoint(fields: Mapping[str, Any], side: str) -> str:
     return f"{_text(fields.get(side + 'Ip')) or '?'}:{_text(fields.get(side + 'Port')) or '?'}"
 
 
+def _machine_account(fields: Mapping[str, Any]) -> bool:
+    """The subject is the computer itself (SYSTEM, LOCAL/NETWORK SERVICE, ``PC$``)."""
+    sid = str(_scalar(fields.get("SubjectUserSid")) or "")
+    name = str(_scalar(fields.get("SubjectUserName")) or "")
+    return sid in ("S-1-5-18", "S-1-5-19", "S-1-5-20") or name.endswith("$")
+
+
 def _session_account(fields: Mapping[str, Any]) -> bool:
     """The desktop window manager's (DWM-n) or font driver host's (UMFD-n) own logon.
 
@@ -328,7 +336,8 @@ class WindowsEvents:
             return "disk drive not on USB (internal or virtual disk)"
         return {
             "kind": "usb_connect",
-            "user": _domain_user(fields, "Subject"),
+            # usually logged by SYSTEM (the machine account): then no user is known
+            "user": None if _machine_account(fields) else _domain_user(fields, "Subject"),
             "device_id": usb_serial(device),
             "detail": f"{_text(fields.get('DeviceDescription')) or ''} [{device}]".strip(),
         }
