@@ -1,4 +1,4 @@
-"""Command line: ``forensics investigate | validate | generate | report``.
+"""Command line: ``forensics investigate | validate | generate | report | import | timeline``.
 
 Each sub-command is a thin shell over a library call; the handlers import
 lazily so ``forensics --help`` stays fast.
@@ -138,6 +138,10 @@ def _parser() -> argparse.ArgumentParser:
     ve.add_argument("out", help="folder holding findings.json")
     ve.add_argument("case")
     ve.set_defaults(func=_cmd_verify)
+
+    from .interchange.commands import add_commands  # import evtx|csv, timeline
+
+    add_commands(sub)
     return p
 
 

@@ -56,6 +56,7 @@ from .analysis.timeline import timeline as build_timeline
 from .analysis.vector import VectorCall, classify, refine_malware_kind
 from .case import Case, load
 from .case.validation import flagged_lines
+from .privacy import json_embeddable
 from .progress import steps
 
 __all__ = ["Findings", "investigate", "run_investigation", "FORMAT"]
@@ -207,7 +208,7 @@ class Findings:
         }
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+        return json_embeddable(json.dumps(self.to_dict(), indent=2, ensure_ascii=False)) + "\n"
 
 
 def _unknown_extent(rows: pl.DataFrame, case: Case, iso, *, examples: int = 10) -> dict:
