@@ -93,7 +93,8 @@ def timeline(
     ``person_id`` is who the source itself names: the person on camera, the
     badge holder, the owner of the account for logins and access (which may
     not be who sat at the keyboard, see :mod:`forensics.analysis.indicators`).
-    Endpoint events name no person.
+    Endpoint events name the person whose operating-system account ran them
+    (``user`` matched to staff ``os_users``), when the log says.
 
     ``access`` (a filter on the access table) keeps only those access
     events: the access log is most of a large case's rows, and a step that
@@ -161,7 +162,10 @@ def timeline(
             at=pl.col("at"),
             action=pl.col("kind"),
             machine_id=pl.col("machine_id"),
-            device_id=pl.col("device_id"),
+            # The serial, or for a drive logged without one its derived key;
+            # the person whose operating-system account ran the event.
+            device_id=pl.col("device_key"),
+            person_id=pl.col("user_person_id"),
             detail=pl.coalesce("process", "detail"),
         ),
         _frame(
