@@ -534,17 +534,14 @@ class UnidentifiedInsertion(Variant):
         hire = getattr(plot, "hire", None)
         if hire is None or not plot.windows or hire.desk is None or not hire.account_id:
             return
-        t = max(s for s, _ in plot.windows.values()) + office.u(9 * MINUTE, 16 * MINUTE)
-        office.desk_startup(hire, hire.desk, t - office.u(30, 90))
-        office.session(
-            hire,
-            hire.account_id,
-            hire.desk,
-            t,
-            t + office.u(4 * MINUTE, 15 * MINUTE),
-            "none",
-            logout=True,
-        )
+        last_of_day: dict[int, int] = {}
+        for s, _ in plot.windows.values():
+            last_of_day[s // DAY] = max(last_of_day.get(s // DAY, s), s)
+        for last in sorted(last_of_day.values()):  # each sweep's last infection
+            t = last + office.u(9 * MINUTE, 16 * MINUTE)
+            office.desk_startup(hire, hire.desk, t - office.u(30, 90))
+            end = t + office.u(4 * MINUTE, 15 * MINUTE)
+            office.session(hire, hire.account_id, hire.desk, t, end, "none", logout=True)
 
     def finish(self, tables, shop, cal, plot, meta):
         hire = getattr(plot, "hire", None)
