@@ -18,7 +18,7 @@ Examples
 >>> findings = {"vector": {"kind": "usb_malware"}, "suspects": [top]}
 >>> s = score(truth, findings)
 >>> s.vector_right, s.insider_first, s.false_accusation, s.failed
-(True, True, False, False)
+(True, True, None, False)
 >>> score(truth, None).failed
 True
 """
