@@ -20,9 +20,11 @@ import json
 import os
 import platform
 import shutil
+import signal
 import subprocess
 import sys
 import time
+import traceback
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from datetime import UTC, datetime
@@ -62,13 +64,42 @@ def _command(job: dict) -> str:
     )
 
 
-def _key(job: dict) -> str:
+def _key(job: dict) -> str:  # how a run is found again on --resume
     return f"{job['scenario']}|{'+'.join(job['variants'])}|{job['seed']}|{job['orders']}"
 
 
 def _forensics() -> list[str]:
     exe = Path(sys.executable).with_name("forensics")
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "forensics.cli"]
+
+
+class _Timeout(Exception):
+    pass
+
+
+def _alarm(signum, frame):
+    raise _Timeout
+
+
+def _in_process(case: Path, timeout: float) -> tuple[dict | None, str | None]:
+    """Load and investigate as ``forensics investigate`` does, in this worker,
+    bounded by SIGALRM; any exception is the run's error (its last frame)."""
+    from forensics import investigate, load
+
+    old = signal.signal(signal.SIGALRM, _alarm)
+    signal.alarm(max(1, int(timeout)))
+    try:
+        findings = investigate(load(case, personal=False), complaint_nodes=False)
+        return json.loads(findings.to_json()), None
+    except _Timeout:
+        return None, f"timeout after {timeout:.0f} s"
+    except Exception as exc:
+        tb = traceback.extract_tb(exc.__traceback__)[-1]
+        where = f"{Path(tb.filename).name}:{tb.lineno} {tb.name}"
+        return None, f"{type(exc).__name__} at {where}: {str(exc)[:200]}"
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
 
 
 def run_one(job: dict, work: str, timeout: float) -> dict:
@@ -92,24 +123,26 @@ def run_one(job: dict, work: str, timeout: float) -> dict:
         shutil.rmtree(folder, ignore_errors=True)
         return record
     t1 = time.perf_counter()
-    error = None
-    try:
-        proc = subprocess.run(
-            [*_forensics(), "investigate", str(case), "--out", str(out), "--quiet"],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
-        if proc.returncode != 0:
-            error = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["exit code"]
-            error = f"exit {proc.returncode}: {error[0][:300]}"
-    except subprocess.TimeoutExpired:
-        error = f"timeout after {timeout:.0f} s"
-    findings = None
-    try:
-        findings = json.loads((out / "findings.json").read_text("utf-8"))
-    except (OSError, ValueError):
-        error = error or "no findings.json"
+    error, findings = None, None
+    if job.get("subprocess"):
+        try:
+            proc = subprocess.run(
+                [*_forensics(), "investigate", str(case), "--out", str(out), "--quiet"],
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+            )
+            if proc.returncode != 0:
+                last = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["exit code"]
+                error = f"exit {proc.returncode}: {last[0][:300]}"
+        except subprocess.TimeoutExpired:
+            error = f"timeout after {timeout:.0f} s"
+        try:
+            findings = json.loads((out / "findings.json").read_text("utf-8"))
+        except (OSError, ValueError):
+            error = error or "no findings.json"
+    else:
+        findings, error = _in_process(case, timeout)
     s = score(truth, findings)
     record.update(
         score=s.as_dict(),
@@ -278,6 +311,14 @@ def main(argv=None) -> int:
     ap.add_argument("--work", default="/tmp/forensics-accuracy")
     ap.add_argument("--resume", action="store_true", help="keep results.jsonl of an earlier run")
     ap.add_argument("--out", default=str(ROOT / "docs" / "ACCURACY.md"))
+    ap.add_argument(
+        "--subprocess",
+        action="store_true",
+        help="run the forensics CLI per case (default: load and investigate in the worker)",
+    )
+    ap.add_argument(
+        "--report-only", action="store_true", help="write the report from results.jsonl only"
+    )
     ap.add_argument("--note", default="", help="a paragraph for the top of the report")
     args = ap.parse_args(argv)
 
@@ -293,18 +334,20 @@ def main(argv=None) -> int:
         if v not in VARIANTS:
             ap.error(f"unknown variant {v!r}")
     jobs = plan(scenarios, variants, seeds, sizes, combos=not args.no_combos)
+    for j in jobs:
+        j["subprocess"] = args.subprocess
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     results_path = work / "results.jsonl"
     done: dict[str, dict] = {}
-    if args.resume and results_path.exists():
+    if (args.resume or args.report_only) and results_path.exists():
         for line in results_path.read_text("utf-8").splitlines():
             r = json.loads(line)
             r["variants"] = tuple(r["variants"])
             done[r["key"]] = r
     else:
         results_path.write_text("", "utf-8")
-    todo = [j for j in jobs if _key(j) not in done]
+    todo = [] if args.report_only else [j for j in jobs if _key(j) not in done]
     from tqdm import tqdm
 
     started = time.time()
