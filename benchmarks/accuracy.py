@@ -204,13 +204,13 @@ def _row(name: str, s: dict) -> str:
     return (
         f"| {name} | {s['runs']} | {_cell(s['vector'], s['runs'])} | "
         f"{_cell(s['insider'], s['insider_cases'])} | {_cell(s['accused'], s['nobody_cases'])} | "
-        f"{_cell(s['failed'], s['runs'])} |"
+        f"{_cell(s['failed'], s['runs'])} | {s['path'] if s['path_cases'] else '—'} |"
     )
 
 
 _HEAD = (
-    "| {what} | runs | vector right | insider first | false accusations | failed |\n"
-    "|---|---|---|---|---|---|"
+    "| {what} | runs | vector right | insider first | false accusations | failed | path found |\n"
+    "|---|---|---|---|---|---|---|"
 )
 
 
@@ -231,7 +231,9 @@ def report(records: list[dict], meta: dict, note: str) -> str:
         "**insider first** = the first suspect did it (cases with an insider);",
         "**false accusations** = someone named with score >= 0.5 where nobody did it",
         "(`none`, `third_party_app`); **failed** = traceback, timeout or no findings.json",
-        "(a failed run also counts as wrong on the other measures).",
+        "(a failed run also counts as wrong on the other measures); **path found** = mean",
+        "share of the truth's machine/account/app ids that `leak_path` names (reported, not",
+        "scored; — where the results predate the measure).",
         "",
     ]
     if note:
@@ -378,6 +380,8 @@ def main(argv=None) -> int:
         "runs": f"{len(records)}: {len(scenarios)} scenarios x {len(jobs) // n_cells} variant "
         f"sets x {len(seeds)} seeds x {len(sizes)} sizes ({', '.join(map(_label, sizes))})",
         "jobs": args.jobs,
+        "time in runs": f"{sum(r.get('seconds', 0) + r.get('generate_seconds', 0) for r in records) / 60:.1f} min "
+        "(generate + investigate, summed over runs; divide by jobs for wall time)",
         "wall time": f"{elapsed / 60:.1f} min (this invocation)",
         "command": "python benchmarks/accuracy.py "
         + " ".join(a for a in (argv or sys.argv[1:]) if a != args.note and a != "--note"),

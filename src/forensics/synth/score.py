@@ -9,7 +9,10 @@ accuracy``, docs/ACCURACY.md) and ``tests/test_accuracy.py``:
 - **false accusation**: where nobody did it (``none``, ``third_party_app``),
   some suspect is named with a score of at least :data:`ACCUSE_AT`;
 - **failed**: the run wrote no readable ``findings.json`` (a traceback, a
-  timeout, a refused case).
+  timeout, a refused case);
+- **path found** (reported, not asserted): the share of the truth's path
+  ids (``machine_ids``, ``account_ids``, ``app_ids``) that ``leak_path``
+  names (an infected PC without an endpoint agent left out shows here).
 
 Examples
 --------
@@ -46,6 +49,7 @@ class Score:
     vector_said: str | None = None
     top_suspect: str | None = None
     top_score: float | None = None
+    path_found: float | None = None
 
     def ok(self) -> bool:
         """Every measure that applies is right."""
@@ -70,21 +74,36 @@ def score(truth: dict, findings: dict | None) -> Score:
     if not findings or not isinstance(findings.get("vector"), dict):
         return Score(False, None if nobody else False, None if not nobody else False, True)
     kind = findings["vector"].get("kind")
+    found = _path_found(truth, findings)
     suspects = [s for s in findings.get("suspects") or [] if isinstance(s, dict)]
     top = suspects[0] if suspects else None
     top_id = top.get("person_id") if top else None
     top_score = float(top.get("score") or 0.0) if top else None
     if nobody:
         accused = any(float(s.get("score") or 0.0) >= ACCUSE_AT for s in suspects)
-        return Score(kind == truth.get("vector"), None, accused, False, kind, top_id, top_score)
-    return Score(
-        kind == truth.get("vector"), top_id in insiders, None, False, kind, top_id, top_score
-    )
+        right = kind == truth.get("vector")
+        return Score(right, None, accused, False, kind, top_id, top_score, found)
+    right = kind == truth.get("vector")
+    return Score(right, top_id in insiders, None, False, kind, top_id, top_score, found)
+
+
+def _path_found(truth: dict, findings: dict) -> float | None:
+    want = {
+        *(truth.get("machine_ids") or []),
+        *(truth.get("account_ids") or []),
+        *(truth.get("app_ids") or []),
+    }
+    if not want:
+        return None
+    path = findings.get("leak_path") or {}
+    said = {x for k in ("machines", "accounts", "apps") for x in path.get(k) or []}
+    return round(len(want & said) / len(want), 3)
 
 
 def summarize(scores: Iterable[Score]) -> dict:
     """Counts over runs: ``runs``, ``vector`` (right), ``insider`` (first) of
-    ``insider_cases``, ``accused`` of ``nobody_cases``, ``failed``."""
+    ``insider_cases``, ``accused`` of ``nobody_cases``, ``failed``, and
+    ``path`` (mean path found over the ``path_cases`` that report it)."""
     out = {
         "runs": 0,
         "vector": 0,
@@ -93,6 +112,8 @@ def summarize(scores: Iterable[Score]) -> dict:
         "accused": 0,
         "nobody_cases": 0,
         "failed": 0,
+        "path": 0.0,
+        "path_cases": 0,
     }
     for s in scores:
         out["runs"] += 1
@@ -101,7 +122,12 @@ def summarize(scores: Iterable[Score]) -> dict:
         if s.insider_first is not None:
             out["insider_cases"] += 1
             out["insider"] += s.insider_first
+        if s.path_found is not None:
+            out["path_cases"] += 1
+            out["path"] += s.path_found
         if s.false_accusation is not None:
             out["nobody_cases"] += 1
             out["accused"] += s.false_accusation
+    if out["path_cases"]:
+        out["path"] = round(out["path"] / out["path_cases"], 3)
     return out
