@@ -374,13 +374,14 @@ def main(argv=None) -> int:
     elapsed = time.time() - started
     records = [done[_key(j)] for j in jobs if _key(j) in done]
     n_cells = max(1, len(scenarios) * len(seeds) * len(sizes))
+    busy = sum(r.get("seconds", 0) + r.get("generate_seconds", 0) for r in records)
     meta = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         **_machine(),
         "runs": f"{len(records)}: {len(scenarios)} scenarios x {len(jobs) // n_cells} variant "
         f"sets x {len(seeds)} seeds x {len(sizes)} sizes ({', '.join(map(_label, sizes))})",
         "jobs": args.jobs,
-        "time in runs": f"{sum(r.get('seconds', 0) + r.get('generate_seconds', 0) for r in records) / 60:.1f} min "
+        "time in runs": f"{busy / 60:.1f} min "
         "(generate + investigate, summed over runs; divide by jobs for wall time)",
         "wall time": f"{elapsed / 60:.1f} min (this invocation)",
         "command": "python benchmarks/accuracy.py "
