@@ -91,6 +91,14 @@ def test_agentless_pc_in_the_sweep_has_camera_but_no_endpoint_rows():
     assert len(no_rows) >= round(0.15 * len(machines)) - 2
 
 
+def test_agentless_sweep_leaves_one_recorded_pc():
+    case = _case("usb_malware", ["agentless_sweep"])
+    ep = case.tables["endpoint"]
+    infected = case.truth["machine_ids"]
+    loud = [m for m in infected if ep.filter(pl.col("machine_id") == m).height]
+    assert len(loud) == 1 and len(infected) >= 3
+
+
 def test_mtp_phone_follows_each_export_on_the_insiders_desk():
     case = _case("insider_export", ["mtp_phone"])
     desk = case.truth["machine_ids"][0]

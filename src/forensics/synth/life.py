@@ -23,6 +23,7 @@ __all__ = [
     "EarlyApp",
     "NightShift",
     "Agentless",
+    "AgentlessSweep",
     "MtpPhones",
     "SharedAccount",
     "AnonymousVisitor",
@@ -337,11 +338,15 @@ class Agentless(Variant):
         "only the camera shows the stick going in."
     )
 
+    def _silent(self, n: int) -> int:
+        """How many PCs of an ``n``-PC sweep lack the agent."""
+        return 2 if n >= 5 else 1
+
     def shape(self, shop, plot, cal):
         off: set[str] = set()
         targets = list(getattr(plot, "targets", []))
         if len(targets) >= 2:
-            k = 2 if len(targets) >= 5 else 1
+            k = self._silent(len(targets))
             pick = self.rng.choice(len(targets), k, replace=False)
             off |= {targets[int(i)].machine_id for i in pick}
         keep = {t.machine_id for t in targets} - off
@@ -356,6 +361,18 @@ class Agentless(Variant):
                 replace(m, agent=False) if m.machine_id in off else m for m in shop.machines
             ),
         )
+
+
+class AgentlessSweep(Agentless):
+    name = "agentless_sweep"
+    fault = "C"
+    summary = (
+        "As `agentless`, but in the USB scenarios only one PC of the sweep has the agent: "
+        "every other infection is seen by the camera alone."
+    )
+
+    def _silent(self, n: int) -> int:
+        return n - 1
 
 
 _PHONES = (

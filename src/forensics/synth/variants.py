@@ -45,6 +45,7 @@ import polars as pl
 from .events import Recorder
 from .life import (
     Agentless,
+    AgentlessSweep,
     AnonymousVisitor,
     CameraDrift,
     ComplaintsNew,
@@ -76,6 +77,7 @@ _ALL: tuple[type[Variant], ...] = (
     ErpCadence,
     NightShift,
     Agentless,
+    AgentlessSweep,
     MtpPhones,
     AnonymousVisitor,
     UnidentifiedInsertion,
