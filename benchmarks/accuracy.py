@@ -350,6 +350,8 @@ def main(argv=None) -> int:
     else:
         results_path.write_text("", "utf-8")
     todo = [] if args.report_only else [j for j in jobs if _key(j) not in done]
+    # Seed by seed, so an interrupted run still covers every cell evenly.
+    todo.sort(key=lambda j: (seeds.index(j["seed"]), j["orders"]))
     from tqdm import tqdm
 
     started = time.time()
