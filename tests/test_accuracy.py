@@ -3,9 +3,10 @@ variant x seed cases at 2000 orders, with the same asserts: no failed run,
 the leak path right, the true insider ranked first, nobody accused where
 nobody did it (:mod:`forensics.synth.score`).
 
-Cases the engine gets wrong today are marked xfail with the fault class of
-issue 15 (A-F); remove the mark as the engine is fixed (strict=False, so a
-fixed case shows as XPASS until then).
+The cases were chosen from the faults of issue 15 (A: single-order pulls,
+B: suspects the graph cannot reach, C: infections no agent saw, D: visitors
+nobody named, E: unidentified insertions, F: complaints leaning by order
+age); each failed before the engine was fixed.
 """
 
 from __future__ import annotations
@@ -21,42 +22,29 @@ from forensics.synth.score import ACCUSE_AT, score
 ORDERS = 2000
 
 
-def _xfail(fault: str, why: str):
-    return pytest.mark.xfail(strict=False, reason=f"issue 15 fault {fault}: {why}")
-
-
-A = _xfail("A", "single-order api_pull rows read as whole-history pulls; vector third_party_app")
-B = _xfail("B", "graph.explain raises NodeNotFound for a suspect without an incoming edge")
-C = _xfail("C", "infected PCs without an endpoint agent are left out; the desk owner is named")
-D = _xfail("D", "an unnamed visitor (camera note 面试者) is classified as staff usb_malware")
-
 CASES = [
     pytest.param("usb_malware", (), 1, id="usb_malware-base-1"),
     pytest.param("insider_export", ("mtp_phone",), 1, id="insider_export-mtp_phone-1"),
     pytest.param("usb_malware", ("agentless",), 1, id="usb_malware-agentless-1"),
-    pytest.param(
-        "usb_malware", ("agentless_sweep",), 1, marks=C, id="usb_malware-agentless_sweep-1"
-    ),
+    pytest.param("usb_malware", ("agentless_sweep",), 1, id="usb_malware-agentless_sweep-1"),
     pytest.param(
         "visitor_malware",
         ("anonymous_visitor",),
         1,
-        marks=D,
         id="visitor_malware-anonymous_visitor-1",
     ),
     pytest.param("none", ("complaints_old", "early_app"), 1, id="none-complaints_old+early_app-1"),
     pytest.param("third_party_app", ("erp_cadence",), 1, id="third_party_app-erp_cadence-1"),
-    pytest.param("insider_export", ("review_app",), 1, marks=A, id="insider_export-review_app-1"),
-    pytest.param("stale_account", ("review_app",), 3, marks=A, id="stale_account-review_app-3"),
-    pytest.param("usb_malware", ("review_app",), 2, marks=A, id="usb_malware-review_app-2"),
+    pytest.param("insider_export", ("review_app",), 1, id="insider_export-review_app-1"),
+    pytest.param("stale_account", ("review_app",), 3, id="stale_account-review_app-3"),
+    pytest.param("usb_malware", ("review_app",), 2, id="usb_malware-review_app-2"),
     pytest.param(
         "usb_malware",
         ("unidentified_insertion",),
         1,
-        marks=B,
         id="usb_malware-unidentified_insertion-1",
     ),
-    pytest.param("stale_account", ("night_shift",), 1, marks=B, id="stale_account-night_shift-1"),
+    pytest.param("stale_account", ("night_shift",), 1, id="stale_account-night_shift-1"),
 ]
 
 
