@@ -35,6 +35,7 @@ import plotly.io as pio
 import polars as pl
 
 from .. import __version__
+from ..findings import Findings
 from ..privacy import PERSONAL_COLUMNS, escape, mask_address, mask_name, mask_phone
 from ..views import charts
 
@@ -155,7 +156,7 @@ def _mask(column: str, value: str) -> str:
 # figures
 
 
-def report_figures(findings, *, reveal: bool = False) -> dict[str, go.Figure]:
+def report_figures(findings: Findings, *, reveal: bool = False) -> dict[str, go.Figure]:
     """The charts of the report, by file stem (see :data:`STATIC_CHARTS`)."""
     return {
         "complaints": charts.complaint_spike(findings, reveal=reveal),
@@ -186,7 +187,7 @@ def _figure_parts(name: str, fig: go.Figure) -> tuple[str, str]:
 # sections
 
 
-def _header(findings, tz: str, *, reveal: bool) -> str:
+def _header(findings: Findings, tz: str, *, reveal: bool) -> str:
     meta = findings.case.meta
     banner = (
         '<div class="banner reveal"><b>Personal data REVEALED</b> (report built with '
@@ -203,7 +204,7 @@ def _header(findings, tz: str, *, reveal: bool) -> str:
     )
 
 
-def _verdict(findings, tz: str) -> str:
+def _verdict(findings: Findings, tz: str) -> str:
     v = findings.vector
     words = KIND_WORDS.get(v.kind, v.kind)
     start, end = _when(v.leak_start, tz), _when(v.leak_end, tz)
@@ -235,7 +236,7 @@ def _verdict(findings, tz: str) -> str:
     )
 
 
-def _people_sentence(findings) -> str:
+def _people_sentence(findings: Findings) -> str:
     """A plain sentence on who, if anyone, the evidence names."""
     if findings.suspects:
         top = findings.suspects[0]
@@ -257,7 +258,7 @@ def _people_sentence(findings) -> str:
     )
 
 
-def _suspects(findings, tz: str, paths: list[list[str]], *, reveal: bool) -> str:
+def _suspects(findings: Findings, tz: str, paths: list[list[str]], *, reveal: bool) -> str:
     if not findings.suspects:
         return f"<h2>Suspects</h2><p>{_people_sentence(findings)}</p>"
     names = _staff_names(findings, reveal=reveal)
@@ -304,7 +305,7 @@ def _evidence_table(rows, *, against: bool = False) -> str:
     return _table(head, rows, classes=["against" if against else ""] * len(rows))
 
 
-def _staff_names(findings, *, reveal: bool) -> dict[str, str]:
+def _staff_names(findings: Findings, *, reveal: bool) -> dict[str, str]:
     staff = findings.case.staff.select("person_id", "name").drop_nulls()
     return {p: (n if reveal else mask_name(n)) for p, n in staff.iter_rows()}
 
@@ -348,14 +349,14 @@ def _vectors(vectors: list[dict]) -> str:
     return "<h2>Significant paths</h2>" + _table(head, rows)
 
 
-def _ruled_out(findings) -> str:
+def _ruled_out(findings: Findings) -> str:
     if not findings.ruled_out:
         return "<h2>Ruled out</h2><p>Nothing was explicitly ruled out.</p>"
     items = "".join(f"<li>{_e(r)}</li>" for r in findings.ruled_out)
     return f"<h2>Ruled out</h2><ul>{items}</ul>"
 
 
-def _clock(findings) -> str:
+def _clock(findings: Findings) -> str:
     offsets = list(findings.clock_offsets.values())
     if not offsets:
         return (
@@ -389,7 +390,7 @@ def _clock(findings) -> str:
     )
 
 
-def _complaints(findings, tz: str, *, reveal: bool) -> str:
+def _complaints(findings: Findings, tz: str, *, reveal: bool) -> str:
     r, c = findings.rate, findings.complaints
     spike = (
         f"{r.spike_complaints} complaints on spike days {r.spike_start} – {r.spike_end} "
@@ -406,7 +407,7 @@ def _complaints(findings, tz: str, *, reveal: bool) -> str:
     return "<h2>Complaints</h2>" + summary + _complaint_table(findings, tz, reveal=reveal)
 
 
-def _complaint_table(findings, tz: str, *, reveal: bool) -> str:
+def _complaint_table(findings: Findings, tz: str, *, reveal: bool) -> str:
     case = findings.case
     raw = case.complaints.select(
         "complaint_id", "buyer_id", "order_id", "received_at", "category", "text", "quoted_fields"
@@ -447,7 +448,7 @@ def _buyers_personal(case, buyers: list[str]) -> dict[str, list[tuple[str, str]]
     return {b: sorted(set(p), key=lambda cv: -len(cv[1])) for b, p in out.items()}
 
 
-def _inputs(findings) -> str:
+def _inputs(findings: Findings) -> str:
     head = (
         "file",
         "table",
@@ -479,7 +480,7 @@ def _inputs(findings) -> str:
     )
 
 
-def _quarantine(findings, *, reveal: bool) -> str:
+def _quarantine(findings: Findings, *, reveal: bool) -> str:
     q = findings.case.quarantine
     if q.is_empty():
         part = "<p>No row was quarantined.</p>"
@@ -520,7 +521,7 @@ def _quarantined_value(row: dict, *, reveal: bool, orders_file: str) -> str:
     return f"<code>{_e(shown)}</code>"
 
 
-def _unregistered(findings) -> str:
+def _unregistered(findings: Findings) -> str:
     u = findings.case.unregistered
     if u.is_empty():
         return "<p>Every id used in the logs is registered.</p>"
@@ -535,7 +536,7 @@ def _unregistered(findings) -> str:
     )
 
 
-def _unlisted(findings) -> str:
+def _unlisted(findings: Findings) -> str:
     u = findings.case.unlisted
     if u.is_empty():
         return (
@@ -570,7 +571,7 @@ def _unlisted(findings) -> str:
     )
 
 
-def _settings(findings) -> str:
+def _settings(findings: Findings) -> str:
     rows = [(_e(k), _e(v)) for k, v in findings.settings.items()]
     return "<h2>Settings</h2>" + _table(("setting", "value"), rows) if rows else ""
 
@@ -604,7 +605,7 @@ def _script_hash(script: str) -> str:
     return f"'sha256-{base64.b64encode(digest).decode()}'"
 
 
-def build_report(findings, *, reveal: bool = False) -> str:
+def build_report(findings: Findings, *, reveal: bool = False) -> str:
     """The investigation as one self-contained HTML page.
 
     Parameters
@@ -714,7 +715,7 @@ def run_report(case_path: Path, out: Path, *, reveal: bool = False, progress: bo
 
 
 def write_static_charts(
-    findings, out: Path, *, reveal: bool = False
+    findings: Findings, out: Path, *, reveal: bool = False
 ) -> tuple[list[Path], str | None]:
     """Write :data:`STATIC_CHARTS` into ``out``; return the files and, if
     images could not be drawn, why."""

@@ -48,9 +48,8 @@ from pathlib import Path
 import polars as pl
 
 from ..analysis.clock import corrected
-from ..analysis.exposure import infection_starts, order_index
 from ..audit import broad_scopes
-from ..investigate import Findings
+from ..findings import Findings
 from ..privacy import mask_frame, write_csv
 
 __all__ = [
@@ -218,7 +217,7 @@ def _quarantines(findings: Findings, since: pl.DataFrame) -> pl.DataFrame:
     """
     case = findings.case
     offsets = findings.clock_offsets
-    starts = infection_starts(case, offsets)["process"]
+    starts = findings.infection_starts["process"]
     implants = (
         starts.join(since.select("machine_id", "since"), on="machine_id", suffix="_inf")
         .filter(
@@ -474,7 +473,7 @@ def exposed_orders(findings: Findings, path_events: pl.DataFrame | None = None) 
         ``exposures`` (events of the path that showed it).
     """
     pe = leak_path_events(findings) if path_events is None else path_events
-    index = order_index(findings.case)
+    index = findings.order_index
     # The one place intervals become orders: each event's [lo, hi) exploded.
     per_order = (
         pe.with_columns(pl.int_ranges("lo", "hi", dtype=pl.Int64).alias("idx"))
@@ -1007,7 +1006,7 @@ def _reach(findings: Findings, n: int) -> list[Action]:
     case = findings.case
     devices = infection_devices(findings)
     touched = (
-        infection_starts(case, findings.clock_offsets)["device"]
+        findings.infection_starts["device"]
         .filter(
             pl.col("cand").is_in(devices) & ~pl.col("machine_id").is_in(win["machine_id"].to_list())
         )
@@ -1041,7 +1040,7 @@ def infection_devices(findings: Findings) -> list[str]:
     win = infection_windows(findings)
     if win.is_empty():
         return sorted(findings.vector.devices)
-    starts = infection_starts(findings.case, findings.clock_offsets)["device"]
+    starts = findings.infection_starts["device"]
     near = starts.join(
         win.select("machine_id", pl.col("since").alias("_inf")), on="machine_id"
     ).filter(

@@ -17,7 +17,8 @@ import polars as pl
 
 from ..analysis.suspects import Suspect
 from ..case import load
-from ..investigate import Findings, investigate
+from ..findings import Findings
+from ..investigate import investigate
 
 __all__ = [
     "open_case",
