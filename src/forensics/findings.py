@@ -28,6 +28,7 @@ from .analysis.graph import explain
 from .analysis.suspects import Suspect, VectorCall
 from .analysis.timeline import timeline as build_timeline
 from .case import Case
+from .case.localtime import local_iso
 from .case.validation import flagged_lines
 
 __all__ = ["Findings", "FORMAT", "MAX_VECTORS"]
@@ -92,7 +93,10 @@ class Findings:
         ``unregistered`` ids and ``unlisted`` descriptive values."""
         tz = self.case.timezone()
         unregistered, unlisted = flagged_lines(self.case)
-        iso = _iso(tz)
+
+        def iso(t):
+            return local_iso(t, tz)
+
         return {
             "format": FORMAT,
             "case_id": self.case.meta.case_id,
@@ -166,18 +170,3 @@ class Findings:
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False, sort_keys=False) + "\n"
-
-
-def _iso(tz: str):
-    def fmt(t):
-        if t is None:
-            return None
-        return t.astimezone(_zone(tz)).isoformat()
-
-    return fmt
-
-
-def _zone(tz: str):
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(tz)

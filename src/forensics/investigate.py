@@ -47,16 +47,11 @@ from .analysis.sessions import sessionize
 from .analysis.suspects import VectorCall, classify, rank_suspects, refine_malware_kind
 from .analysis.timeline import timeline as build_timeline
 from .case import Case, load
+from .case.localtime import zone
 from .findings import Findings
 from .progress import steps
 
 __all__ = ["investigate", "run_investigation"]
-
-
-def _zone(tz: str):
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(tz)
 
 
 def investigate(
@@ -248,7 +243,7 @@ def _spike(case: Case, rate: ComplaintRate, counted: pl.DataFrame):
         return None, counted.clear()
     from datetime import UTC, datetime, time
 
-    start = datetime.combine(rate.spike_start, time(0), tzinfo=_zone(case.timezone())).astimezone(
+    start = datetime.combine(rate.spike_start, time(0), tzinfo=zone(case.timezone())).astimezone(
         UTC
     )
     day = pl.col("received_at").dt.convert_time_zone(case.timezone()).dt.date()

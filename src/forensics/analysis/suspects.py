@@ -60,6 +60,7 @@ from datetime import datetime, timedelta
 import polars as pl
 
 from ..case import Case
+from ..case.localtime import local_text, zone
 from .exposure import event_columns, members_of
 from .indicators import VISITOR_ROLES, malware_keys
 
@@ -200,15 +201,9 @@ def _account_vote(case: Case, account_id: str | None, last: datetime | None) -> 
         if staff.is_empty():  # the owner is no longer even on the staff list
             return "stale_account"
         left = staff["left_on"].drop_nulls()
-        if left.len() and left[0] < last.astimezone(_zone(case)).date():
+        if left.len() and left[0] < last.astimezone(zone(case.timezone())).date():
             return "stale_account"
     return "insider_export"
-
-
-def _zone(case: Case):
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(case.timezone())
 
 
 def _held_machines(starts: Mapping[str, pl.DataFrame], keys: set[str]) -> dict[str, datetime]:
@@ -574,10 +569,6 @@ def _present(tl: pl.DataFrame, anchors: pl.DataFrame, window: timedelta) -> pl.D
     )
 
 
-def _local(t: datetime, tz) -> str:
-    return t.astimezone(tz).strftime("%Y-%m-%d %H:%M")
-
-
 def link_evidence(
     case: Case,
     call: VectorCall,
@@ -587,7 +578,7 @@ def link_evidence(
     window: timedelta = timedelta(minutes=10),
 ) -> dict[str, list[Evidence]]:
     """Evidence tying people to the leak path."""
-    tz = _zone(case)
+    tz = case.timezone()
     out: dict[str, list[Evidence]] = {}
 
     def add(person, ev: Evidence):
@@ -615,7 +606,7 @@ def link_evidence(
                 kind,
                 r["c_source"],
                 r["c_row"],
-                f"on camera {what} at {r['machine_id']} {_local(r['c_at'], tz)} "
+                f"on camera {what} at {r['machine_id']} {local_text(r['c_at'], tz)} "
                 f"({r['what']}, {r['source']} row {r['row']})",
                 WEIGHTS[kind],
                 r["c_at"],
@@ -642,7 +633,7 @@ def link_evidence(
                     case.source("logins"),
                     r["login_row"],
                     f"{r['account_id']} logged in on {r['machine_id']} when {r['what']} "
-                    f"({_local(r['at'], tz)})",
+                    f"({local_text(r['at'], tz)})",
                     WEIGHTS["session_at_infection"],
                     r["at"],
                 ),
@@ -666,7 +657,7 @@ def link_evidence(
                     acc_src,
                     r["_row"],
                     f"owner of {r['account_id']}, which the leak path used ({first['what']} "
-                    f"{_local(first['at'], tz)}, {first['source']} row {first['row']})",
+                    f"{local_text(first['at'], tz)}, {first['source']} row {first['row']})",
                     WEIGHTS[kind],
                     first["at"],
                 ),
@@ -689,14 +680,14 @@ def _in_building(
     hours everybody is inside and it is none. Skipped when more than
     ``crowd`` people were in.
     """
-    tz = _zone(case)
+    tz = case.timezone()
     meta = case.meta
     badge = tl.filter((pl.col("table") == "badge") & pl.col("person_id").is_not_null())
     if badge.is_empty():
         return []
     out = []
     for a in anchors.iter_rows(named=True):
-        local = a["at"].astimezone(tz)
+        local = a["at"].astimezone(zone(tz))
         open_day = local.isoweekday() in meta.weekdays
         if open_day and meta.business_start <= local.time() <= meta.business_end:
             continue
@@ -713,8 +704,8 @@ def _in_building(
                         "in_building_off_hours",
                         r["source"],
                         r["row"],
-                        f"badged in {_local(r['at'], tz)}, one of {inside.height} inside when "
-                        f"{a['what']} ({_local(a['at'], tz)}, {a['source']} row {a['row']})",
+                        f"badged in {local_text(r['at'], tz)}, one of {inside.height} inside when "
+                        f"{a['what']} ({local_text(a['at'], tz)}, {a['source']} row {a['row']})",
                         WEIGHTS["in_building_off_hours"],
                         r["at"],
                     ),
@@ -732,7 +723,7 @@ def _context(
     first complained order opened afterwards), not who did it, so they
     document the case without moving the score.
     """
-    tz = _zone(case)
+    tz = case.timezone()
     out = []
     anchors = call.anchors.filter(
         pl.col("machine_id").is_in(list(machines)) | pl.col("machine_id").is_null()
@@ -743,7 +734,8 @@ def _context(
                 "path_opened",
                 a["source"],
                 a["row"],
-                f"{a['what']} on {a['machine_id'] or 'an outside address'} {_local(a['at'], tz)}",
+                f"{a['what']} on {a['machine_id'] or 'an outside address'} "
+                f"{local_text(a['at'], tz)}",
                 1.0,
                 a["at"],
             )
@@ -765,7 +757,7 @@ def _context(
                 acc_src,
                 r["_row"],
                 f"{r['action']} by {r['account_id']} on {r['machine_id']} "
-                f"{_local(r['at'], tz)}: an order later complained about "
+                f"{local_text(r['at'], tz)}: an order later complained about "
                 f"({r['complaint_id']})",
                 1.0,
                 r["at"],

@@ -28,13 +28,13 @@ import time
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import plotly.graph_objects as go
 import plotly.io as pio
 import polars as pl
 
 from .. import __version__
+from ..case.localtime import local_text
 from ..findings import Findings
 from ..privacy import PERSONAL_COLUMNS, escape, mask_address, mask_name, mask_phone
 from ..views import charts
@@ -101,9 +101,7 @@ def _e(value: object) -> str:
 
 
 def _when(t: datetime | None, tz: str) -> str:
-    if t is None:
-        return "—"
-    return t.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M:%S")
+    return local_text(t, tz, "%Y-%m-%d %H:%M:%S", missing="—")
 
 
 def _table(

@@ -49,6 +49,7 @@ import polars as pl
 
 from ..analysis.clock import corrected
 from ..audit import broad_scopes
+from ..case.localtime import ISO_LOCAL, local_col, local_text
 from ..findings import Findings
 from ..privacy import mask_frame, write_csv
 
@@ -155,18 +156,6 @@ class ResponsePack:
 
 def _tz(findings: Findings) -> str:
     return findings.case.timezone()
-
-
-def _local(col: str | pl.Expr, tz: str) -> pl.Expr:
-    """A UTC timestamp as local ISO 8601 text (readable in CSV and JSON)."""
-    c = pl.col(col) if isinstance(col, str) else col
-    return c.dt.convert_time_zone(tz).dt.to_string("%Y-%m-%dT%H:%M:%S%:z")
-
-
-def _short(col: str | pl.Expr, tz: str) -> pl.Expr:
-    """A UTC timestamp as local ``YYYY-MM-DD HH:MM`` (for sentences)."""
-    c = pl.col(col) if isinstance(col, str) else col
-    return c.dt.convert_time_zone(tz).dt.strftime("%Y-%m-%d %H:%M")
 
 
 def _is_malware(findings: Findings) -> bool:
@@ -305,10 +294,10 @@ def _malware_events(findings: Findings) -> pl.DataFrame:
                 "{} on {} {} ({} row {}); machine infected {} ({} row {})",
                 "action",
                 "machine_id",
-                _short("at", tz),
+                local_col("at", tz),
                 pl.lit(acc),
                 "_row",
-                _short("since", tz),
+                local_col("since", tz),
                 "source",
                 "row",
             ).alias("why"),
@@ -346,7 +335,7 @@ def _anchor_events(findings: Findings) -> pl.DataFrame:
             "action",
             "account_id",
             pl.coalesce("machine_id", pl.format("ip {}", "ip")),
-            _short("at", tz),
+            local_col("at", tz),
             "anchor_source",
             "anchor_row",
         ).alias("why"),
@@ -395,7 +384,7 @@ def _flagged_followups(findings: Findings) -> pl.DataFrame:
             "action",
             "account_id",
             pl.coalesce("machine_id", pl.format("ip {}", "ip")),
-            _short("at", tz),
+            local_col("at", tz),
             pl.lit(acc),
             "_row",
             "_flag",
@@ -448,7 +437,7 @@ def _stale_uses(findings: Findings) -> pl.DataFrame:
             "action",
             "account_id",
             pl.coalesce("machine_id", pl.format("ip {}", "ip")),
-            _short("at", tz),
+            local_col("at", tz),
             pl.lit(case.source("access")),
             "_row",
             "left_on",
@@ -571,7 +560,7 @@ def affected_buyers(
         "phones",
         "exposed_orders",
         "order_ids",
-        _local("first_exposed_at", tz).alias("first_exposed_at"),
+        local_col("first_exposed_at", tz, ISO_LOCAL).alias("first_exposed_at"),
         "first_exposed_order",
         "path",
         "paths",
@@ -580,7 +569,7 @@ def affected_buyers(
         "row",
         pl.col("complaint_ids").is_not_null().alias("complained"),
         "complaint_ids",
-        _local("first_complaint_at", tz).alias("first_complaint_at"),
+        local_col("first_complaint_at", tz, ISO_LOCAL).alias("first_complaint_at"),
     )
     return mask_frame(buyers, reveal=reveal_contacts, columns=("phone",))
 
@@ -685,11 +674,11 @@ def platform_report(findings: Findings, exposed: pl.DataFrame | None = None) -> 
             pl.when(basis == "matched by buyer id")
             .then("matched_order_ids")
             .alias("matched_order_ids"),
-            _local("received_at", tz).alias("received_at"),
-            _local("contacted_at", tz).alias("contacted_at"),
+            local_col("received_at", tz, ISO_LOCAL).alias("received_at"),
+            local_col("contacted_at", tz, ISO_LOCAL).alias("contacted_at"),
             "category",
             pl.when(basis != "not exposed by the leak path").then(path).alias("exposed_by"),
-            _local("_at", tz).alias("exposed_at"),
+            local_col("_at", tz, ISO_LOCAL).alias("exposed_at"),
             pl.when(basis != "not exposed by the leak path")
             .then(pl.lit(case.source("access")))
             .alias("exposure_source"),
@@ -777,7 +766,7 @@ def _contain(findings: Findings, n: int) -> list[Action]:
                 "{} ({}) granted {}, scopes {}",
                 "app_id",
                 "name",
-                _short("granted_at", tz),
+                local_col("granted_at", tz),
                 pl.col("scopes").fill_null("?"),
             ),
             1,
@@ -790,7 +779,7 @@ def _contain(findings: Findings, n: int) -> list[Action]:
                 "{} by {} {}: {} order(s)",
                 "action",
                 "account_id",
-                _short("at", tz),
+                local_col("at", tz),
                 pl.col("hi") - pl.col("lo"),
             ),
             n,
@@ -822,7 +811,7 @@ def _contain(findings: Findings, n: int) -> list[Action]:
                 "action",
                 "account_id",
                 pl.coalesce("machine_id", pl.format("ip {}", "ip")),
-                _short("at", tz),
+                local_col("at", tz),
                 pl.col("hi") - pl.col("lo"),
             ),
             n,
@@ -844,7 +833,9 @@ def _contain(findings: Findings, n: int) -> list[Action]:
             mine,
             access,
             "_row",
-            pl.format("{} by {} on {} {}", "action", "account_id", "machine_id", _short("at", tz)),
+            pl.format(
+                "{} by {} on {} {}", "action", "account_id", "machine_id", local_col("at", tz)
+            ),
             n,
         )
         out.append(
@@ -866,7 +857,9 @@ def _contain(findings: Findings, n: int) -> list[Action]:
                 mine,
                 access,
                 "_row",
-                pl.format("{} by {} from ip {} {}", "action", "account_id", "ip", _short("at", tz)),
+                pl.format(
+                    "{} by {} from ip {} {}", "action", "account_id", "ip", local_col("at", tz)
+                ),
                 n,
             )
             out.append(
@@ -900,7 +893,9 @@ def _isolate_infected(findings: Findings, tz: str) -> list[Action]:
     for w in win.iter_rows(named=True):
         cites = [
             Citation(
-                w["source"], w["row"], f"{w['what']} on {w['machine_id']} {_fmt(w['since'], tz)}"
+                w["source"],
+                w["row"],
+                f"{w['what']} on {w['machine_id']} {local_text(w['since'], tz)}",
             )
         ]
         state = "still infected at the end of the evidence"
@@ -909,7 +904,7 @@ def _isolate_infected(findings: Findings, tz: str) -> list[Action]:
                 Citation(
                     w["until_source"],
                     w["until_row"],
-                    f"antivirus quarantined the implant {_fmt(w['until'], tz)}",
+                    f"antivirus quarantined the implant {local_text(w['until'], tz)}",
                 )
             )
             state = "the antivirus quarantined the implant; confirm it is gone"
@@ -922,17 +917,11 @@ def _isolate_infected(findings: Findings, tz: str) -> list[Action]:
                 w["machine_id"],
                 f"Isolate {w['machine_id']} from the network, image it, "
                 "remove the implant and reinstall",
-                f"infected {_fmt(w['since'], tz)}; {n} orders opened on it since ({state})",
+                f"infected {local_text(w['since'], tz)}; {n} orders opened on it since ({state})",
                 tuple(cites),
             )
         )
     return out
-
-
-def _fmt(t, tz: str) -> str:
-    from zoneinfo import ZoneInfo
-
-    return t.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M") if t is not None else "?"
 
 
 MIN_SUSPECT_SCORE = 0.1
@@ -986,8 +975,8 @@ def _reach(findings: Findings, n: int) -> list[Action]:
                 "{} logged in on {} {} (infected {})",
                 "account_id",
                 "machine_id",
-                _short("start", tz),
-                _short("since", tz),
+                local_col("start", tz),
+                local_col("since", tz),
             ),
             n,
         )
@@ -1025,7 +1014,7 @@ def _reach(findings: Findings, n: int) -> list[Action]:
                     Citation(
                         case.source("endpoint"),
                         r["_row"],
-                        f"USB {r['cand']} connected {_fmt(r['since'], tz)}",
+                        f"USB {r['cand']} connected {local_text(r['since'], tz)}",
                     ),
                 ),
             )
@@ -1073,7 +1062,11 @@ def _stale_accounts(findings: Findings, n: int) -> list[Action]:
                 case.source("accounts"),
                 r["_row"],
                 f"{r['account_id']} disabled_at "
-                f"{_fmt(r['disabled_at'], tz) if r['disabled_at'] else 'empty (still enabled)'}",
+                + (
+                    local_text(r["disabled_at"], tz)
+                    if r["disabled_at"]
+                    else "empty (still enabled)"
+                ),
             ),
         ]
         used = uses.filter(pl.col("account_id") == r["account_id"])
@@ -1173,7 +1166,7 @@ def _export_review(findings: Findings, n: int) -> list[Action]:
             )
         elif did:
             first = Citation(
-                access, r["_row_ex"], f"first of {r['exports']} export(s) {_fmt(r['at'], tz)}"
+                access, r["_row_ex"], f"first of {r['exports']} export(s) {local_text(r['at'], tz)}"
             )
             verdict = (
                 "exported without the export right: check how"
@@ -1211,7 +1204,7 @@ def _app_review(findings: Findings) -> list[Action]:
                 "app",
                 r["app_id"],
                 f"Review app {r['app_id']} ({r['name']}): keep only if needed, narrow its scopes",
-                f"authorized since {_fmt(r['granted_at'], tz)}, not revoked, with broad "
+                f"authorized since {local_text(r['granted_at'], tz)}, not revoked, with broad "
                 f"scopes {', '.join(broad)}",
                 (Citation(case.source("apps"), r["_row"], f"{r['app_id']} scopes {scopes}"),),
             )

@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import polars as pl
 
 from ..analysis.suspects import Suspect
 from ..case import load
+from ..case.localtime import local_iso
 from ..findings import Findings
 from ..investigate import investigate
 
@@ -47,9 +47,8 @@ def open_case(path: str | Path, *, progress: bool = False) -> Findings:
 def _local(findings: Findings, at: datetime | None) -> str:
     if at is None:
         return "open"
-    local = at.astimezone(ZoneInfo(findings.case.timezone()))
     # "+08:00" rather than "%Z": zone abbreviations are ambiguous (CST).
-    return local.isoformat(sep=" ", timespec="minutes")
+    return local_iso(at, findings.case.timezone(), sep=" ", timespec="minutes")
 
 
 def headline(findings: Findings) -> str:
