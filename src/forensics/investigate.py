@@ -47,6 +47,7 @@ from .analysis.sessions import sessionize
 from .analysis.suspects import VectorCall, classify, rank_suspects, refine_malware_kind
 from .analysis.timeline import timeline as build_timeline
 from .case import Case, load
+from .case.custody import output_folder
 from .case.localtime import zone
 from .findings import Findings
 from .progress import steps
@@ -336,15 +337,11 @@ def run_investigation(case_path: Path, out: Path, *, progress: bool = True) -> i
     The buyers' personal data is checked but not held (``personal=False``):
     findings.json carries none of it.
     """
+    output_folder(out, case_path, create=False)
     case = load(case_path, progress=progress, personal=False)
     out = Path(out)
-    if (
-        out.resolve() == Path(case_path).resolve()
-        or Path(case_path).resolve() in out.resolve().parents
-    ):
-        raise SystemExit("forensics: refusing to write inside the case folder")
     findings = investigate(case, progress=progress, complaint_nodes=False)
-    out.mkdir(parents=True, exist_ok=True)
+    out = output_folder(out, case_path)
     (out / "findings.json").write_text(findings.to_json(), encoding="utf-8")
     v = findings.vector
     print(f"vector: {v.kind} (confidence {v.confidence})")

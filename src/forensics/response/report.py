@@ -34,6 +34,7 @@ import plotly.io as pio
 import polars as pl
 
 from .. import __version__
+from ..case.custody import output_folder
 from ..case.localtime import local_text
 from ..findings import Findings
 from ..privacy import PERSONAL_COLUMNS, escape, mask_address, mask_name, mask_phone
@@ -660,11 +661,6 @@ def build_report(findings: Findings, *, reveal: bool = False) -> str:
 # CLI
 
 
-def _inside(out: Path, case_path: Path) -> bool:
-    out, case_path = out.resolve(), case_path.resolve()
-    return out == case_path or case_path in out.parents
-
-
 def run_report(case_path: Path, out: Path, *, reveal: bool = False, progress: bool = True) -> int:
     """CLI entry (``forensics report CASE --out DIR``).
 
@@ -676,16 +672,18 @@ def run_report(case_path: Path, out: Path, *, reveal: bool = False, progress: bo
     Returns
     -------
     int
-        0 on success (images skipped included); 2 when ``out`` is inside
-        the case folder; 3 when an input file changed while it was read.
+        0 on success (images skipped included); 3 when an input file
+        changed while it was read.
+
+    Raises
+    ------
+    OutputInCaseError
+        ``out`` is inside the case folder (the command line exits 2).
     """
     from ..case import load
     from ..investigate import investigate
 
-    case_path, out = Path(case_path), Path(out)
-    if _inside(out, case_path):
-        print(f"forensics: refusing to write inside the case folder ({out})", file=sys.stderr)
-        return 2
+    case_path, out = Path(case_path), output_folder(out, case_path, create=False)
     findings = investigate(load(case_path, progress=progress), progress=progress)
     changed = findings.case.verify()
     if changed:

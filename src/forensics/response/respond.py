@@ -33,6 +33,7 @@ from pathlib import Path
 
 import polars as pl
 
+from ..case.custody import output_folder
 from ..findings import Findings
 from ..privacy import write_csv
 from .buyers import BASIS, affected_buyers, exposed_orders, platform_report
@@ -173,9 +174,7 @@ def run_respond(case_path: Path, out: Path, *, reveal_contacts: bool = False) ->
     from ..case import load
     from ..investigate import investigate
 
-    case_path, out = Path(case_path), Path(out)
-    if out.resolve() == case_path.resolve() or case_path.resolve() in out.resolve().parents:
-        raise SystemExit("forensics: refusing to write inside the case folder")
+    case_path, out = Path(case_path), output_folder(out, case_path, create=False)
     findings = investigate(load(case_path))
     pack = respond(findings, reveal_contacts=reveal_contacts)
     files = write_pack(pack, out)

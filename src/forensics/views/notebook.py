@@ -16,6 +16,7 @@ import polars as pl
 
 from ..analysis.suspects import Suspect
 from ..case import load
+from ..case.custody import output_folder as custody_output_folder
 from ..case.localtime import local_iso
 from ..findings import Findings
 from ..investigate import investigate
@@ -315,15 +316,12 @@ def evidence_table(suspect: Suspect, *, direction: str | None = None) -> pl.Data
 
 
 def output_folder(out: str | Path, case: str | Path) -> Path:
-    """Create ``out`` and return it, refusing a folder inside the case.
+    """Create ``out`` and return it, refusing a folder inside the case
+    (:class:`~forensics.case.OutputInCaseError`, a ValueError).
 
     The case folder is evidence: nothing is ever written into it.
     """
-    out_path, case_path = Path(out).resolve(), Path(case).resolve()
-    if out_path == case_path or case_path in out_path.parents:
-        raise ValueError(f"refusing to write into the case folder: {out}")
-    out_path.mkdir(parents=True, exist_ok=True)
-    return Path(out)
+    return custody_output_folder(out, case)
 
 
 def figures(findings: Findings) -> dict[str, object]:
