@@ -37,7 +37,7 @@ from .. import __version__
 from ..case.custody import output_folder
 from ..case.localtime import local_text
 from ..findings import Findings
-from ..privacy import PERSONAL_COLUMNS, escape, mask_address, mask_name, mask_phone
+from ..privacy import PERSONAL_COLUMNS, escape, mask_name, mask_phone_numbers, mask_value
 from ..views import charts
 
 __all__ = [
@@ -70,7 +70,6 @@ KIND_WORDS: dict[str, str] = {
     "none": "no leak path stands out",
 }
 
-_PHONE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d{9}(?!\d)|(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)")
 _URL = re.compile(r"(?i)\b(https?|ftp)://([^\s/?#<>\"']+)")
 _DEFANGED = {"http": "hxxp", "https": "hxxps", "ftp": "fxp"}
 _SCHEME = re.compile(r"(?i)\b(javascript|vbscript|data|file)\s*:")
@@ -117,10 +116,6 @@ def _table(
     return f"<table><thead><tr>{h}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
-def _num(value: object) -> str:
-    return f'<span class="num">{_e(value)}</span>'
-
-
 def defang(text: str) -> str:
     """Links made unclickable the way analysts write them.
 
@@ -142,13 +137,9 @@ def _scrub(text: str | None, personal: Sequence[tuple[str, str]], *, reveal: boo
     if not reveal:
         for column, value in personal:
             if value and len(value) >= 2 and value in text:
-                text = text.replace(value, _mask(column, value))
-        text = _PHONE.sub(lambda m: mask_phone(m[0]) or "", text)
+                text = text.replace(value, mask_value(column, value))
+        text = mask_phone_numbers(text)
     return _e(defang(text)).replace("\n", "<br>")
-
-
-def _mask(column: str, value: str) -> str:
-    return {"phone": mask_phone, "address": mask_address}.get(column, mask_name)(value) or ""
 
 
 # --------------------------------------------------------------------------
@@ -513,7 +504,7 @@ def _quarantined_value(row: dict, *, reveal: bool, orders_file: str) -> str:
     if not reveal and row["file"] == orders_file:
         column = row["column"]
         if column in PERSONAL_COLUMNS:
-            return f"<code>{_e(_mask(column, value))}</code>"
+            return f"<code>{_e(mask_value(column, value))}</code>"
         if column is None:
             return "<i>withheld (a row of orders may hold personal data)</i>"
     shown = value if len(value) <= 120 else value[:119] + "…"

@@ -27,7 +27,6 @@ command line.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +34,7 @@ import polars as pl
 
 from ..case.custody import output_folder
 from ..findings import Findings
+from ..privacy import escape_markdown as _md
 from ..privacy import write_csv
 from .buyers import BASIS, affected_buyers, exposed_orders, platform_report
 from .remediation import TIERS, Action, remediation
@@ -119,16 +119,6 @@ def _write_json(path: Path, doc: dict) -> None:
     path.write_text(
         json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
     )
-
-
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]#|~])")
-
-
-def _md(text: object) -> str:
-    """Evidence text made inert in Markdown (HTML escaped, markup characters escaped)."""
-    text = "" if text is None else str(text)
-    # < and > are enough to keep raw HTML out; & stays readable.
-    return _MD_SPECIAL.sub(r"\\\1", text.replace("<", "&lt;").replace(">", "&gt;"))
 
 
 def remediation_markdown(pack: ResponsePack) -> str:
