@@ -51,6 +51,7 @@ from .case.custody import output_folder
 from .case.localtime import zone
 from .findings import Findings
 from .progress import steps
+from .vocab import VectorKind
 
 __all__ = ["investigate", "run_investigation"]
 
@@ -268,7 +269,7 @@ def _path_members(
     complained order in time.
     """
     anchors = call.anchors
-    if anchors.is_empty() or call.kind == "none":
+    if anchors.is_empty() or call.kind == VectorKind.NONE:
         return points.clear()
     # Lazy: only the path's events are ever copied out of the millions.
     live = (
@@ -276,7 +277,7 @@ def _path_members(
         .select("ev", "at", "account_id", "machine_id", "app_id", "lo", "hi")
         .filter(pl.col("hi") > pl.col("lo"))
     )
-    if call.kind == "malware":
+    if call.kind == VectorKind.MALWARE:
         since = anchors.group_by("machine_id").agg(pl.col("at").min().alias("since"))
         members = (
             live.join(since.lazy(), on="machine_id")

@@ -30,17 +30,15 @@ import polars as pl
 from ..analysis.clock import corrected
 from ..case.localtime import local_col
 from ..findings import Findings
+from ..vocab import MALWARE_KINDS, IndicatorKind, VectorKind
 
 __all__ = [
-    "MALWARE_KINDS",
     "QUARANTINE_WINDOW",
     "is_malware",
     "infection_windows",
     "infection_devices",
     "leak_path_events",
 ]
-
-MALWARE_KINDS = frozenset({"malware", "usb_malware", "visitor_malware"})
 
 QUARANTINE_WINDOW = timedelta(minutes=30)
 """Processes first seen this soon after an infection are the implant."""
@@ -152,7 +150,7 @@ def leak_path_events(findings: Findings) -> pl.DataFrame:
         event), ``anchor_source`` / ``anchor_row`` (the evidence that put the
         path on the leak: infection, export, ...), ``why`` (one sentence).
     """
-    if findings.vector.kind == "none" or findings.vector.anchors.is_empty():
+    if findings.vector.kind == VectorKind.NONE or findings.vector.anchors.is_empty():
         return pl.DataFrame(schema=_PATH_SCHEMA)
     if is_malware(findings):
         return _malware_events(findings)
@@ -197,7 +195,7 @@ def _malware_events(findings: Findings) -> pl.DataFrame:
 
 
 def _path_label(findings: Findings) -> pl.Expr:
-    if findings.vector.kind == "third_party_app":
+    if findings.vector.kind == VectorKind.THIRD_PARTY_APP:
         return pl.coalesce(
             pl.format("app {} ({})", "app_id", "account_id"), pl.format("account {}", "account_id")
         )
@@ -247,7 +245,7 @@ def _flagged_followups(findings: Findings) -> pl.DataFrame:
     acc = findings.case.source("access")
     flags = (
         findings.indicators.filter(
-            pl.col("indicator").is_in(["off_hours_export", "large_export"])
+            pl.col("indicator").is_in([IndicatorKind.OFF_HOURS_EXPORT, IndicatorKind.LARGE_EXPORT])
             & (pl.col("source") == acc)
         )
         .group_by("row")
@@ -290,7 +288,7 @@ def _stale_uses(findings: Findings) -> pl.DataFrame:
     business seeing those orders, so each such use is on the path.
     """
     v = findings.vector
-    if v.kind != "stale_account" or not v.accounts:
+    if v.kind != VectorKind.STALE_ACCOUNT or not v.accounts:
         return pl.DataFrame(schema=_PATH_SCHEMA)
     case = findings.case
     tz = findings.case.timezone()

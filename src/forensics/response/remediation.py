@@ -10,6 +10,7 @@ import polars as pl
 from ..audit import broad_scopes
 from ..case.localtime import local_col, local_text
 from ..findings import Findings
+from ..vocab import IndicatorKind, VectorKind
 from .leakpath import infection_devices, infection_windows, is_malware, leak_path_events
 
 __all__ = ["Citation", "Action", "TIERS", "MIN_SUSPECT_SCORE", "remediation"]
@@ -102,7 +103,7 @@ def _cite(frame: pl.DataFrame, source: str | pl.Expr, row: str, summary: pl.Expr
 
 def _contain(findings: Findings, n: int) -> list[Action]:
     v = findings.vector
-    if v.kind == "none" or v.anchors.is_empty():
+    if v.kind == VectorKind.NONE or v.anchors.is_empty():
         return []
     tz = findings.case.timezone()
     if is_malware(findings):
@@ -155,7 +156,7 @@ def _contain(findings: Findings, n: int) -> list[Action]:
         mine = path_ev.filter(pl.col("account_id") == account)
         verb = (
             "Disable account"
-            if v.kind in ("stale_account", "insider_export")
+            if v.kind in (VectorKind.STALE_ACCOUNT, VectorKind.INSIDER_EXPORT)
             else "Disable the app's account"
         )
         cites = _cite(
@@ -206,7 +207,7 @@ def _contain(findings: Findings, n: int) -> list[Action]:
             )
         )
     outside = path_ev.filter(pl.col("machine_id").is_null() & pl.col("ip").is_not_null())
-    if v.kind != "third_party_app":
+    if v.kind != VectorKind.THIRD_PARTY_APP:
         for ip in outside["ip"].unique(maintain_order=True).to_list():
             mine = outside.filter(pl.col("ip") == ip)
             cites = _cite(
@@ -388,7 +389,7 @@ def _stale_accounts(findings: Findings, n: int) -> list[Action]:
         pl.col("disabled_at").is_null()
         | (pl.col("disabled_at").dt.convert_time_zone(tz).dt.date() > pl.col("left_on"))
     )
-    uses = findings.indicators.filter(pl.col("indicator") == "stale_account_use")
+    uses = findings.indicators.filter(pl.col("indicator") == IndicatorKind.STALE_ACCOUNT_USE)
     out = []
     for r in stale.sort("left_on").iter_rows(named=True):
         cites = [
@@ -455,7 +456,7 @@ def _shared_accounts(findings: Findings, n: int) -> list[Action]:
         for r in ownerless.iter_rows(named=True)
     ]
     shared = findings.indicators.filter(
-        pl.col("indicator").is_in(["used_other_account", "owner_elsewhere"])
+        pl.col("indicator").is_in([IndicatorKind.USED_OTHER_ACCOUNT, IndicatorKind.OWNER_ELSEWHERE])
         & pl.col("account_id").is_not_null()
     ).sort("at")
     for account in shared["account_id"].unique(maintain_order=True).to_list():

@@ -39,6 +39,7 @@ from ..case.localtime import local_text
 from ..findings import Findings
 from ..privacy import PERSONAL_COLUMNS, escape, mask_name, mask_phone_numbers, mask_value
 from ..views import charts
+from ..vocab import VectorKind
 
 __all__ = [
     "STATIC_CHARTS",
@@ -60,15 +61,7 @@ STATIC_CHARTS: dict[str, tuple[str, ...]] = {
 MAX_COMPLAINTS_SHOWN = 200
 MAX_QUARANTINE_SHOWN = 50
 
-KIND_WORDS: dict[str, str] = {
-    "usb_malware": "malware brought in on a USB device, running on office PCs",
-    "visitor_malware": "malware brought in by a visitor, running on office PCs",
-    "insider_export": "an insider exported the orders from the back office",
-    "stale_account": "a stale account (its owner had left, or it was disabled) was used",
-    "third_party_app": "a third-party app pulled the orders through the API",
-    "malware": "malware running on office PCs",
-    "none": "no leak path stands out",
-}
+KIND_WORDS: dict[str, str] = {k.value: k.wording for k in VectorKind}
 
 _URL = re.compile(r"(?i)\b(https?|ftp)://([^\s/?#<>\"']+)")
 _DEFANGED = {"http": "hxxp", "https": "hxxps", "ftp": "fxp"}
@@ -232,13 +225,13 @@ def _people_sentence(findings: Findings) -> str:
         top = findings.suspects[0]
         return f"Most likely insider: <b>{_e(top.person_id)}</b> (score {top.score:.3f})."
     v = findings.vector
-    if v.kind == "third_party_app":
+    if v.kind == VectorKind.THIRD_PARTY_APP:
         apps = ", ".join(_e(a) for a in v.apps) or "a third-party app"
         return (
             f"The evidence names no person: the orders left through {apps}, "
             "which acts on its own, with nobody at a keyboard."
         )
-    if v.kind == "none":
+    if v.kind == VectorKind.NONE:
         return (
             "The evidence names no person: no access path concentrates the complained "
             "orders beyond chance."

@@ -36,6 +36,7 @@ from ..case.custody import output_folder
 from ..findings import Findings
 from ..privacy import escape_markdown as _md
 from ..privacy import write_csv
+from ..vocab import VectorKind
 from .buyers import BASIS, affected_buyers, exposed_orders, platform_report
 from .remediation import TIERS, Action, remediation
 
@@ -67,7 +68,7 @@ def respond(findings: Findings, *, reveal_contacts: bool = False) -> ResponsePac
     exposed = exposed_orders(findings)
     buyers = affected_buyers(findings, exposed, reveal_contacts=reveal_contacts)
     notes = []
-    if findings.vector.kind == "none":
+    if findings.vector.kind == VectorKind.NONE:
         notes.append("no leak path was found: no buyer is listed as affected by one")
     return ResponsePack(
         case_id=findings.case.meta.case_id,

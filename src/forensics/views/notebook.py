@@ -20,6 +20,7 @@ from ..case.custody import output_folder as custody_output_folder
 from ..case.localtime import local_iso
 from ..findings import Findings
 from ..investigate import investigate
+from ..vocab import VectorKind
 
 __all__ = [
     "open_case",
@@ -126,7 +127,7 @@ def complaint_summary(findings: Findings) -> str:
 def leak_window(findings: Findings) -> str:
     """``start → end`` of the leak in the case's zone (``open`` if unknown)."""
     v = findings.vector
-    if v.kind == "none":
+    if v.kind == VectorKind.NONE:
         return "none (no leak path found)"
     return f"{_local(findings, v.leak_start)} → {_local(findings, v.leak_end)}"
 
@@ -272,9 +273,9 @@ def suspects_summary(findings: Findings) -> str:
         kind = findings.vector.kind
         why = (
             "a third-party app, not a person, holds the leak path"
-            if kind == "third_party_app"
+            if kind == VectorKind.THIRD_PARTY_APP
             else "no access path concentrates the complained orders"
-            if kind == "none"
+            if kind == VectorKind.NONE
             else "no one is linked to the leak path by the evidence"
         )
         return f"nobody is named: {why} (leak path: {kind})"
