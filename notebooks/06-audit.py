@@ -25,7 +25,8 @@ import polars as pl
 
 from forensics.audit import audit, write_audit
 from forensics.audit import summary_text as audit_summary
-from forensics.response.respond import infection_windows, respond, summary_text, write_pack
+from forensics.response.leakpath import infection_windows
+from forensics.response.respond import respond, summary_text, write_pack
 from forensics.views import notebook
 from forensics.views.widgets import show_table
 

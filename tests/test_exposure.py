@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forensics.analysis.exposure import union_size
+from forensics.scale.portable import union_size
 
 SAMPLE = Path(__file__).resolve().parents[1] / "datasets" / "april-trojan"
 

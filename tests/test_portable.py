@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from forensics import load
-from forensics.scale.core import core_counts, core_inputs
-from forensics.scale.portable import core_table, prepare
+from forensics.scale.core import core_counts, core_inputs, prepare
+from forensics.scale.portable import core_table
 from forensics.synth import generate
 
 

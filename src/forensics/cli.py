@@ -10,6 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from .vocab import VectorKind
+
 __all__ = ["main"]
 
 
@@ -90,14 +92,7 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument(
         "--scenario",
         default="usb_malware",
-        choices=[
-            "usb_malware",
-            "insider_export",
-            "stale_account",
-            "visitor_malware",
-            "third_party_app",
-            "none",
-        ],
+        choices=[k.value for k in VectorKind.scenarios()],
     )
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--orders", type=int, default=5000)

@@ -20,9 +20,12 @@ __all__ = [
     "mask_phone",
     "mask_address",
     "mask_phone_numbers",
+    "MASKS",
+    "mask_value",
     "mask_frame",
     "escape",
     "json_embeddable",
+    "escape_markdown",
     "csv_safe",
     "csv_safe_frame",
     "write_csv",
@@ -90,6 +93,20 @@ def mask_phone_numbers(text: str) -> str:
     return _PHONE_IN_TEXT.sub(lambda m: mask_phone(m[0]) or "", text)
 
 
+MASKS = {"buyer_name": mask_name, "phone": mask_phone, "address": mask_address}
+"""The mask of each personal column."""
+
+
+def mask_value(column: str, value: str | None) -> str:
+    """``value`` of the personal ``column`` masked ("" for none); a column
+    that is not personal is masked as a name (keep the first character).
+
+    >>> mask_value("phone", "13812345678")
+    '*******5678'
+    """
+    return MASKS.get(column, mask_name)(value) or ""
+
+
 def _mask_expr(column: str) -> pl.Expr:
     c = pl.col(column).cast(pl.String)
     if column == "phone":
@@ -142,6 +159,20 @@ def json_embeddable(text: str) -> str:
     {"note": "\\u003c/script\\u003e\\u003cb\\u003e\\u0026"}
     """
     return text.translate(_JSON_HTML)
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]#|~])")
+
+
+def escape_markdown(text: object) -> str:
+    """Evidence text made inert in Markdown (HTML escaped, markup characters escaped).
+
+    >>> escape_markdown("<b>*PC-05*</b>")
+    '&lt;b&gt;\\\\*PC-05\\\\*&lt;/b&gt;'
+    """
+    text = "" if text is None else str(text)
+    # < and > are enough to keep raw HTML out; & stays readable.
+    return _MD_SPECIAL.sub(r"\\\1", text.replace("<", "&lt;").replace(">", "&gt;"))
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

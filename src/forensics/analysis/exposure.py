@@ -55,7 +55,6 @@ __all__ = [
     "infection_starts",
     "event_columns",
     "members_of",
-    "union_size",
     "unknown_extent",
     "event_key",
     "BULK_ACTIONS",
@@ -718,33 +717,3 @@ def members_of(members: pl.DataFrame, keys: pl.DataFrame) -> pl.DataFrame:
     for level, cands in sorted(wanted.iter_rows()):
         keep = keep | ((pl.col("level") == level) & pl.col("cand").is_in(cands))
     return members.filter(keep)
-
-
-def union_size(
-    members: pl.DataFrame, events: pl.DataFrame, *, limit: int | None = None
-) -> pl.DataFrame:
-    """Distinct orders each candidate exposed, by merging its intervals.
-
-    Parameters
-    ----------
-    members : level, cand, ev
-    events : ev, lo, hi
-    limit : int, optional
-        Count only orders numbered below ``limit`` (e.g. placed before the
-        last complaint).
-
-    Returns
-    -------
-    pl.DataFrame
-        ``level``, ``cand``, ``exposed``, sorted by level and candidate.
-
-    The counting is :func:`forensics.scale.portable.core_table`, written once for
-    polars and Spark.
-    """
-    # Imported here, not with the package, so `python -m forensics.scale.portable`
-    # runs that module once.
-    from ..scale.portable import core_table
-
-    if limit is None:
-        limit = int(events["hi"].max() or 0)
-    return core_table(members, events, limit=limit)

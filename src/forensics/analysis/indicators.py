@@ -43,6 +43,7 @@ from datetime import timedelta
 import polars as pl
 
 from ..case import Case
+from ..case.localtime import off_shift
 
 __all__ = [
     "IndicatorSettings",
@@ -114,17 +115,6 @@ def shift_windows(case: Case) -> pl.DataFrame:
     )
 
 
-def _off_shift(case: Case, grace_min: int) -> pl.Expr:
-    """True when ``local_min`` / ``weekday`` fall outside the person's shift."""
-    s, e, m = pl.col("shift_start_min"), pl.col("shift_end_min"), pl.col("local_min")
-    inside = (
-        pl.when(s <= e)
-        .then((m >= s - grace_min) & (m <= e + grace_min))
-        .otherwise((m >= s - grace_min) | (m <= e + grace_min))
-    )
-    return ~inside | ~pl.col("weekday").is_in(list(case.meta.weekdays))
-
-
 def _localize(frame: pl.DataFrame, tz: str, col: str = "at") -> pl.DataFrame:
     local = pl.col(col).dt.convert_time_zone(tz)
     return frame.with_columns(
@@ -192,7 +182,7 @@ def _off_hours(
             | ((pl.col("table") == "badge") & (pl.col("action") == "in"))
         )
     ).join(staff, on="person_id", how="inner")
-    off = presence.filter(_off_shift(case, grace))
+    off = presence.filter(off_shift(case, grace))
     before = pl.col("shift_start_min") - pl.col("local_min")
     when = (
         pl.when((before > 0) & (before < 12 * 60))
@@ -227,7 +217,7 @@ def _off_hours(
         & (pl.col("local_date") >= pl.col("hired_on"))
         & (pl.col("local_date") < pl.col("hired_on") + pl.duration(days=st.new_hire_days))
         & (
-            _off_shift(case, grace)
+            off_shift(case, grace)
             | (
                 pl.col("machine_id").is_not_null()
                 & (pl.col("machine_id") != pl.col("desk_machine_id").fill_null(""))
@@ -593,7 +583,7 @@ def _exports(
     off = (
         ex.filter(pl.col("action") == "export_orders")
         .join(staff, on="person_id", how="inner")
-        .filter(_off_shift(case, grace))
+        .filter(off_shift(case, grace))
     )
     off_export = _shape(
         off,

@@ -27,8 +27,9 @@ from datetime import datetime, timedelta
 import polars as pl
 
 from ..case import Case
+from ..case.localtime import local_text
 from .indicators import VISITOR_ROLES
-from .vector import VectorCall, _zone, brought_by
+from .vector import VectorCall, brought_by
 
 __all__ = [
     "WEIGHTS",
@@ -142,10 +143,6 @@ def _present(tl: pl.DataFrame, anchors: pl.DataFrame, window: timedelta) -> pl.D
     )
 
 
-def _local(t: datetime, tz) -> str:
-    return t.astimezone(tz).strftime("%Y-%m-%d %H:%M")
-
-
 def link_evidence(
     case: Case,
     call: VectorCall,
@@ -155,7 +152,7 @@ def link_evidence(
     window: timedelta = timedelta(minutes=10),
 ) -> dict[str, list[Evidence]]:
     """Evidence tying people to the leak path."""
-    tz = _zone(case)
+    tz = case.timezone()
     out: dict[str, list[Evidence]] = {}
 
     def add(person, ev: Evidence):
@@ -183,7 +180,7 @@ def link_evidence(
                 kind,
                 r["c_source"],
                 r["c_row"],
-                f"on camera {what} at {r['machine_id']} {_local(r['c_at'], tz)} "
+                f"on camera {what} at {r['machine_id']} {local_text(r['c_at'], tz)} "
                 f"({r['what']}, {r['source']} row {r['row']})",
                 WEIGHTS[kind],
                 r["c_at"],
@@ -214,7 +211,7 @@ def link_evidence(
                     case.source("logins"),
                     r["login_row"],
                     f"{r['account_id']} logged in on {r['machine_id']} when {r['what']} "
-                    f"({_local(r['at'], tz)})",
+                    f"({local_text(r['at'], tz)})",
                     WEIGHTS["session_at_infection"],
                     r["at"],
                     machine_id=r["machine_id"],
@@ -240,7 +237,7 @@ def link_evidence(
                     acc_src,
                     r["_row"],
                     f"owner of {r['account_id']}, which the leak path used ({first['what']} "
-                    f"{_local(first['at'], tz)}, {first['source']} row {first['row']})",
+                    f"{local_text(first['at'], tz)}, {first['source']} row {first['row']})",
                     WEIGHTS[kind],
                     first["at"],
                     account_id=r["account_id"],
@@ -282,7 +279,7 @@ def _presence(
     people = tl.filter(pl.col("person_id").is_not_null() & pl.col("at").is_not_null())
     if inside.is_empty() or people.is_empty():
         return []
-    tz = _zone(case)
+    tz = case.timezone()
     meta = case.meta
     a = inside.select(
         pl.int_range(pl.len()).alias("_a"),
@@ -360,9 +357,9 @@ def _presence(
                     "present_when_path_opened",
                     r["source"],
                     r["row"],
-                    f"{how.get(r['table'], r['table'])}{where} {_local(r['at'], tz)}, one of "
+                    f"{how.get(r['table'], r['table'])}{where} {local_text(r['at'], tz)}, one of "
                     f"{r['_n']} placed in the building when {r['a_what']} on {r['a_machine']} "
-                    f"({_local(r['a_at'], tz)}, {r['a_source']} row {r['a_row']})",
+                    f"({local_text(r['a_at'], tz)}, {r['a_source']} row {r['a_row']})",
                     weight,
                     r["at"],
                     machine_id=r["a_machine"],
@@ -472,7 +469,7 @@ def _visitors_present(
         return []
     n = found["person_id"].n_unique()
     weight = round(1.0 + (WEIGHTS["visitor_present_at_infection"] - 1.0) / n, 3)
-    tz = _zone(case)
+    tz = case.timezone()
     out = []
     for r in found.unique(
         ["person_id", "source", "row"], keep="first", maintain_order=True
@@ -486,9 +483,9 @@ def _visitors_present(
                     r["row"],
                     f"visitor ({roles.get(r['person_id']) or 'not on the staff list'}) "
                     f"{'badged in' if r['table'] == 'badge' else 'on camera'} "
-                    f"{_local(r['at'], tz)}, one of {n} visitor(s) inside when the camera shows "
-                    f"a non-staff person bringing the device to {r['a_machine']} "
-                    f"({_local(r['a_at'], tz)})",
+                    f"{local_text(r['at'], tz)}, one of {n} visitor(s) inside when the camera "
+                    f"shows a non-staff person bringing the device to {r['a_machine']} "
+                    f"({local_text(r['a_at'], tz)})",
                     weight,
                     r["at"],
                     machine_id=r["a_machine"],
@@ -507,7 +504,7 @@ def _context(
     first complained order opened afterwards), not who did it, so they
     document the case without moving the score.
     """
-    tz = _zone(case)
+    tz = case.timezone()
     out = []
     anchors = call.anchors.filter(
         pl.col("machine_id").is_in(list(machines)) | pl.col("machine_id").is_null()
@@ -518,7 +515,8 @@ def _context(
                 "path_opened",
                 a["source"],
                 a["row"],
-                f"{a['what']} on {a['machine_id'] or 'an outside address'} {_local(a['at'], tz)}",
+                f"{a['what']} on {a['machine_id'] or 'an outside address'} "
+                f"{local_text(a['at'], tz)}",
                 1.0,
                 a["at"],
                 machine_id=a["machine_id"],
@@ -541,7 +539,7 @@ def _context(
                 acc_src,
                 r["_row"],
                 f"{r['action']} by {r['account_id']} on {r['machine_id']} "
-                f"{_local(r['at'], tz)}: an order later complained about "
+                f"{local_text(r['at'], tz)}: an order later complained about "
                 f"({r['complaint_id']})",
                 1.0,
                 r["at"],

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from ..case import Case
+from ..case.localtime import zone
 from .exposure import event_columns, members_of
 from .indicators import VISITOR_ROLES, malware_keys
 
@@ -103,15 +104,9 @@ def _account_vote(case: Case, account_id: str | None, last: datetime | None) -> 
         if staff.is_empty():  # the owner is no longer even on the staff list
             return "stale_account"
         left = staff["left_on"].drop_nulls()
-        if left.len() and left[0] < last.astimezone(_zone(case)).date():
+        if left.len() and left[0] < last.astimezone(zone(case.timezone())).date():
             return "stale_account"
     return "insider_export"
-
-
-def _zone(case: Case):
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(case.timezone())
 
 
 def _held_machines(starts: Mapping[str, pl.DataFrame], keys: set[str]) -> dict[str, datetime]:

@@ -6,9 +6,12 @@
   bytes to raw cells, cells to typed values, whole-table checks
 - :mod:`._errors`: :class:`CaseError`, the one exception of loading
 - :mod:`.validation`: ``forensics validate``, what was read file by file
-- :mod:`.custody`: ``forensics verify``, re-hashing a case against its findings
+- :mod:`.custody`: ``forensics verify``, re-hashing a case against its findings;
+  :func:`~.custody.output_folder`, the one refusal to write inside a case
+- :mod:`.localtime`: local time of a case and shifts
 """
 
+from ._errors import OutputInCaseError
 from .loader import Case, CaseError, CaseMeta, InputFile, load
 
-__all__ = ["Case", "CaseMeta", "InputFile", "CaseError", "load"]
+__all__ = ["Case", "CaseMeta", "InputFile", "CaseError", "OutputInCaseError", "load"]

@@ -6,7 +6,7 @@ importing :mod:`forensics.case`, which imports them.
 
 from __future__ import annotations
 
-__all__ = ["CaseError"]
+__all__ = ["CaseError", "OutputInCaseError"]
 
 
 class CaseError(Exception):
@@ -28,3 +28,9 @@ class CaseError(Exception):
         self.file = file
         self.row = row
         self.column = column
+
+
+class OutputInCaseError(CaseError, ValueError):
+    """An output folder was asked for inside the case folder, which is
+    evidence and never written to (:func:`forensics.case.custody.output_folder`).
+    The command line prints it and exits with status 2."""

@@ -1,4 +1,7 @@
-"""Chain of custody after the fact: does this case still match these findings?
+"""Chain of custody: the case is never written to, and still matches its findings.
+
+:func:`output_folder` is the one check that an output folder lies outside
+the case folder (every command and notebook that writes calls it).
 
 ``findings.json`` records the SHA-256 of every input. ``forensics verify OUT
 CASE`` hashes the case folder again and compares, file by file, so anyone
@@ -12,9 +15,28 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from ._errors import OutputInCaseError
 from ._readers import sha256_file
 
-__all__ = ["CustodyCheck", "verify_findings", "run_verify"]
+__all__ = ["CustodyCheck", "verify_findings", "run_verify", "output_folder", "OutputInCaseError"]
+
+
+def output_folder(out: str | Path, case: str | Path, *, create: bool = True) -> Path:
+    """``out`` as a Path, created when ``create``, after checking it is not
+    the case folder nor inside it: the case is evidence, nothing is ever
+    written into it.
+
+    Raises
+    ------
+    OutputInCaseError
+        ``out`` is the case folder or lies inside it (symlinks resolved).
+    """
+    out_path, case_path = Path(out).resolve(), Path(case).resolve()
+    if out_path == case_path or case_path in out_path.parents:
+        raise OutputInCaseError(f"refusing to write inside the case folder: {out}")
+    if create:
+        out_path.mkdir(parents=True, exist_ok=True)
+    return Path(out)
 
 
 @dataclass(frozen=True)

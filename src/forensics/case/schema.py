@@ -226,20 +226,6 @@ def _req(name: str, kind: ColumnKind, **kw) -> Column:
     return Column(name, kind, required=True, nullable=False, **kw)
 
 
-ROLES = (
-    "customer_service",
-    "warehouse",
-    "manager",
-    "it",
-    "visitor",
-    "interviewee",
-    "contractor",
-    "owner",
-    "operations",
-    "finance",
-    "marketing",
-    "other",
-)
 # Descriptive vocabularies (complaint categories, camera activities, account
 # kinds, badge direction and result) are open: other values are kept and
 # listed. Login and access actions and endpoint kinds are strict: the

@@ -15,13 +15,13 @@ from pathlib import Path
 
 import polars as pl
 
-from ..privacy import PERSONAL_COLUMNS, mask_address, mask_name, mask_phone, mask_phone_numbers
+from ..privacy import MASKS, PERSONAL_COLUMNS, mask_phone_numbers
 from .loader import Case, CaseError, load
 from .schema import REQUIRED_TABLES, TABLES, ColumnKind
 
 __all__ = ["main_timestamp", "validation_rows", "print_validation"]
 
-_MASKS = {"buyer_name": mask_name, "phone": mask_phone, "address": mask_address}
+
 _SHA_CHARS = 12
 _SHOWN_VALUE_CHARS = 60
 
@@ -139,7 +139,7 @@ def _quarantined(row: dict, orders: set[str]) -> str:
         if row["column"] is None:
             return "(withheld: a damaged row of orders may hold personal data)"
         if row["column"] in PERSONAL_COLUMNS:
-            value = _MASKS[row["column"]](value)
+            value = MASKS[row["column"]](value)
     return _shown(value)
 
 

@@ -28,15 +28,18 @@ import time
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import plotly.graph_objects as go
 import plotly.io as pio
 import polars as pl
 
 from .. import __version__
-from ..privacy import PERSONAL_COLUMNS, escape, mask_address, mask_name, mask_phone
+from ..case.custody import output_folder
+from ..case.localtime import local_text
+from ..findings import Findings
+from ..privacy import PERSONAL_COLUMNS, escape, mask_name, mask_phone_numbers, mask_value
 from ..views import charts
+from ..vocab import VectorKind
 
 __all__ = [
     "STATIC_CHARTS",
@@ -58,17 +61,8 @@ STATIC_CHARTS: dict[str, tuple[str, ...]] = {
 MAX_COMPLAINTS_SHOWN = 200
 MAX_QUARANTINE_SHOWN = 50
 
-KIND_WORDS: dict[str, str] = {
-    "usb_malware": "malware brought in on a USB device, running on office PCs",
-    "visitor_malware": "malware brought in by a visitor, running on office PCs",
-    "insider_export": "an insider exported the orders from the back office",
-    "stale_account": "a stale account (its owner had left, or it was disabled) was used",
-    "third_party_app": "a third-party app pulled the orders through the API",
-    "malware": "malware running on office PCs",
-    "none": "no leak path stands out",
-}
+KIND_WORDS: dict[str, str] = {k.value: k.wording for k in VectorKind}
 
-_PHONE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d{9}(?!\d)|(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)")
 _URL = re.compile(r"(?i)\b(https?|ftp)://([^\s/?#<>\"']+)")
 _DEFANGED = {"http": "hxxp", "https": "hxxps", "ftp": "fxp"}
 _SCHEME = re.compile(r"(?i)\b(javascript|vbscript|data|file)\s*:")
@@ -100,9 +94,7 @@ def _e(value: object) -> str:
 
 
 def _when(t: datetime | None, tz: str) -> str:
-    if t is None:
-        return "—"
-    return t.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M:%S")
+    return local_text(t, tz, "%Y-%m-%d %H:%M:%S", missing="—")
 
 
 def _table(
@@ -115,10 +107,6 @@ def _table(
         cls = f' class="{classes[i]}"' if i < len(classes) and classes[i] else ""
         body.append(f"<tr{cls}>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>")
     return f"<table><thead><tr>{h}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-
-
-def _num(value: object) -> str:
-    return f'<span class="num">{_e(value)}</span>'
 
 
 def defang(text: str) -> str:
@@ -142,20 +130,16 @@ def _scrub(text: str | None, personal: Sequence[tuple[str, str]], *, reveal: boo
     if not reveal:
         for column, value in personal:
             if value and len(value) >= 2 and value in text:
-                text = text.replace(value, _mask(column, value))
-        text = _PHONE.sub(lambda m: mask_phone(m[0]) or "", text)
+                text = text.replace(value, mask_value(column, value))
+        text = mask_phone_numbers(text)
     return _e(defang(text)).replace("\n", "<br>")
-
-
-def _mask(column: str, value: str) -> str:
-    return {"phone": mask_phone, "address": mask_address}.get(column, mask_name)(value) or ""
 
 
 # --------------------------------------------------------------------------
 # figures
 
 
-def report_figures(findings, *, reveal: bool = False) -> dict[str, go.Figure]:
+def report_figures(findings: Findings, *, reveal: bool = False) -> dict[str, go.Figure]:
     """The charts of the report, by file stem (see :data:`STATIC_CHARTS`)."""
     return {
         "complaints": charts.complaint_spike(findings, reveal=reveal),
@@ -186,7 +170,7 @@ def _figure_parts(name: str, fig: go.Figure) -> tuple[str, str]:
 # sections
 
 
-def _header(findings, tz: str, *, reveal: bool) -> str:
+def _header(findings: Findings, tz: str, *, reveal: bool) -> str:
     meta = findings.case.meta
     banner = (
         '<div class="banner reveal"><b>Personal data REVEALED</b> (report built with '
@@ -203,7 +187,7 @@ def _header(findings, tz: str, *, reveal: bool) -> str:
     )
 
 
-def _verdict(findings, tz: str) -> str:
+def _verdict(findings: Findings, tz: str) -> str:
     v = findings.vector
     words = KIND_WORDS.get(v.kind, v.kind)
     start, end = _when(v.leak_start, tz), _when(v.leak_end, tz)
@@ -235,19 +219,19 @@ def _verdict(findings, tz: str) -> str:
     )
 
 
-def _people_sentence(findings) -> str:
+def _people_sentence(findings: Findings) -> str:
     """A plain sentence on who, if anyone, the evidence names."""
     if findings.suspects:
         top = findings.suspects[0]
         return f"Most likely insider: <b>{_e(top.person_id)}</b> (score {top.score:.3f})."
     v = findings.vector
-    if v.kind == "third_party_app":
+    if v.kind == VectorKind.THIRD_PARTY_APP:
         apps = ", ".join(_e(a) for a in v.apps) or "a third-party app"
         return (
             f"The evidence names no person: the orders left through {apps}, "
             "which acts on its own, with nobody at a keyboard."
         )
-    if v.kind == "none":
+    if v.kind == VectorKind.NONE:
         return (
             "The evidence names no person: no access path concentrates the complained "
             "orders beyond chance."
@@ -257,7 +241,7 @@ def _people_sentence(findings) -> str:
     )
 
 
-def _suspects(findings, tz: str, paths: list[list[str]], *, reveal: bool) -> str:
+def _suspects(findings: Findings, tz: str, paths: list[list[str]], *, reveal: bool) -> str:
     if not findings.suspects:
         return f"<h2>Suspects</h2><p>{_people_sentence(findings)}</p>"
     names = _staff_names(findings, reveal=reveal)
@@ -304,7 +288,7 @@ def _evidence_table(rows, *, against: bool = False) -> str:
     return _table(head, rows, classes=["against" if against else ""] * len(rows))
 
 
-def _staff_names(findings, *, reveal: bool) -> dict[str, str]:
+def _staff_names(findings: Findings, *, reveal: bool) -> dict[str, str]:
     staff = findings.case.staff.select("person_id", "name").drop_nulls()
     return {p: (n if reveal else mask_name(n)) for p, n in staff.iter_rows()}
 
@@ -348,14 +332,14 @@ def _vectors(vectors: list[dict]) -> str:
     return "<h2>Significant paths</h2>" + _table(head, rows)
 
 
-def _ruled_out(findings) -> str:
+def _ruled_out(findings: Findings) -> str:
     if not findings.ruled_out:
         return "<h2>Ruled out</h2><p>Nothing was explicitly ruled out.</p>"
     items = "".join(f"<li>{_e(r)}</li>" for r in findings.ruled_out)
     return f"<h2>Ruled out</h2><ul>{items}</ul>"
 
 
-def _clock(findings) -> str:
+def _clock(findings: Findings) -> str:
     offsets = list(findings.clock_offsets.values())
     if not offsets:
         return (
@@ -389,7 +373,7 @@ def _clock(findings) -> str:
     )
 
 
-def _complaints(findings, tz: str, *, reveal: bool) -> str:
+def _complaints(findings: Findings, tz: str, *, reveal: bool) -> str:
     r, c = findings.rate, findings.complaints
     spike = (
         f"{r.spike_complaints} complaints on spike days {r.spike_start} – {r.spike_end} "
@@ -406,7 +390,7 @@ def _complaints(findings, tz: str, *, reveal: bool) -> str:
     return "<h2>Complaints</h2>" + summary + _complaint_table(findings, tz, reveal=reveal)
 
 
-def _complaint_table(findings, tz: str, *, reveal: bool) -> str:
+def _complaint_table(findings: Findings, tz: str, *, reveal: bool) -> str:
     case = findings.case
     raw = case.complaints.select(
         "complaint_id", "buyer_id", "order_id", "received_at", "category", "text", "quoted_fields"
@@ -447,7 +431,7 @@ def _buyers_personal(case, buyers: list[str]) -> dict[str, list[tuple[str, str]]
     return {b: sorted(set(p), key=lambda cv: -len(cv[1])) for b, p in out.items()}
 
 
-def _inputs(findings) -> str:
+def _inputs(findings: Findings) -> str:
     head = (
         "file",
         "table",
@@ -479,7 +463,7 @@ def _inputs(findings) -> str:
     )
 
 
-def _quarantine(findings, *, reveal: bool) -> str:
+def _quarantine(findings: Findings, *, reveal: bool) -> str:
     q = findings.case.quarantine
     if q.is_empty():
         part = "<p>No row was quarantined.</p>"
@@ -513,14 +497,14 @@ def _quarantined_value(row: dict, *, reveal: bool, orders_file: str) -> str:
     if not reveal and row["file"] == orders_file:
         column = row["column"]
         if column in PERSONAL_COLUMNS:
-            return f"<code>{_e(_mask(column, value))}</code>"
+            return f"<code>{_e(mask_value(column, value))}</code>"
         if column is None:
             return "<i>withheld (a row of orders may hold personal data)</i>"
     shown = value if len(value) <= 120 else value[:119] + "…"
     return f"<code>{_e(shown)}</code>"
 
 
-def _unregistered(findings) -> str:
+def _unregistered(findings: Findings) -> str:
     u = findings.case.unregistered
     if u.is_empty():
         return "<p>Every id used in the logs is registered.</p>"
@@ -535,7 +519,7 @@ def _unregistered(findings) -> str:
     )
 
 
-def _unlisted(findings) -> str:
+def _unlisted(findings: Findings) -> str:
     u = findings.case.unlisted
     if u.is_empty():
         return (
@@ -570,7 +554,7 @@ def _unlisted(findings) -> str:
     )
 
 
-def _settings(findings) -> str:
+def _settings(findings: Findings) -> str:
     rows = [(_e(k), _e(v)) for k, v in findings.settings.items()]
     return "<h2>Settings</h2>" + _table(("setting", "value"), rows) if rows else ""
 
@@ -604,7 +588,7 @@ def _script_hash(script: str) -> str:
     return f"'sha256-{base64.b64encode(digest).decode()}'"
 
 
-def build_report(findings, *, reveal: bool = False) -> str:
+def build_report(findings: Findings, *, reveal: bool = False) -> str:
     """The investigation as one self-contained HTML page.
 
     Parameters
@@ -661,11 +645,6 @@ def build_report(findings, *, reveal: bool = False) -> str:
 # CLI
 
 
-def _inside(out: Path, case_path: Path) -> bool:
-    out, case_path = out.resolve(), case_path.resolve()
-    return out == case_path or case_path in out.parents
-
-
 def run_report(case_path: Path, out: Path, *, reveal: bool = False, progress: bool = True) -> int:
     """CLI entry (``forensics report CASE --out DIR``).
 
@@ -677,16 +656,18 @@ def run_report(case_path: Path, out: Path, *, reveal: bool = False, progress: bo
     Returns
     -------
     int
-        0 on success (images skipped included); 2 when ``out`` is inside
-        the case folder; 3 when an input file changed while it was read.
+        0 on success (images skipped included); 3 when an input file
+        changed while it was read.
+
+    Raises
+    ------
+    OutputInCaseError
+        ``out`` is inside the case folder (the command line exits 2).
     """
     from ..case import load
     from ..investigate import investigate
 
-    case_path, out = Path(case_path), Path(out)
-    if _inside(out, case_path):
-        print(f"forensics: refusing to write inside the case folder ({out})", file=sys.stderr)
-        return 2
+    case_path, out = Path(case_path), output_folder(out, case_path, create=False)
     findings = investigate(load(case_path, progress=progress), progress=progress)
     changed = findings.case.verify()
     if changed:
@@ -714,7 +695,7 @@ def run_report(case_path: Path, out: Path, *, reveal: bool = False, progress: bo
 
 
 def write_static_charts(
-    findings, out: Path, *, reveal: bool = False
+    findings: Findings, out: Path, *, reveal: bool = False
 ) -> tuple[list[Path], str | None]:
     """Write :data:`STATIC_CHARTS` into ``out``; return the files and, if
     images could not be drawn, why."""

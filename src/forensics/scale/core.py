@@ -19,11 +19,19 @@ case has), without the statistics, classification or people on top:
 
 A reference implementation that expands ranges into (event, order) rows
 must give the same numbers (see ``benchmarks/``).
+
+:func:`prepare` writes the counting inputs of a case to a folder for
+:func:`forensics.scale.portable.core_counts_spark`; ``python -m
+forensics.scale prepare CASE DIR`` and ``python -m forensics.scale count DIR``
+(:func:`main`) do both steps from a shell.
 """
 
 from __future__ import annotations
 
+import argparse
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import polars as pl
 
@@ -38,10 +46,10 @@ from ..analysis.exposure import (
     order_index,
 )
 from ..analysis.sessions import sessionize
-from ..case import Case
-from .portable import core_table
+from ..case import Case, load
+from .portable import core_counts_spark, core_table, spark_session, write_prepared
 
-__all__ = ["CORE_LEVELS", "CoreInputs", "core_inputs", "core_counts"]
+__all__ = ["CORE_LEVELS", "CoreInputs", "core_inputs", "core_counts", "prepare", "main"]
 
 CORE_LEVELS = ("account", "machine", "ip")
 
@@ -120,3 +128,38 @@ def core_counts(case: Case, *, levels: tuple[str, ...] = CORE_LEVELS) -> pl.Data
     return core_table(
         inputs.members, inputs.events, inputs.hits, limit=inputs.universe, cands=inputs.cands
     )
+
+
+def prepare(case: Case, out: Path, *, levels: Sequence[str] | None = None) -> Path:
+    """The local step: build the counting core's inputs from a loaded case and
+    write them to ``out`` for :func:`~forensics.scale.portable.core_counts_spark`."""
+    inputs = core_inputs(case, levels=tuple(levels or CORE_LEVELS))
+    return write_prepared(inputs.members, inputs.events, inputs.hits, inputs.universe, out)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m forensics.scale",
+        description="Count the common-point core of a large case on Spark.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("prepare", help="load CASE locally and write the counting inputs to DIR")
+    p.add_argument("case")
+    p.add_argument("out")
+    c = sub.add_parser("count", help="count a prepared DIR on Spark")
+    c.add_argument("prepared")
+    c.add_argument("--master", help="Spark master URL (ignored when SPARK_REMOTE is set)")
+    c.add_argument("--out", help="write the table here (.csv or .parquet); default: print it")
+    args = parser.parse_args(argv)
+    if args.command == "prepare":
+        print(prepare(load(args.case), Path(args.out)))
+        return 0
+    table = core_counts_spark(spark_session(args.master), args.prepared)
+    if args.out is None:
+        with pl.Config(tbl_rows=-1):
+            print(table)
+    elif args.out.endswith(".parquet"):
+        table.write_parquet(args.out)
+    else:
+        table.write_csv(args.out)
+    return 0

@@ -1,7 +1,7 @@
 """The exposure and common-point counts written once, for polars and for Spark.
 
 :func:`core_table` is the counting core of :func:`forensics.scale.core.core_counts`
-and :func:`forensics.analysis.exposure.union_size`, written against narwhals, so the
+and :func:`union_size`, written against narwhals, so the
 same code runs on polars on one machine and on a Spark cluster (or DuckDB)
 when one machine is not enough:
 
@@ -27,25 +27,25 @@ other and against counting order by order.
 Where things run
 ----------------
 Loading, validation, clocks, complaint linking and building the candidate
-paths stay local (polars): :func:`prepare` runs them and writes the three
-tables the counting needs to Parquet (``members``: level, cand, ev;
-``events``: ev, lo, hi; ``hits``: ev, idx; plus ``universe``).
-:func:`core_counts_spark` counts them on Spark and returns the small table
-(one row per candidate) to polars. ``python -m forensics.scale.portable prepare
-CASE DIR`` and ``python -m forensics.scale.portable count DIR`` do the same from a
-shell; ``SPARK_REMOTE=sc://host:15002`` (Spark Connect) or ``--master URL``
-point the count at a cluster.
+paths stay local (polars): :func:`forensics.scale.core.prepare` runs them
+and writes the three tables the counting needs to Parquet (``members``:
+level, cand, ev; ``events``: ev, lo, hi; ``hits``: ev, idx; plus
+``universe``) with :func:`write_prepared`. :func:`core_counts_spark` counts
+them on Spark and returns the small table (one row per candidate) to polars.
+``python -m forensics.scale prepare CASE DIR`` and ``python -m forensics.scale
+count DIR`` do the same from a shell; ``SPARK_REMOTE=sc://host:15002`` (Spark
+Connect) or ``--master URL`` point the count at a cluster.
+
+This module needs no case and nothing of :mod:`forensics.analysis`: the
+analysis counts with it, and :mod:`forensics.scale.core` builds its inputs.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import sys
-from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import narwhals as nw
 import numpy as np
@@ -53,14 +53,11 @@ import polars as pl
 
 from .sweep import exposed_sweep
 
-if TYPE_CHECKING:
-    from ..case import Case
-
 __all__ = [
     "PREPARED_TABLES",
     "core_table",
     "exposed_sweep",
-    "prepare",
+    "union_size",
     "write_prepared",
     "spark_session",
     "core_counts_spark",
@@ -329,15 +326,6 @@ def write_prepared(
     return out
 
 
-def prepare(case: Case, out: Path, *, levels: Sequence[str] | None = None) -> Path:
-    """The local step: build the counting core's inputs from a loaded case and
-    write them to ``out`` for :func:`core_counts_spark`."""
-    from .core import CORE_LEVELS, core_inputs
-
-    inputs = core_inputs(case, levels=tuple(levels or CORE_LEVELS))
-    return write_prepared(inputs.members, inputs.events, inputs.hits, inputs.universe, out)
-
-
 def spark_session(master: str | None = None, *, app_name: str = "forensics", **conf: str):
     """A SparkSession: Spark Connect when ``SPARK_REMOTE`` is set, else
     ``master`` (e.g. ``spark://host:7077``, ``yarn``, ``local[4]``), else the
@@ -353,7 +341,7 @@ def spark_session(master: str | None = None, *, app_name: str = "forensics", **c
 
 
 def core_counts_spark(spark, prepared: Path | str) -> pl.DataFrame:
-    """Count a prepared folder (:func:`prepare`) on Spark.
+    """Count a prepared folder (:func:`forensics.scale.core.prepare`) on Spark.
 
     ``prepared`` must be readable by the cluster: a path every executor
     sees, ``hdfs://…``, ``s3a://…``. Returns the same table as
@@ -368,35 +356,26 @@ def core_counts_spark(spark, prepared: Path | str) -> pl.DataFrame:
     return nw.from_native(table).collect(backend="polars").to_native()
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m forensics.scale.portable",
-        description="Count the common-point core of a large case on Spark.",
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("prepare", help="load CASE locally and write the counting inputs to DIR")
-    p.add_argument("case")
-    p.add_argument("out")
-    c = sub.add_parser("count", help="count a prepared DIR on Spark")
-    c.add_argument("prepared")
-    c.add_argument("--master", help="Spark master URL (ignored when SPARK_REMOTE is set)")
-    c.add_argument("--out", help="write the table here (.csv or .parquet); default: print it")
-    args = parser.parse_args(argv)
-    if args.command == "prepare":
-        from ..case import load
+def union_size(
+    members: pl.DataFrame, events: pl.DataFrame, *, limit: int | None = None
+) -> pl.DataFrame:
+    """Distinct orders each candidate exposed, by merging its intervals.
 
-        print(prepare(load(args.case), Path(args.out)))
-        return 0
-    table = core_counts_spark(spark_session(args.master), args.prepared)
-    if args.out is None:
-        with pl.Config(tbl_rows=-1):
-            print(table)
-    elif args.out.endswith(".parquet"):
-        table.write_parquet(args.out)
-    else:
-        table.write_csv(args.out)
-    return 0
+    Parameters
+    ----------
+    members : level, cand, ev
+    events : ev, lo, hi
+    limit : int, optional
+        Count only orders numbered below ``limit`` (e.g. placed before the
+        last complaint).
 
+    Returns
+    -------
+    pl.DataFrame
+        ``level``, ``cand``, ``exposed``, sorted by level and candidate.
 
-if __name__ == "__main__":
-    sys.exit(main())
+    The counting is :func:`core_table`, written once for polars and Spark.
+    """
+    if limit is None:
+        limit = int(events["hi"].max() or 0)
+    return core_table(members, events, limit=limit)

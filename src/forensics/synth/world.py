@@ -165,9 +165,6 @@ class Shop:
             return self.office_ip
         return self.warehouse_ip if self.machine(machine_id).site == "warehouse" else self.office_ip
 
-    def by_role(self, *roles: str) -> list[Person]:
-        return [p for p in self.people if p.role in roles]
-
 
 # --------------------------------------------------------------------------- calendar
 

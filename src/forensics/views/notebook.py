@@ -11,13 +11,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import polars as pl
 
 from ..analysis.suspects import Suspect
 from ..case import load
-from ..investigate import Findings, investigate
+from ..case.custody import output_folder as custody_output_folder
+from ..case.localtime import local_iso
+from ..findings import Findings
+from ..investigate import investigate
+from ..vocab import VectorKind
 
 __all__ = [
     "open_case",
@@ -46,9 +49,8 @@ def open_case(path: str | Path, *, progress: bool = False) -> Findings:
 def _local(findings: Findings, at: datetime | None) -> str:
     if at is None:
         return "open"
-    local = at.astimezone(ZoneInfo(findings.case.timezone()))
     # "+08:00" rather than "%Z": zone abbreviations are ambiguous (CST).
-    return local.isoformat(sep=" ", timespec="minutes")
+    return local_iso(at, findings.case.timezone(), sep=" ", timespec="minutes")
 
 
 def headline(findings: Findings) -> str:
@@ -125,7 +127,7 @@ def complaint_summary(findings: Findings) -> str:
 def leak_window(findings: Findings) -> str:
     """``start → end`` of the leak in the case's zone (``open`` if unknown)."""
     v = findings.vector
-    if v.kind == "none":
+    if v.kind == VectorKind.NONE:
         return "none (no leak path found)"
     return f"{_local(findings, v.leak_start)} → {_local(findings, v.leak_end)}"
 
@@ -271,9 +273,9 @@ def suspects_summary(findings: Findings) -> str:
         kind = findings.vector.kind
         why = (
             "a third-party app, not a person, holds the leak path"
-            if kind == "third_party_app"
+            if kind == VectorKind.THIRD_PARTY_APP
             else "no access path concentrates the complained orders"
-            if kind == "none"
+            if kind == VectorKind.NONE
             else "no one is linked to the leak path by the evidence"
         )
         return f"nobody is named: {why} (leak path: {kind})"
@@ -315,15 +317,12 @@ def evidence_table(suspect: Suspect, *, direction: str | None = None) -> pl.Data
 
 
 def output_folder(out: str | Path, case: str | Path) -> Path:
-    """Create ``out`` and return it, refusing a folder inside the case.
+    """Create ``out`` and return it, refusing a folder inside the case
+    (:class:`~forensics.case.OutputInCaseError`, a ValueError).
 
     The case folder is evidence: nothing is ever written into it.
     """
-    out_path, case_path = Path(out).resolve(), Path(case).resolve()
-    if out_path == case_path or case_path in out_path.parents:
-        raise ValueError(f"refusing to write into the case folder: {out}")
-    out_path.mkdir(parents=True, exist_ok=True)
-    return Path(out)
+    return custody_output_folder(out, case)
 
 
 def figures(findings: Findings) -> dict[str, object]:

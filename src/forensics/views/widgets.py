@@ -585,10 +585,6 @@ class Table:
         lines += [" | ".join("" if v is None else v for v in row) for row in self.frame.iter_rows()]
         return "\n".join(lines)
 
-    def to_widget(self) -> widgets.HTML:
-        """The table as an ``ipywidgets.HTML`` (for use inside other views)."""
-        return widgets.HTML(value=self._repr_html_())
-
 
 def show_table(
     frame: pl.DataFrame,
