@@ -59,7 +59,7 @@ def _cmd_respond(args: argparse.Namespace) -> int:
 
 
 def _cmd_audit(args: argparse.Namespace) -> int:
-    from .audit import run_audit
+    from .watch import run_audit
 
     return run_audit(Path(args.case), Path(args.out) if args.out else None)
 

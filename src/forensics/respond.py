@@ -47,7 +47,7 @@ from pathlib import Path
 
 import polars as pl
 
-from .audit import broad_scopes
+from .watch.hygiene import broad_scopes
 from .clock import corrected
 from .exposure import infection_starts, order_index
 from .investigate import Findings
