@@ -87,18 +87,14 @@ class _Log:
         self.sessions = 0
 
     def ep(self, at, machine, kind, user, device=None, detail=None) -> None:
-        for k, v in zip(
-            self.endpoint, (int(at), machine, kind, device, user, detail), strict=True
-        ):
+        for k, v in zip(self.endpoint, (int(at), machine, kind, device, user, detail), strict=True):
             self.endpoint[k].append(v)
 
     def session(self, start, end, account, machine, ip) -> str:
         self.sessions += 1
         sid = f"S{self.sessions:06d}"
         for at, action in ((start, "login"), (end, "logout")):
-            for k, v in zip(
-                self.logins, (int(at), account, machine, ip, action, sid), strict=True
-            ):
+            for k, v in zip(self.logins, (int(at), account, machine, ip, action, sid), strict=True):
                 self.logins[k].append(v)
         return sid
 
@@ -179,14 +175,14 @@ def simulate_monitoring(
         length = 8.0 if night else float(rng.normal(9.0, 0.5))
         if night and rng.random() < 0.5:  # a second, early-morning night shift
             start_h = 0.5
-        staff_rows.append(
-            (pid, f"Person {i + 1}", r, hired, None, *shift, desk, user)
-        )
+        staff_rows.append((pid, f"Person {i + 1}", r, hired, None, *shift, desk, user))
         account = f"A-{i + 1:04d}" if r in ("customer_service", "manager", "finance") else None
         if account:
             account_rows.append((account, pid, "sub", r == "manager", hired))
         own_devices = [f"USB-{pid}-{k}" for k in range(1 + int(rng.integers(2)))]
-        drift_day = int(rng.integers(int(days * 0.45), int(days * 0.75))) if group == "drifter" else None
+        drift_day = (
+            int(rng.integers(int(days * 0.45), int(days * 0.75))) if group == "drifter" else None
+        )
         new_dev = 0
         for d in range(first_day, days):
             day0 = start_sec + d * 86400
@@ -224,11 +220,21 @@ def simulate_monitoring(
                 plug.append((int(rng.integers(begin, end)), desk, f"USB-{pid}-n{new_dev}"))
             for t, m, dev in plug:
                 log.ep(t, m, "usb_connect", user, None if m in no_serial else dev)
-                log.ep(t + int(rng.integers(60, 3600)), m, "usb_disconnect", user,
-                       None if m in no_serial else dev)
+                log.ep(
+                    t + int(rng.integers(60, 3600)),
+                    m,
+                    "usb_disconnect",
+                    user,
+                    None if m in no_serial else dev,
+                )
                 if rng.random() < 0.05:
-                    log.ep(t + int(rng.integers(60, 1800)), m, "net_upload", user,
-                           detail="sync.example.com")
+                    log.ep(
+                        t + int(rng.integers(60, 1800)),
+                        m,
+                        "net_upload",
+                        user,
+                        detail="sync.example.com",
+                    )
             if rng.random() < 0.03 and not night:  # the odd late evening
                 t = day0 + int(rng.uniform(19, 22.5) * HOUR)
                 log.ep(t, desk, "logon", user)
@@ -249,11 +255,18 @@ def simulate_monitoring(
                     serial = None if (machine in no_serial or rng.random() < 0.4) else dev
                     u = t + int(rng.integers(120, 1200))
                     log.ep(u, machine, "usb_connect", user, serial)
-                    log.ep(u + int(rng.integers(600, 3600)), machine, "usb_disconnect", user, serial)
+                    log.ep(
+                        u + int(rng.integers(600, 3600)), machine, "usb_disconnect", user, serial
+                    )
                     drift_times.append(u)
                     if rng.random() < 0.35:
-                        log.ep(u + int(rng.integers(60, 900)), machine, "net_upload", user,
-                               detail="files.example.net")
+                        log.ep(
+                            u + int(rng.integers(60, 900)),
+                            machine,
+                            "net_upload",
+                            user,
+                            detail="files.example.net",
+                        )
                 if account and rng.random() < 0.4:
                     s = t + 300
                     log.session(s, s + 1800, account, machine, "10.0.0.9")
@@ -262,9 +275,20 @@ def simulate_monitoring(
             truth_people.append(pid)
 
     return _assemble(
-        seed, days, ids, desks, shared, staff_rows, account_rows, log, order_at,
-        sorted(truth_people), truth_machines, drift_times, decoys,
-    )  # fmt: skip
+        seed,
+        days,
+        ids,
+        desks,
+        shared,
+        staff_rows,
+        account_rows,
+        log,
+        order_at,
+        sorted(truth_people),
+        truth_machines,
+        drift_times,
+        decoys,
+    )
 
 
 def _office_work(rng, log: _Log, account, desk, begin, end, role, order_at) -> None:
@@ -291,20 +315,46 @@ def _bulk_pull(rng, log: _Log, account, machine, t, order_at, can_export) -> Non
         log.acc(t, account, machine, "10.0.0.9", "export_orders", lo=max(0, hi - 1500), hi=hi)
     else:
         for k in range(int(rng.integers(20, 60))):
-            log.acc(t + 20 * k, account, machine, "10.0.0.9", "view_order",
-                    int(rng.integers(len(order_at))))  # fmt: skip
+            log.acc(
+                t + 20 * k,
+                account,
+                machine,
+                "10.0.0.9",
+                "view_order",
+                int(rng.integers(len(order_at))),
+            )
 
 
 def _assemble(
-    seed, days, ids, desks, shared, staff_rows, account_rows, log, order_at,
-    truth_people, truth_machines, drift_times, decoys,
-) -> MonitoringCase:  # fmt: skip
+    seed,
+    days,
+    ids,
+    desks,
+    shared,
+    staff_rows,
+    account_rows,
+    log,
+    order_at,
+    truth_people,
+    truth_machines,
+    drift_times,
+    decoys,
+) -> MonitoringCase:
     staff = pl.DataFrame(
         staff_rows,
-        schema=["person_id", "name", "role", "hired_on", "left_on", "shift_start",
-                "shift_end", "desk_machine_id", "os_users"],
+        schema=[
+            "person_id",
+            "name",
+            "role",
+            "hired_on",
+            "left_on",
+            "shift_start",
+            "shift_end",
+            "desk_machine_id",
+            "os_users",
+        ],
         orient="row",
-    )  # fmt: skip
+    )
     machines = pl.DataFrame(
         {
             "machine_id": desks + shared,
@@ -332,33 +382,46 @@ def _assemble(
         }
     )
     complaints = pl.DataFrame(
-        schema={c: pl.String for c in ("complaint_id", "buyer_id", "order_id", "received_at",
-                                        "category", "text")}
-    )  # fmt: skip
+        schema={
+            c: pl.String
+            for c in ("complaint_id", "buyer_id", "order_id", "received_at", "category", "text")
+        }
+    )
     logins = pl.DataFrame(log.logins, schema_overrides={"machine_id": pl.String}).sort(
         "at", "session_id"
     )
     logins = logins.with_row_index("n").select(
         pl.format("L{}", pl.col("n") + 1).alias("event_id"),
         pl.from_epoch("at", time_unit="s").dt.strftime("%Y-%m-%dT%H:%M:%S").alias("at"),
-        "account_id", "machine_id", "ip", "action", "session_id",
-    )  # fmt: skip
+        "account_id",
+        "machine_id",
+        "ip",
+        "action",
+        "session_id",
+    )
     placed = local_text(order_at)
     index = pl.Series(range(len(order_at)), dtype=pl.Int64)
     acc = pl.DataFrame(
         log.access,
-        schema_overrides={"machine_id": pl.String, "order_id": pl.Int64, "lo": pl.Int64,
-                          "hi": pl.Int64},
-    ).sort("at", "account_id")  # fmt: skip
+        schema_overrides={
+            "machine_id": pl.String,
+            "order_id": pl.Int64,
+            "lo": pl.Int64,
+            "hi": pl.Int64,
+        },
+    ).sort("at", "account_id")
     access = acc.with_row_index("n").select(
         pl.format("X{}", pl.col("n") + 1).alias("event_id"),
         pl.from_epoch("at", time_unit="s").dt.strftime("%Y-%m-%dT%H:%M:%S").alias("at"),
-        "account_id", "machine_id", "ip", "action",
+        "account_id",
+        "machine_id",
+        "ip",
+        "action",
         pl.format("O{}", (pl.col("order_id") + 1).cast(pl.String).str.zfill(7)).alias("order_id"),
         pl.col("lo").replace_strict(index, placed, default=None).alias("range_start"),
         (pl.col("hi") - 1).replace_strict(index, placed, default=None).alias("range_end"),
         (pl.col("hi") - pl.col("lo")).alias("rows"),
-    )  # fmt: skip
+    )
     endpoint = (
         pl.DataFrame(
             log.endpoint,
@@ -369,10 +432,14 @@ def _assemble(
         .select(
             pl.format("E{}", pl.col("n") + 1).alias("event_id"),
             pl.from_epoch("at", time_unit="s").dt.strftime("%Y-%m-%dT%H:%M:%S").alias("at"),
-            "machine_id", "kind", "device_id", "user",
-            pl.lit(None, pl.String).alias("process"), "detail",
+            "machine_id",
+            "kind",
+            "device_id",
+            "user",
+            pl.lit(None, pl.String).alias("process"),
+            "detail",
         )
-    )  # fmt: skip
+    )
     end_day = FIRST_DAY + timedelta(days=days)
     meta = {
         "case": {
@@ -409,9 +476,13 @@ def _assemble(
 
 
 def generate_monitoring(
-    out: Path | str, *, seed: int = 0, people: int = 300, days: int = 28,
+    out: Path | str,
+    *,
+    seed: int = 0,
+    people: int = 300,
+    days: int = 28,
     drifters: int | None = None,
-) -> dict:  # fmt: skip
+) -> dict:
     """Write a monitoring case (CSV) and its ``truth.json`` into ``out``; return the truth."""
     out = Path(out)
     case = simulate_monitoring(seed=seed, people=people, days=days, drifters=drifters)

@@ -80,16 +80,18 @@ def _bare(expr: pl.Expr) -> pl.Expr:
 def os_user_map(case: Case) -> pl.DataFrame:
     """``os_user`` (bare, lower-case) to ``person_id`` from ``staff.os_users``.
 
-    Empty when the staff list has no ``os_users`` column. A name listed for
+    ``os_users`` may be ``;``-separated text (kept as an extra column by a
+    loader before CASE_FORMAT 1.1) or a list (a 1.1 loader). Empty when the
+    staff list has no ``os_users`` column. A name listed for
     two people is ambiguous and left out.
     """
     if "os_users" not in case.staff.columns:
         return pl.DataFrame(schema={"os_user": pl.String, "person_id": pl.String})
+    names = pl.col("os_users")
+    if not isinstance(case.staff.schema["os_users"], pl.List):  # a loader before 1.1: text
+        names = names.cast(pl.String).str.split(";")
     return (
-        case.staff.select(
-            "person_id",
-            pl.col("os_users").cast(pl.String).str.split(";").alias("os_user"),
-        )
+        case.staff.select("person_id", names.cast(pl.List(pl.String)).alias("os_user"))
         .explode("os_user")
         .with_columns(_bare(pl.col("os_user")).alias("os_user"))
         .filter(pl.col("os_user").is_not_null() & (pl.col("os_user") != ""))

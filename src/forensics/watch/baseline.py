@@ -51,7 +51,7 @@ class BaselineSettings:
     the log's span, at least 3 and at most 14."""
     role_weight: float = 8.0
     """Pseudo active hours of the role's profile mixed into a person's."""
-    rate_weight: float = 3.0
+    rate_weight: float = 5.0
     """Pseudo active days of the role's rate mixed into a person's."""
     min_probability: float = 0.002
     """Floor of any estimated share or rate (nothing is impossible)."""
@@ -192,7 +192,9 @@ def _role_profile(
         pl.DataFrame({"bin": list(range(24))}, schema={"bin": pl.Int16}), how="cross"
     )
     return (
-        grid.join(own.group_by("role", "bin").agg(pl.col("share").sum()), on=["role", "bin"], how="left")
+        grid.join(
+            own.group_by("role", "bin").agg(pl.col("share").sum()), on=["role", "bin"], how="left"
+        )
         .join(people, on="role", how="left")
         .join(overall, on="bin", how="left")
         .with_columns(pl.col("share", "all_share").fill_null(0.0), pl.col("people").fill_null(0))
@@ -203,7 +205,7 @@ def _role_profile(
             .clip(lower_bound=settings.min_probability)
             .alias("role_share")
         )
-        .with_columns((pl.col("role_share") / pl.col("role_share").sum().over("role")))
+        .with_columns(pl.col("role_share") / pl.col("role_share").sum().over("role"))
         .select("role", pl.col("bin").alias("hour"), "role_share")
     )
 
@@ -337,4 +339,3 @@ def volume_baseline(
         .alias("usual"),
         (pl.col("day") >= first_judged).alias("judged"),
     )
-

@@ -51,7 +51,6 @@ __all__ = [
     "SEVERITY",
     "BROAD_SCOPE",
     "broad_scopes",
-    "audit",
     "one_person_one_account",
     "stale_accounts",
     "export_rights",
@@ -76,6 +75,7 @@ SEVERITY: tuple[Severity, ...] = tuple(Severity)
 
 def _sev(severity: Severity) -> pl.Expr:
     return pl.lit(severity.value, pl.String)
+
 
 BROAD_SCOPE = re.compile(
     r"^(\*|.*\*|.*\.all|.*(buyer|customer|contact|phone|address).*|.*\.export)$"
@@ -121,10 +121,6 @@ class AuditSettings:
     """An account with more of its access off-hours than this is flagged..."""
     off_hours_min: int = 5
     """...when it has at least this many off-hours events."""
-
-
-def _local(col: str, tz: str) -> pl.Expr:
-    return pl.col(col).dt.convert_time_zone(tz).dt.strftime("%Y-%m-%d %H:%M")
 
 
 # --------------------------------------------------------------------------

@@ -33,7 +33,7 @@ from .signals import SIGNAL_SCHEMA, SIGNALS, STRENGTH_SCHEMA, SignalSettings, si
 __all__ = ["WatchSettings", "Watch", "CO_SIGNALS", "combine", "watch", "PEOPLE_COLUMNS"]
 
 CO_SIGNALS = ("new_device", "upload_after_usb", "device_spread", "volume", "other_desk")
-"""Signals that, on the same day as ``off_hours``, earn the co-occurrence bonus."""
+"""Data-moving signals: at an hour unusual for the person, they earn the co-occurrence bonus."""
 
 PEOPLE_COLUMNS = ("rank", "person_id", "score", "reasons")
 """The columns ``people.csv`` starts with (more follow: role, llr, one per signal)."""
@@ -47,9 +47,10 @@ class WatchSettings:
     signals: SignalSettings = field(default_factory=SignalSettings)
     prior: float = 0.01
     """Share of people assumed to be drifting before any evidence."""
-    co_bonus: float = 1.5
-    """Added per day on which off-hours activity and a data-moving signal meet."""
-    co_cap: float = 3.0
+    co_bonus: float = 2.0
+    """Added per day on which a data-moving signal's event fell in an hour
+    unusual for the person (a new device *at night*)."""
+    co_cap: float = 4.0
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,9 @@ def combine(
     found: pl.DataFrame,
     strength: pl.DataFrame,
     roles: pl.DataFrame,
+    odd_hours: pl.DataFrame | None = None,
     *,
+    tz: str = "UTC",
     settings: WatchSettings | None = None,
 ) -> pl.DataFrame:
     """People ranked by their combined log-likelihood ratio.
@@ -85,6 +88,13 @@ def combine(
         from :func:`forensics.watch.signals.signals`.
     roles : pl.DataFrame
         ``person_id``, ``role``.
+    odd_hours : pl.DataFrame, optional
+        ``person_id``, ``day``, ``hour``: the hours unusual for the person
+        (the hour profile's ``llr`` at least ``unusual_hour_llr``). A
+        data-moving signal earns the co-occurrence bonus when its event
+        fell in one of them; without it, no bonus.
+    tz : str
+        The case's zone (the local hour of each event).
 
     Returns
     -------
@@ -120,12 +130,17 @@ def combine(
             ).alias("reason")
         )
     )
-    day_signals = found.group_by("person_id", "day").agg(pl.col("signal"))
+    odd = (
+        odd_hours
+        if odd_hours is not None
+        else pl.DataFrame(schema={"person_id": pl.String, "day": pl.Date, "hour": pl.Int16})
+    )
     co = (
-        day_signals.filter(
-            pl.col("signal").list.contains("off_hours")
-            & pl.col("signal").list.eval(pl.element().is_in(list(CO_SIGNALS))).list.any()
-        )
+        found.filter(pl.col("signal").is_in(list(CO_SIGNALS)))
+        .with_columns(pl.col("at").dt.convert_time_zone(tz).dt.hour().cast(pl.Int16).alias("hour"))
+        .join(odd.select("person_id", "day", "hour"), on=["person_id", "day", "hour"])
+        .select("person_id", "day")
+        .unique()
         .sort("day")
         .group_by("person_id")
         .agg(pl.len().alias("co_days"), pl.col("day").first().alias("co_first"))
@@ -157,7 +172,7 @@ def combine(
             pl.when(pl.col("co_days") > 0)
             .then(
                 pl.format(
-                    "off hours together with moving data on {} day(s), first {}, +{} | {}",
+                    "data moved at an hour unusual for them on {} day(s), first {}, +{} | {}",
                     "co_days",
                     "co_first",
                     pl.col("co_occurrence").round(1),
@@ -212,4 +227,6 @@ def watch(
     found, strength, profile = signals(
         tz, act, roles, desk_owners(case), stale, first, baseline=st.baseline, settings=st.signals
     )
-    return Watch(combine(found, strength, roles, settings=st), found, profile, act, first)
+    odd = profile.filter(pl.col("judged") & (pl.col("llr") >= st.signals.unusual_hour_llr))
+    people = combine(found, strength, roles, odd, tz=tz, settings=st)
+    return Watch(people, found, profile, act, first)

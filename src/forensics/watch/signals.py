@@ -37,7 +37,7 @@ from datetime import date, timedelta
 
 import polars as pl
 
-from .activity import Kind, desk_owners
+from .activity import Kind
 from .baseline import BaselineSettings, cusum, event_rate, hour_profile, volume_baseline
 
 __all__ = ["Signal", "SIGNALS", "SignalSettings", "SIGNAL_SCHEMA", "STRENGTH_SCHEMA", "signals"]
@@ -101,7 +101,9 @@ STRENGTH_SCHEMA = pl.Schema({"person_id": pl.String, "signal": pl.String, "stren
 
 def _strength(per_person: pl.DataFrame, signal: str, value: str) -> pl.DataFrame:
     return per_person.select(
-        "person_id", pl.lit(signal).alias("signal"), pl.col(value).cast(pl.Float64).alias("strength")
+        "person_id",
+        pl.lit(signal).alias("signal"),
+        pl.col(value).cast(pl.Float64).alias("strength"),
     ).filter(pl.col("strength") > 0)
 
 
@@ -143,17 +145,25 @@ def _off_hours(
     daily = (
         event_rate(
             odd.select("person_id", "day", pl.lit(1).alias("events")),
-            days, roles, first_judged, bs, q=q,
+            days,
+            roles,
+            first_judged,
+            bs,
+            q=q,
         )
         .filter(pl.col("judged"))
-        .join(odd.select("person_id", "day", pl.col("llr").alias("hour_llr")), on=["person_id", "day"], how="left")
+        .join(
+            odd.select("person_id", "day", pl.col("llr").alias("hour_llr")),
+            on=["person_id", "day"],
+            how="left",
+        )
         .with_columns(
             pl.when(pl.col("events") > 0)
             .then(pl.min_horizontal("llr", "hour_llr", pl.lit(SIGNALS["off_hours"].day_cap)))
             .otherwise(pl.col("llr"))
             .alias("llr")
         )
-    )  # fmt: skip
+    )
     hits = daily.filter(pl.col("events") > 0).select("person_id", "day", "llr")
     hits = hits.join(odd.drop("llr"), on=["person_id", "day"])
     detail = pl.format(
@@ -242,47 +252,75 @@ def signals(
     new_dev = _first_use(usb, "device_key")
     parts.append(
         _rate_signal(
-            "new_device", new_dev, days, roles, first_judged, bs,
+            "new_device",
+            new_dev,
+            days,
+            roles,
+            first_judged,
+            bs,
             pl.format(
                 "{} {} first used on {}{}",
-                _local(case_tz), "device_key", "machine_id",
+                _local(case_tz),
+                "device_key",
+                "machine_id",
                 pl.when(pl.col("serial")).then(pl.lit("")).otherwise(pl.lit(" (no serial logged)")),
             ),
         )
-    )  # fmt: skip
+    )
     spread = (
         usb.filter(pl.col("serial"))
         .sort("at", "row")
         .group_by("person_id", "device_key", "day", maintain_order=True)
-        .agg(pl.col("machine_id").n_unique().alias("machines"), pl.all().exclude("machine_id").first())
+        .agg(
+            pl.col("machine_id").n_unique().alias("machines"),
+            pl.all().exclude("machine_id").first(),
+        )
         .filter(pl.col("machines") >= st.spread_machines)
     )
     parts.append(
         _rate_signal(
-            "device_spread", spread, days, roles, first_judged, bs,
+            "device_spread",
+            spread,
+            days,
+            roles,
+            first_judged,
+            bs,
             pl.format("{} {} on {} machines that day", _local(case_tz), "device_key", "machines"),
         )
-    )  # fmt: skip
+    )
 
     at_machine = act.filter(
-        pl.col("machine_id").is_not_null() & pl.col("kind").is_in([Kind.LOGON, Kind.LOGIN, Kind.USB])
+        pl.col("machine_id").is_not_null()
+        & pl.col("kind").is_in([Kind.LOGON, Kind.LOGIN, Kind.USB])
     ).join(owners, on="machine_id", how="left")
-    not_own = at_machine.filter(pl.col("owner_id").is_null() | (pl.col("owner_id") != pl.col("person_id")))
+    not_own = at_machine.filter(
+        pl.col("owner_id").is_null() | (pl.col("owner_id") != pl.col("person_id"))
+    )
     first_on = _first_use(not_own, "machine_id")
     parts.append(
         _rate_signal(
-            "other_desk", first_on.filter(pl.col("owner_id").is_not_null()), days, roles,
-            first_judged, bs,
-            pl.format("{} first time on {}, the desk of {}", _local(case_tz), "machine_id", "owner_id"),
+            "other_desk",
+            first_on.filter(pl.col("owner_id").is_not_null()),
+            days,
+            roles,
+            first_judged,
+            bs,
+            pl.format(
+                "{} first time on {}, the desk of {}", _local(case_tz), "machine_id", "owner_id"
+            ),
         )
-    )  # fmt: skip
+    )
     parts.append(
         _rate_signal(
-            "new_machine", first_on.filter(pl.col("owner_id").is_null()), days, roles,
-            first_judged, bs,
+            "new_machine",
+            first_on.filter(pl.col("owner_id").is_null()),
+            days,
+            roles,
+            first_judged,
+            bs,
             pl.format("{} first time on {}", _local(case_tz), "machine_id"),
         )
-    )  # fmt: skip
+    )
 
     uploads = act.filter(pl.col("kind") == Kind.UPLOAD).sort("at")
     plugged = usb.select("person_id", "machine_id", pl.col("at").alias("usb_at")).sort("usb_at")
@@ -296,14 +334,20 @@ def signals(
     ).filter(pl.col("usb_at").is_not_null())
     parts.append(
         _rate_signal(
-            "upload_after_usb", after, days, roles, first_judged, bs,
+            "upload_after_usb",
+            after,
+            days,
+            roles,
+            first_judged,
+            bs,
             pl.format(
                 "{} upload on {} {} min after a USB connection",
-                _local(case_tz), "machine_id",
+                _local(case_tz),
+                "machine_id",
                 ((pl.col("at") - pl.col("usb_at")).dt.total_minutes()),
             ),
         )
-    )  # fmt: skip
+    )
 
     summed = [_volume(act, roles, first_judged, st, case_tz)]
     if stale is not None and stale.height:
@@ -334,12 +378,18 @@ def _volume(
         .with_columns((st.volume_factor * pl.col("usual").clip(lower_bound=1)).alias("limit"))
         .filter(pl.col("judged") & (pl.col("volume") > pl.col("limit")))
         .with_columns((pl.col("volume") / pl.col("limit")).log().alias("llr"))
-        .join(biggest.select("person_id", "day", "at", "kind", "source", "row"), on=["person_id", "day"])
+        .join(
+            biggest.select("person_id", "day", "at", "kind", "source", "row"),
+            on=["person_id", "day"],
+        )
     )
     detail = pl.format(
         "{} {} orders in a day ({}), their usual at most {}",
-        _local(tz), "volume", "kind", pl.col("usual").cast(pl.Int64),
-    )  # fmt: skip
+        _local(tz),
+        "volume",
+        "kind",
+        pl.col("usual").cast(pl.Int64),
+    )
     return _shape(judged, "volume", detail)
 
 
@@ -357,6 +407,9 @@ def _after_leaving(stale: pl.DataFrame, st: SignalSettings, tz: str) -> pl.DataF
     )
     detail = pl.format(
         "{} account {} used {} times after its owner left on {}",
-        _local(tz), "account_id", "uses_after_leaving", "left_on",
-    )  # fmt: skip
+        _local(tz),
+        "account_id",
+        "uses_after_leaving",
+        "left_on",
+    )
     return _shape(used, "after_leaving", detail)
