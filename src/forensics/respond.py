@@ -47,11 +47,11 @@ from pathlib import Path
 
 import polars as pl
 
-from .watch.hygiene import broad_scopes
 from .clock import corrected
 from .exposure import infection_starts, order_index
 from .investigate import Findings
 from .privacy import mask_frame, write_csv
+from .watch.hygiene import broad_scopes
 
 __all__ = [
     "BASIS",

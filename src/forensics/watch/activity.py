@@ -135,7 +135,14 @@ def _endpoint(case: Case, window: timedelta) -> pl.DataFrame:
     )
     ep = (
         ep.sort("at")
-        .join_asof(logged, on="at", by="machine_id", strategy="backward", tolerance=window)
+        .join_asof(
+            logged,
+            on="at",
+            by="machine_id",
+            strategy="backward",
+            tolerance=window,
+            check_sortedness=False,  # sorted by time above, as a whole
+        )
         .join(desk_owners(case), on="machine_id", how="left")
         .with_columns(pl.coalesce("person_id", "_last", "owner_id").alias("person_id"))
         .filter(pl.col("person_id").is_not_null())

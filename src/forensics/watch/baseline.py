@@ -8,7 +8,8 @@ for the warm-up). Two kinds of baseline serve every signal:
 - an **hour profile**: the share of a person's active hours (a person-day-
   hour in which any of their activity happened) that fell in each hour of
   the day, smoothed over neighbouring hours, counted over the days *before*
-  the day being judged and mixed with their role's profile,
+  the day being judged (for a warm-up day: the warm-up's other days) and
+  mixed with their role's profile,
   ``p = (own + k * role) / (own_total + k)`` with ``k = role_weight``;
 - an **event rate**: how often, per active day, something happened before
   (a device never seen before, a machine never used, an upload right after
@@ -39,7 +40,7 @@ __all__ = [
     "volume_baseline",
 ]
 
-_KERNEL = ((-1, 0.25), (0, 0.5), (1, 0.25))
+_KERNEL = ((-2, 0.1), (-1, 0.2), (0, 0.4), (1, 0.2), (2, 0.1))
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ class BaselineSettings:
     the log's span, at least 3 and at most 14."""
     role_weight: float = 8.0
     """Pseudo active hours of the role's profile mixed into a person's."""
-    rate_weight: float = 5.0
+    rate_weight: float = 8.0
     """Pseudo active days of the role's rate mixed into a person's."""
     min_probability: float = 0.002
     """Floor of any estimated share or rate (nothing is impossible)."""
@@ -79,6 +80,19 @@ def warmup_end(act: pl.DataFrame, settings: BaselineSettings) -> date | None:
 def _prior(keys: list[str], value: str) -> pl.Expr:
     """Sum of ``value`` over the same ``keys`` on earlier days (frame sorted by day)."""
     return (pl.col(value).cum_sum().over(keys) - pl.col(value)).alias(f"{value}_before")
+
+
+def _history(keys: list[str], value: str, first_judged: date) -> pl.Expr:
+    """What a day is judged against: the warm-up's other days for a warm-up
+    day (leave that day out), every earlier day after it."""
+    warm = pl.col("day") < first_judged
+    warm_total = pl.col(value).filter(warm).sum().over(keys)
+    return (
+        pl.when(warm)
+        .then(warm_total - pl.col(value))
+        .otherwise(pl.col(value).cum_sum().over(keys) - pl.col(value))
+        .alias(f"{value}_before")
+    )
 
 
 def hour_profile(
@@ -130,13 +144,13 @@ def hour_profile(
         spread.group_by("person_id", "bin", "day")
         .agg(pl.col("w").sum())
         .sort("person_id", "bin", "day")
-        .with_columns(_prior(["person_id", "bin"], "w"))
+        .with_columns(_history(["person_id", "bin"], "w", first_judged))
     )
     per_day = (
         cells.group_by("person_id", "day")
         .agg(pl.len().cast(pl.Float64).alias("cells"))
         .sort("person_id", "day")
-        .with_columns(_prior(["person_id"], "cells"))
+        .with_columns(_history(["person_id"], "cells", first_judged))
     )
     role_profile = _role_profile(spread, roles, first_judged, settings)
     k = settings.role_weight

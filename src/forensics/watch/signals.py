@@ -52,18 +52,19 @@ class Signal:
     """Most this signal adds to a person's log-likelihood ratio, all days together."""
     q: float = 0.5
     """Share of days an actor doing this shows the event (rate signals)."""
-    day_cap: float = 4.0
-    """Most one day adds."""
+    day_cap: float = 2.5
+    """Most one day adds: one event alone (a new phone charger, one late
+    evening) stays weak; a pattern over days reaches the cap."""
 
 
 SIGNALS: dict[str, Signal] = {
-    "off_hours": Signal("active at hours they rarely work", cap=6.0, day_cap=3.5),
+    "off_hours": Signal("active at hours they rarely work", cap=6.0),
     "new_device": Signal("first use of a removable device", cap=5.0, q=0.5),
     "device_spread": Signal("one device on many machines in a day", cap=3.0, q=0.3),
     "other_desk": Signal("logged on at a desk assigned to someone else", cap=3.0, q=0.3),
     "new_machine": Signal("logged on at a machine new to them", cap=2.0, q=0.3),
-    "upload_after_usb": Signal("upload right after a USB connection", cap=4.0, q=0.5),
-    "volume": Signal("orders accessed or exported out of pattern", cap=4.0, day_cap=3.0),
+    "upload_after_usb": Signal("upload right after a USB connection", cap=2.5, q=0.5, day_cap=2.0),
+    "volume": Signal("orders accessed or exported out of pattern", cap=3.0),
     "after_leaving": Signal("account used after its owner left", cap=4.0, day_cap=4.0),
 }
 """Every signal, by the name used in ``signals.csv`` and ``people.csv``."""
@@ -185,14 +186,33 @@ def _rate_signal(
     first_judged: date,
     bs: BaselineSettings,
     detail: pl.Expr,
+    *,
+    among: pl.DataFrame | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """``firsts``: one row per event (person_id, day, at, source, row, ...)."""
+    """``firsts``: one row per event (person_id, day, at, source, row, ...).
+
+    ``among``: a wider kind of event whose rate judges these (a first logon
+    at someone else's desk is judged by how often the person logs on to any
+    machine new to them: routine for IT).
+    """
     spec = SIGNALS[signal]
     flags = firsts.group_by("person_id", "day").agg(pl.len().alias("events"))
+    wider = (
+        flags if among is None else among.group_by("person_id", "day").agg(pl.len().alias("events"))
+    )
     daily = (
-        event_rate(flags, days, roles, first_judged, bs, q=spec.q)
+        event_rate(wider, days, roles, first_judged, bs, q=spec.q)
         .filter(pl.col("judged"))
-        .with_columns(pl.col("llr").clip(upper_bound=spec.day_cap))
+        .drop("events")
+        .join(flags, on=["person_id", "day"], how="left")
+        .with_columns(
+            pl.col("events").fill_null(0),
+            pl.when(pl.col("events").fill_null(0) > 0)
+            .then(pl.col("llr").clip(0, spec.day_cap))
+            .otherwise(pl.col("llr").clip(upper_bound=0))
+            .alias("llr"),
+        )
+        .sort("person_id", "day")
     )
     hits = daily.filter((pl.col("events") > 0) & (pl.col("llr") > 0))
     first = firsts.sort("at", "row").unique(["person_id", "day"], keep="first")
@@ -308,6 +328,7 @@ def signals(
             pl.format(
                 "{} first time on {}, the desk of {}", _local(case_tz), "machine_id", "owner_id"
             ),
+            among=first_on,
         )
     )
     parts.append(
@@ -319,6 +340,7 @@ def signals(
             first_judged,
             bs,
             pl.format("{} first time on {}", _local(case_tz), "machine_id"),
+            among=first_on,
         )
     )
 
@@ -331,6 +353,7 @@ def signals(
         by=["person_id", "machine_id"],
         strategy="backward",
         tolerance=st.upload_window,
+        check_sortedness=False,  # both sorted by time above
     ).filter(pl.col("usb_at").is_not_null())
     parts.append(
         _rate_signal(
