@@ -8,11 +8,15 @@ source                        person
 ============================  ================================================
 ``endpoint.csv`` (any kind)   the ``user`` column (CASE_FORMAT 1.1) matched to
                               ``staff.csv`` ``os_users``; without it, whoever
-                              last logged on to that machine within
-                              ``attribution_window``; else the desk's owner
+                              the camera saw at that machine then (±15 min);
+                              else whoever last logged on to that machine
+                              within ``attribution_window``; else the desk's
+                              owner
 ``logins.csv`` ``login``      the account's owner (``accounts.csv``)
 ``access.csv``                the account's owner; app and ownerless accounts
                               are left out (they are no one's behaviour)
+``camera.csv``, ``badge.csv`` the person named (a sighting's start, a granted
+                              swipe): presence, for the hours only
 ============================  ================================================
 
 Both 1.1 columns are optional: a case without them still loads, and the
@@ -46,7 +50,8 @@ class Kind:
     EXPORT = "export"  # exports and API pulls (volume = orders exposed)
     USB = "usb"  # a removable device connected
     UPLOAD = "upload"  # endpoint net_upload
-    ALL = ("logon", "login", "access", "export", "usb", "upload")
+    PRESENCE = "presence"  # camera sighting, badge swipe
+    ALL = ("logon", "login", "access", "export", "usb", "upload", "presence")
 
 
 ACTIVITY_SCHEMA = pl.Schema(
@@ -127,6 +132,12 @@ def _endpoint(case: Case, window: timedelta) -> pl.DataFrame:
         _bare(user).alias("os_user"),
         pl.col("_row").cast(pl.Int64).alias("row"),
     ).join(os_user_map(case), on="os_user", how="left")
+    seen = _seen_at(
+        case, ep.filter(pl.col("person_id").is_null()).select("machine_id", "at", "row")
+    )
+    ep = ep.join(seen, on="row", how="left").with_columns(
+        pl.coalesce("person_id", "_seen").alias("person_id")
+    )
     # Without a user, the last person known to have logged on to the machine.
     logged = (
         ep.filter((pl.col("kind") == Kind.LOGON) & pl.col("person_id").is_not_null())
@@ -164,6 +175,76 @@ def _endpoint(case: Case, window: timedelta) -> pl.DataFrame:
         pl.lit(0, pl.Int64).alias("volume"),
         pl.lit(src).alias("source"),
         "row",
+    )
+
+
+def _seen_at(case: Case, rows: pl.DataFrame, tolerance: timedelta = timedelta(minutes=15)):
+    """``row`` -> ``_seen``: who the camera saw at the machine at the time.
+
+    A sighting at that machine spanning the event (widened by
+    ``tolerance``, the camera clock being unsynchronized), the latest that
+    started before it, else the first starting within ``tolerance`` after.
+    """
+    cam = case.camera.filter(pl.col("person_id").is_not_null() & pl.col("machine_id").is_not_null())
+    empty = pl.DataFrame(schema={"row": pl.Int64, "_seen": pl.String})
+    if cam.is_empty() or rows.is_empty():
+        return empty
+    cam = cam.select(
+        "machine_id",
+        pl.col("start_at").alias("_start"),
+        pl.coalesce("end_at", "start_at").alias("_end"),
+        pl.col("person_id").alias("_seen"),
+    ).sort("_start")
+    rows = rows.sort("at")
+    before = rows.join_asof(
+        cam,
+        left_on="at",
+        right_on="_start",
+        by="machine_id",
+        strategy="backward",
+        check_sortedness=False,
+    ).filter(pl.col("at") <= pl.col("_end") + tolerance)
+    after = rows.join_asof(
+        cam,
+        left_on="at",
+        right_on="_start",
+        by="machine_id",
+        strategy="forward",
+        tolerance=tolerance,
+        check_sortedness=False,
+    ).filter(pl.col("_seen").is_not_null())
+    return (
+        pl.concat([before.select("row", "_seen"), after.select("row", "_seen")])
+        .unique("row", keep="first", maintain_order=True)
+        .cast({"row": pl.Int64})
+    )
+
+
+def _presence(case: Case) -> pl.DataFrame:
+    """Camera sightings and granted badge swipes of known people (hours only)."""
+    cam = case.camera.filter(pl.col("person_id").is_not_null()).select(
+        "person_id",
+        pl.col("start_at").alias("at"),
+        pl.lit(Kind.PRESENCE).alias("kind"),
+        "machine_id",
+        pl.lit(case.source("camera")).alias("source"),
+        pl.col("_row").cast(pl.Int64).alias("row"),
+    )
+    badge = case.badge.filter(
+        pl.col("person_id").is_not_null() & (pl.col("result").fill_null("granted") == "granted")
+    ).select(
+        "person_id",
+        "at",
+        pl.lit(Kind.PRESENCE).alias("kind"),
+        pl.lit(None, pl.String).alias("machine_id"),
+        pl.lit(case.source("badge")).alias("source"),
+        pl.col("_row").cast(pl.Int64).alias("row"),
+    )
+    return pl.concat([cam, badge]).with_columns(
+        pl.lit(None, pl.String).alias("device_key"),
+        pl.lit(None, pl.Boolean).alias("serial"),
+        pl.lit(1, pl.Int64).alias("n"),
+        pl.lit(0, pl.Int64).alias("volume"),
     )
 
 
@@ -271,9 +352,8 @@ def activity(
         _endpoint(case, attribution_window),
         _logins(case, owners),
         _access(case, owners, events),
+        _presence(case),
     ]
-    return (
-        pl.concat([p.cast(ACTIVITY_SCHEMA) for p in parts])  # type: ignore[arg-type]
-        .select(list(ACTIVITY_SCHEMA))
-        .sort("person_id", "at", "source", "row")
+    return pl.concat([p.select(list(ACTIVITY_SCHEMA)).cast(ACTIVITY_SCHEMA) for p in parts]).sort(  # type: ignore[arg-type]
+        "person_id", "at", "source", "row"
     )

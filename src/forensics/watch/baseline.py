@@ -235,7 +235,9 @@ def event_rate(
 ) -> pl.DataFrame:
     """Judge every active day by whether something happened, against how often it did before.
 
-    A day with the event weighs ``ln(q / rate)`` and a day without it
+    A day with the event weighs ``ln(q / max(rate, peers))``, ``peers``
+    being the share of everyone active that day who had it too, and a day
+    without it
     ``ln((1 - q) / (1 - rate))`` (the Bernoulli log-likelihood ratio), each
     kept on its side of zero: a habit (``rate`` above ``q``) is never
     evidence of drift, and its absence never evidence against.
@@ -255,8 +257,8 @@ def event_rate(
     pl.DataFrame
         ``person_id``, ``day``, ``events`` (0 on days without), ``rate``
         (expected share of active days with it, own earlier days mixed with
-        the role's warm-up rate), ``judged`` and ``llr``, for every active
-        day, sorted by person and day.
+        the role's warm-up rate), ``peers``, ``judged`` and ``llr``, for
+        every active day, sorted by person and day.
     """
     grid = (
         days.unique(["person_id", "day"])
@@ -283,17 +285,21 @@ def event_rate(
         (pl.col("hit_before") + k * pl.col("role_rate").fill_null(overall))
         / (pl.col("active_before") + k)
     ).clip(settings.min_probability, 1 - settings.min_probability)
+    # What the whole staff did that day: a sale night, when everyone stays
+    # late, or new tokens handed out to all, is nobody's drift.
+    peers = pl.col("hit").mean().over("day").clip(lower_bound=settings.min_probability)
     return (
         grid.join(role_rate, on="role", how="left")
-        .with_columns(rate.alias("rate"))
+        .with_columns(rate.alias("rate"), peers.alias("peers"))
         .select(
             "person_id",
             "day",
             pl.col("events").cast(pl.Int64),
             "rate",
+            "peers",
             (pl.col("day") >= first_judged).alias("judged"),
             pl.when(pl.col("hit") > 0)
-            .then((pl.lit(q) / pl.col("rate")).log().clip(lower_bound=0))
+            .then((pl.lit(q) / pl.max_horizontal("rate", "peers")).log().clip(lower_bound=0))
             .otherwise(((1 - q) / (1 - pl.col("rate"))).log().clip(upper_bound=0))
             .alias("llr"),
         )
