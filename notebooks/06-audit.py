@@ -155,7 +155,7 @@ show_table(hygiene.usb, tz=TZ, max_rows=10)
 # written whole unless `REVEAL_CONTACTS`.
 
 # %%
-written = write_pack(pack, out) | write_audit(hygiene, out)
+written = write_pack(pack, out) | write_audit(hygiene, out, tz=TZ)
 text = "\n".join(p.read_text(encoding="utf-8") for p in written.values())
 phones = findings.case.orders["phone"].drop_nulls()
 assert REVEAL_CONTACTS or not any(p in text for p in phones), "an unmasked phone number"

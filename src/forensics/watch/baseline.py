@@ -52,7 +52,7 @@ class BaselineSettings:
     the log's span, at least 3 and at most 14."""
     role_weight: float = 8.0
     """Pseudo active hours of the role's profile mixed into a person's."""
-    rate_weight: float = 8.0
+    rate_weight: float = 12.0
     """Pseudo active days of the role's rate mixed into a person's."""
     min_probability: float = 0.002
     """Floor of any estimated share or rate (nothing is impossible)."""

@@ -4,7 +4,8 @@
 and ranks people by baseline-aware risk (:mod:`forensics.watch.risk`) on a
 loaded case, no complaint needed. :func:`write_audit` writes ``people.csv``
 (``rank``, ``person_id``, ``score``, ``reasons``, ...), ``signals.csv``, one
-CSV per check, ``issues.csv``, ``audit.md`` and ``audit.json``; every CSV
+CSV per check, ``issues.csv``, ``audit.md``, ``audit.json`` and
+``audit.html`` (the top people and their charts); every CSV
 goes through :func:`forensics.privacy.write_csv` (masked, formulas defused).
 """
 
@@ -156,10 +157,16 @@ def summary_text(a: Audit, *, limit: int = 25, people: int = 10) -> str:
     return "\n".join(lines)
 
 
-def write_audit(a: Audit, out: Path) -> dict[str, Path]:
-    """Write ``audit.md``, ``audit.json`` and one CSV per table into ``out``."""
+def write_audit(a: Audit, out: Path, *, tz: str = "UTC") -> dict[str, Path]:
+    """Write ``audit.md``, ``audit.json``, ``audit.html`` and one CSV per table into ``out``.
+
+    ``tz`` is the case's zone, for the times in ``audit.html``'s charts.
+    """
+    from .page import audit_html
+
     out.mkdir(parents=True, exist_ok=True)
-    files = {"md": out / "audit.md", "json": out / "audit.json"}
+    files = {"md": out / "audit.md", "json": out / "audit.json", "html": out / "audit.html"}
+    files["html"].write_text(audit_html(a, tz=tz), encoding="utf-8")
     for name, frame in a.tables().items():
         files[name] = out / f"{name}.csv"
         write_csv(frame, files[name])
@@ -188,12 +195,13 @@ def run_audit(case_path: Path, out: Path | None = None) -> int:
         out = Path(out)
         if out.resolve() == case_path.resolve() or case_path.resolve() in out.resolve().parents:
             raise SystemExit("forensics: refusing to write inside the case folder")
-    a = audit(load(case_path, personal=False))
+    case = load(case_path, personal=False)
+    a = audit(case)
     print(summary_text(a))
     if out is not None:
-        files = write_audit(a, out)
+        files = write_audit(a, out, tz=case.timezone())
         print(
-            f"audit written to {files['md']} (+ audit.json, people.csv and "
+            f"audit written to {files['md']} (+ audit.html, audit.json, people.csv and "
             f"{len(a.tables()) - 1} more CSV tables)"
         )
     return 0
