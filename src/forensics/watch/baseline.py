@@ -54,6 +54,9 @@ class BaselineSettings:
     """Pseudo active hours of the role's profile mixed into a person's."""
     rate_weight: float = 12.0
     """Pseudo active days of the role's rate mixed into a person's."""
+    peer_weight: float = 10.0
+    """Pseudo-people who did not do it, added to each day's count of others
+    (the ``peers`` share of :func:`event_rate`)."""
     min_probability: float = 0.002
     """Floor of any estimated share or rate (nothing is impossible)."""
 
@@ -236,7 +239,8 @@ def event_rate(
     """Judge every active day by whether something happened, against how often it did before.
 
     A day with the event weighs ``ln(q / max(rate, peers))``, ``peers``
-    being the share of everyone active that day who had it too, and a day
+    being the share of the others active that day who had it too (over
+    ``peer_weight`` more pseudo-people), and a day
     without it
     ``ln((1 - q) / (1 - rate))`` (the Bernoulli log-likelihood ratio), each
     kept on its side of zero: a habit (``rate`` above ``q``) is never
@@ -287,7 +291,12 @@ def event_rate(
     ).clip(settings.min_probability, 1 - settings.min_probability)
     # What the whole staff did that day: a sale night, when everyone stays
     # late, or new tokens handed out to all, is nobody's drift.
-    peers = pl.col("hit").mean().over("day").clip(lower_bound=settings.min_probability)
+    # Others only (leave the person out), shrunk towards none over
+    # ``peer_weight`` pseudo-people so that a handful of staff proves nothing.
+    others = pl.col("hit").sum().over("day") - pl.col("hit")
+    peers = (others / (pl.len().over("day") - 1 + settings.peer_weight)).clip(
+        lower_bound=settings.min_probability
+    )
     return (
         grid.join(role_rate, on="role", how="left")
         .with_columns(rate.alias("rate"), peers.alias("peers"))
