@@ -18,7 +18,7 @@ import pytest
 from casefiles import TABLE_ROWS, csv_text, snapshot, write_case
 
 from forensics import load
-from forensics.indicators import INDICATOR_SCHEMA
+from forensics.analysis.indicators import INDICATOR_SCHEMA
 from forensics.synth import generate
 from forensics.watch import SEVERITY, audit, one_person_one_account, run_audit
 

@@ -22,9 +22,8 @@ import networkx as nx
 import polars as pl
 
 from . import __version__
-from .case import Case, load
-from .clock import ClockOffset, estimate_offsets
-from .commonpoint import (
+from .analysis.clock import ClockOffset, estimate_offsets
+from .analysis.commonpoint import (
     CommonPointSettings,
     common_points,
     complaint_hits,
@@ -33,8 +32,8 @@ from .commonpoint import (
     onset,
     score_paths,
 )
-from .complaints import ComplaintRate, complaint_orders, complaint_rate, link_complaints
-from .exposure import (
+from .analysis.complaints import ComplaintRate, complaint_orders, complaint_rate, link_complaints
+from .analysis.exposure import (
     CANDIDATE_KEY,
     LEVELS,
     MachineOrder,
@@ -44,15 +43,19 @@ from .exposure import (
     level_members,
     machine_order,
     order_index,
+    unknown_extent,
 )
-from .graph import evidence_graph, explain
-from .indicators import access_rows, flagged_paths
-from .indicators import indicators as find_indicators
+from .analysis.graph import evidence_graph, explain
+from .analysis.indicators import access_rows, flagged_paths
+from .analysis.indicators import indicators as find_indicators
+from .analysis.sessions import sessionize
+from .analysis.streams import stream_openings
+from .analysis.suspects import Suspect, rank_suspects
+from .analysis.timeline import timeline as build_timeline
+from .analysis.vector import VectorCall, classify, refine_malware_kind
+from .case import Case, load
+from .case.validation import flagged_lines
 from .progress import steps
-from .sessions import sessionize
-from .suspects import Suspect, VectorCall, classify, rank_suspects, refine_malware_kind
-from .timeline import timeline as build_timeline
-from .validation import flagged_lines
 
 __all__ = ["Findings", "investigate", "run_investigation", "FORMAT"]
 
@@ -80,13 +83,15 @@ class Findings:
     indicators: pl.DataFrame
     ruled_out: tuple[str, ...]
     settings: dict[str, Any] = field(default_factory=dict)
+    unknown_extent: pl.DataFrame = field(default_factory=pl.DataFrame)
+    """Exports and pulls that named neither an order nor a range."""
     graph: nx.MultiDiGraph | None = None
     _timeline: pl.DataFrame | None = field(default=None, repr=False, compare=False)
 
     @property
     def timeline(self) -> pl.DataFrame:
         """Every event of the case on the back-office clock
-        (:func:`forensics.timeline.timeline`), built when first asked for:
+        (:func:`forensics.analysis.timeline.timeline`), built when first asked for:
         the investigation itself reads only a few of the access events."""
         if self._timeline is None:
             object.__setattr__(self, "_timeline", build_timeline(self.case, self.clock_offsets))
@@ -117,16 +122,7 @@ class Findings:
             "format": FORMAT,
             "case_id": self.case.meta.case_id,
             "vector": {"kind": self.vector.kind, "confidence": self.vector.confidence},
-            "suspects": [
-                {
-                    "person_id": s.person_id,
-                    "score": s.score,
-                    "role": s.role,
-                    "evidence": [e.as_dict() | {"at": iso(e.at)} for e in s.evidence],
-                    "paths": explain(self.graph, s.person_id) if self.graph is not None else [],
-                }
-                for s in self.suspects
-            ],
+            "suspects": [self._suspect(s, iso) for s in self.suspects],
             "vectors": [
                 {
                     "level": r["level"],
@@ -170,6 +166,7 @@ class Findings:
                 "spike_complaints": self.rate.spike_complaints,
             },
             "ruled_out": list(self.ruled_out),
+            "unknown_extent": _unknown_extent(self.unknown_extent, self.case, iso),
             "inputs": [
                 {
                     "file": f.file,
@@ -184,8 +181,42 @@ class Findings:
             "tool": {"name": "forensics", "version": __version__, "settings": self.settings},
         }
 
+    def _suspect(self, s: Suspect, iso) -> dict:
+        """One suspect of findings.json; ``explained`` is False when no path
+        of the evidence graph leads from the complaints to them."""
+        paths = explain(self.graph, s.person_id) if self.graph is not None else []
+        return {
+            "person_id": s.person_id,
+            "score": s.score,
+            "role": s.role,
+            "evidence": [e.as_dict() | {"at": iso(e.at)} for e in s.evidence],
+            "paths": paths,
+            "explained": bool(paths),
+        }
+
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+
+
+def _unknown_extent(rows: pl.DataFrame, case: Case, iso, *, examples: int = 10) -> dict:
+    """Bulk rows of unknown extent: how many, under which accounts, the first few."""
+    if rows.is_empty():
+        return {"rows": 0, "accounts": [], "examples": []}
+    src = case.source("access")
+    return {
+        "rows": rows.height,
+        "accounts": sorted(set(rows["account_id"].drop_nulls().to_list())),
+        "examples": [
+            {
+                "source": src,
+                "row": r["_row"],
+                "at": iso(r["at"]),
+                "account_id": r["account_id"],
+                "action": r["action"],
+            }
+            for r in rows.head(examples).iter_rows(named=True)
+        ],
+    }
 
 
 def _iso(tz: str):
@@ -213,7 +244,7 @@ def investigate(
     """Run the whole investigation on a loaded case.
 
     ``complaint_nodes=False``: the evidence graph without a node per
-    complaint (see :func:`forensics.graph.evidence_graph`); what
+    complaint (see :func:`forensics.analysis.graph.evidence_graph`); what
     ``findings.json`` says is the same, and ``forensics investigate``, which
     writes only that, saves building tens of thousands of edges.
     """
@@ -299,6 +330,7 @@ def investigate(
         spike_complaints=spike,
         spike_start=spike_start,
         period_start=index.placed.min(),
+        opened=stream_openings(case, events),
         settings=settings,
     )
     bar("indicators")
@@ -315,7 +347,7 @@ def investigate(
     path_members = _path_members(call, points, events, hits, cp_args)
     bar("suspects")
     suspects = rank_suspects(case, call, tl, inds, sessions, events=events, hits=hits)
-    call = refine_malware_kind(call, suspects)
+    call = refine_malware_kind(call, suspects, case=case, tl=tl)
     ruled = _ruled_out(points, call, rate)
     bar("evidence graph")
     findings = Findings(
@@ -334,6 +366,7 @@ def investigate(
         hits=hits,
         indicators=inds,
         ruled_out=ruled,
+        unknown_extent=unknown_extent(case),
         settings={
             "alpha": settings.alpha,
             "min_lift": settings.min_lift,

@@ -42,8 +42,8 @@ from enum import StrEnum
 
 import polars as pl
 
+from ..analysis.indicators import shift_windows
 from ..case import Case
-from ..indicators import shift_windows
 
 __all__ = [
     "AuditSettings",

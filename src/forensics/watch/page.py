@@ -8,7 +8,7 @@ run. Staff are named by their ids only, as in ``people.csv``.
 
 from __future__ import annotations
 
-from ..report import _e, _figure_parts, _page, _table
+from ..response.report import _e, _figure_parts, _page, _table
 from .charts import activity_vs_baseline
 from .run import Audit
 

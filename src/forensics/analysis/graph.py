@@ -236,24 +236,30 @@ def _people(g: nx.MultiDiGraph, findings) -> None:
                 source=case.source("accounts"),
                 row=r["_row"],
             )
+    # A person hangs off the machine or account of the leak path that a row
+    # of their evidence names (a field of the row, never its wording).
     for s in findings.suspects:
         pnode = _node("person", s.person_id)
         for e in s.evidence:
-            target = None
-            for m in findings.vector.machines:
-                if m in e.summary:
-                    target = _node("machine", m)
-                    break
-            if target is None:
+            if e.machine_id is not None:
+                target = _node("machine", e.machine_id)
+            elif e.account_id is not None:
+                target = _node("account", e.account_id)
+            else:
                 continue
-            g.add_node(target, kind="machine", label=target.partition(":")[2])
+            kind, _, label = target.partition(":")
+            g.add_node(target, kind=kind, label=label)
             g.add_edge(
                 target, pnode, relation=e.kind, at=e.at, source=e.source, row=e.row, weight=e.weight
             )
 
 
 def explain(g: nx.MultiDiGraph, person_id: str, *, limit: int = 5, cutoff: int = 6) -> list[str]:
-    """Readable paths from the complaints to ``person_id``, shortest first."""
+    """Readable paths from the complaints to ``person_id``, shortest first.
+
+    Empty when no path of the graph reaches the person (an unexplained
+    suspect is reported as such, never an error).
+    """
     target = _node("person", person_id)
     if target not in g or HUB not in g:
         return []
@@ -261,7 +267,7 @@ def explain(g: nx.MultiDiGraph, person_id: str, *, limit: int = 5, cutoff: int =
     # to (each of thousands of complaints) lies on none from the hub.
     simple = nx.DiGraph(g.subgraph([n for n in g if n == HUB or g.in_degree(n)]))
     found = []
-    if not nx.has_path(simple, HUB, target):
+    if target not in simple or not nx.has_path(simple, HUB, target):
         return []
     for path in nx.shortest_simple_paths(simple, HUB, target):
         if len(path) - 1 > cutoff or len(found) >= 4 * limit:

@@ -6,7 +6,7 @@ later than the export itself — are one interval ``[lo, hi)`` of that
 numbering, found by sorted search. An action on one order is the interval
 ``[i, i + 1)``. Nothing here expands a range into its orders: counts come
 from interval arithmetic, and only the few complained orders are ever
-matched one by one (:mod:`forensics.commonpoint`).
+matched one by one (:mod:`forensics.analysis.commonpoint`).
 
 A *candidate* is a path at one level, and its exposure is a set of access
 events:
@@ -36,8 +36,9 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from .case import Case
+from ..case import Case
 from .clock import ClockOffset, corrected
+from .infection import sweep_insertions
 from .sessions import assign_sessions
 
 __all__ = [
@@ -55,6 +56,9 @@ __all__ = [
     "event_columns",
     "members_of",
     "union_size",
+    "unknown_extent",
+    "event_key",
+    "BULK_ACTIONS",
 ]
 
 ALL_FIELDS = frozenset({"name", "phone", "address", "item", "amount", "order_id"})
@@ -70,6 +74,9 @@ ACTION_FIELDS: dict[str, frozenset[str]] = {
 
 Deliberately generous: a path is ruled out by a quoted field only when the
 action certainly cannot show it."""
+
+BULK_ACTIONS = ("export_orders", "api_pull")
+"""Actions that may expose many orders at once (a range) or one (an order id)."""
 
 LEVELS = ("account", "machine", "ip", "session", "app", "event", "device", "process")
 
@@ -130,7 +137,7 @@ def exposure_events(case: Case, sessions: pl.DataFrame | None, index: OrderIndex
     ----------
     case : Case
     sessions : pl.DataFrame or None
-        From :func:`forensics.sessions.sessionize`; None leaves ``session_key``
+        From :func:`forensics.analysis.sessions.sessionize`; None leaves ``session_key``
         empty (for callers that need no session level: it saves a sort of
         every event).
     index : OrderIndex
@@ -142,7 +149,7 @@ def exposure_events(case: Case, sessions: pl.DataFrame | None, index: OrderIndex
         ``machine_id``, ``ip``, ``action``, ``order_id``, ``session_key``,
         ``app_id``, ``lo``, ``hi`` (``hi - lo`` orders exposed; 0 when the
         event names no known order). ``session_key`` is ``Categorical``
-        (see :func:`forensics.sessions.assign_sessions`).
+        (see :func:`forensics.analysis.sessions.assign_sessions`).
     """
     # Each step below works on the few columns it needs and yields columns
     # in access-row order: the access table is most of a large case, and
@@ -160,10 +167,12 @@ def exposure_events(case: Case, sessions: pl.DataFrame | None, index: OrderIndex
         order_pos = index.numbers_of_rows(rows)
     else:
         order_pos = _order_numbers(acc.get_column("order_id"), index)
-    is_range = pl.col("action").is_in(["export_orders", "api_pull"]) | (
-        pl.col("order_id").is_null()
-        & (pl.col("range_start").is_not_null() | pl.col("range_end").is_not_null())
-    )
+    # A row exposes what it names: a range is that range (an empty bound is
+    # open: from the first order, or up to the event), an order id that
+    # order. A bulk row naming neither is of unknown extent
+    # (:func:`unknown_extent`): it exposes nothing countable here rather
+    # than everything.
+    is_range = pl.col("range_start").is_not_null() | pl.col("range_end").is_not_null()
     until = pl.min_horizontal(pl.col("range_end").fill_null(pl.col("at")), pl.col("at"))
     # Exports and API pulls are few: only they are looked up in placement time.
     ranged = (
@@ -199,6 +208,27 @@ def exposure_events(case: Case, sessions: pl.DataFrame | None, index: OrderIndex
         app_id,
         lo,
         hi,
+    )
+
+
+def unknown_extent(case: Case) -> pl.DataFrame:
+    """Exports and API pulls that name neither an order nor a range.
+
+    What such a row exposed cannot be told from the evidence: it is reported
+    (``_row``, ``at``, ``account_id``, ``machine_id``, ``action``), never
+    counted as everything nor as nothing-to-see.
+    """
+    return (
+        case.access.lazy()
+        .filter(
+            pl.col("action").is_in(BULK_ACTIONS)
+            & pl.col("order_id").is_null()
+            & pl.col("range_start").is_null()
+            & pl.col("range_end").is_null()
+        )
+        .select("_row", "at", "account_id", "machine_id", "action")
+        .sort("at", "_row")
+        .collect()
     )
 
 
@@ -255,15 +285,19 @@ def infection_starts(
     """First time each USB device / process was seen on each machine.
 
     Returns ``{"device": frame, "process": frame}`` with columns ``cand``,
-    ``machine_id``, ``since``, ``_row`` (endpoint row of that first sighting).
+    ``machine_id``, ``since``, ``_row`` and ``source`` (the row of that first
+    sighting: the endpoint log, or for a machine without an agent the camera
+    insertion in the same sweep, :func:`forensics.analysis.infection.sweep_insertions`).
     """
     ep = corrected(case.endpoint, (offsets or {}).get("endpoint"), ("at",))
+    ep_src = case.source("endpoint")
 
     def first(f: pl.DataFrame) -> pl.DataFrame:
         return (
             f.sort("at", "_row")
             .group_by("cand", "machine_id", maintain_order=True)
             .agg(pl.col("at").first().alias("since"), pl.col("_row").first())
+            .with_columns(pl.col("_row").cast(pl.Int64), pl.lit(ep_src).alias("source"))
         )
 
     device = first(
@@ -280,6 +314,9 @@ def infection_starts(
         )
         .filter(pl.col("cand").is_not_null())
     )
+    unseen = sweep_insertions(case, device, offsets)
+    if unseen.height:
+        device = pl.concat([device, unseen.select(device.columns)])
     return {"device": device, "process": process}
 
 
@@ -287,17 +324,23 @@ SIMPLE_LEVELS = ("account", "machine", "ip", "session", "app", "event")
 """Levels whose candidate is a column of the event itself."""
 
 
+def event_key(case: Case) -> pl.Expr:
+    """An access event's id as a path of the ``event`` level: its
+    ``event_id``, else ``access.csv#ROW``."""
+    return pl.coalesce(
+        pl.col("event_id"),
+        pl.lit(case.source("access") + "#") + pl.col("_row").cast(pl.String),
+    )
+
+
 def _simple_level(case: Case, level: str) -> tuple[pl.Expr, pl.Expr | None]:
     """The candidate of an event at a simple level, and which events have
     one (None: every event)."""
     if level == "event":
-        key = pl.coalesce(
-            pl.col("event_id"),
-            pl.lit(case.source("access") + "#") + pl.col("_row").cast(pl.String),
-        )
-        return key, pl.col("action").is_in(["export_orders", "api_pull"]) | (
-            pl.col("hi") - pl.col("lo") > 1
-        )
+        key = event_key(case)
+        # An event alone is a path only when it exposed more than one order
+        # (an export, a range pull): one order is that order's own business.
+        return key, pl.col("hi") - pl.col("lo") > 1
     column = {
         "account": "account_id",
         "machine": "machine_id",
@@ -374,7 +417,7 @@ def level_members(
     """The members of one level's candidates, numbered, straight from the events.
 
     What :func:`candidate_events` gives for one level, in the form
-    :func:`forensics.commonpoint.keyed_counts` counts: no string per
+    :func:`forensics.analysis.commonpoint.keyed_counts` counts: no string per
     (candidate, event) pair, and the interval and time of each member
     carried along so that nothing is looked up again.
 
@@ -466,7 +509,7 @@ def level_codes(
     event has none. With ``cands`` (``_k``, ``level``, ``cand``) naming the
     numbers (``first`` and up, ``UInt32``). The leanest form of
     :func:`level_members`: one number per event, the event's interval not
-    copied (what :func:`forensics.core.core_counts` counts)."""
+    copied (what :func:`forensics.scale.core.core_counts` counts)."""
     if level not in SIMPLE_LEVELS:
         raise ValueError(f"{level!r} is not a column of the events: {', '.join(SIMPLE_LEVELS)}")
     key, cond = _simple_level(case, level)
@@ -695,12 +738,12 @@ def union_size(
     pl.DataFrame
         ``level``, ``cand``, ``exposed``, sorted by level and candidate.
 
-    The counting is :func:`forensics.portable.core_table`, written once for
+    The counting is :func:`forensics.scale.portable.core_table`, written once for
     polars and Spark.
     """
-    # Imported here, not with the package, so `python -m forensics.portable`
+    # Imported here, not with the package, so `python -m forensics.scale.portable`
     # runs that module once.
-    from .portable import core_table
+    from ..scale.portable import core_table
 
     if limit is None:
         limit = int(events["hi"].max() or 0)

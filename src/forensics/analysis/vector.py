@@ -1,8 +1,6 @@
-"""Which path leaked the orders, and who (if anyone) is behind it.
+"""Which path leaked the orders: the leak path's kind, its anchors and window.
 
-Classifying the leak path
--------------------------
-Every significant common point (:mod:`forensics.commonpoint`) votes for the
+Every significant common point (:mod:`forensics.analysis.commonpoint`) votes for the
 kind of leak its nature implies:
 
 ========================  ==================================================
@@ -21,7 +19,7 @@ machine                   only when malware is corroborated on its machines:
 
 A vote is worth the ``strength`` of its common point (``-log10`` of the
 p-value of the route that made it significant, see
-:mod:`forensics.commonpoint`). A USB device that moved between machines
+:mod:`forensics.analysis.commonpoint`). A USB device that moved between machines
 with nothing run from it votes at half strength. ``vector.confidence`` is
 ``S1 / (S1 + S2 + 2)`` (the best and second best kinds' strengths), scaled
 down when the leading point explains less than half of the complaints: near
@@ -29,126 +27,35 @@ down when the leading point explains less than half of the complaints: near
 common point the kind is ``none``. Malware brought in by someone whose role
 is a visitor, an interview candidate or a contractor (or who is not on the
 staff list) is ``visitor_malware``.
-
-Ranking people
---------------
-Each person's ``score`` is a posterior probability that this person is the
-insider, under a naive-Bayes model over the hypotheses "nobody" (prior
-``prior_nobody``) and "person X" (the rest of the prior spread evenly over
-everyone on the staff list or seen in the evidence). Evidence items multiply
-a hypothesis' odds by the likelihood ratios in :data:`WEIGHTS`; items of one
-kind are capped so that many near-identical rows cannot run away with the
-score. A score of 0.9 therefore means: given these rows and these weights,
-nine chances in ten that this person is the insider and not someone else or
-nobody. The weights are judgement, written down so they can be argued with;
-they are not fitted to any generator.
-
-Nobody is named for a third-party app or when no path is significant, and
-only people with at least one item *linking* them to the leak path (being
-at the infected machine when it was infected, owning or operating the
-account that exported) are listed: indicators alone (off-hours, new hire)
-never put a person on the list.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import polars as pl
 
-from .case import Case
+from ..case import Case
 from .exposure import event_columns, members_of
 from .indicators import VISITOR_ROLES, malware_keys
 
+if TYPE_CHECKING:
+    from .suspects import Suspect
+
 __all__ = [
-    "WEIGHTS",
-    "LINK_KINDS",
-    "Evidence",
-    "Suspect",
     "VectorCall",
     "classify",
-    "rank_suspects",
+    "refine_malware_kind",
+    "brought_by",
+    "NOT_ACCOUNT_LIKE",
+    "VISITOR_WORDS",
 ]
-
-WEIGHTS: dict[str, float] = {
-    # links to the leak path
-    "camera_insert_at_infection": 50.0,
-    "camera_at_desk_at_infection": 5.0,
-    "session_at_infection": 1.5,
-    "account_owner_of_leak": 10.0,
-    "in_building_off_hours": 3.0,
-    "former_owner_of_stale_account": 30.0,
-    "camera_at_desk_at_access": 5.0,
-    "used_other_account": 4.0,
-    # indicators (only move people already linked)
-    "off_hours": 2.0,
-    "new_hire_early_days": 1.5,
-    "visitor_at_machine": 5.0,
-    "large_export": 2.0,
-    "off_hours_export": 2.0,
-    "stale_account_use": 2.0,
-    "outside_login": 1.5,
-    # against
-    "owner_elsewhere": 0.2,
-}
-"""Likelihood ratio of each evidence kind (> 1 for, < 1 against)."""
-
-LINK_KINDS = frozenset(
-    {
-        "camera_insert_at_infection",
-        "camera_at_desk_at_infection",
-        "session_at_infection",
-        "account_owner_of_leak",
-        "former_owner_of_stale_account",
-        "camera_at_desk_at_access",
-        "used_other_account",
-        "in_building_off_hours",
-    }
-)
 
 NOT_ACCOUNT_LIKE = ("app", "device", "process", "machine")
 """Levels whose vote does not depend on the account behind them."""
-
-_CAP_LOG = math.log(1e4)  # no single evidence kind moves the odds more than 10^4
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """One row of one file, and what it says about a person."""
-
-    kind: str
-    source: str
-    row: int
-    summary: str
-    weight: float
-    at: datetime | None = None
-
-    @property
-    def direction(self) -> str:
-        return "for" if self.weight >= 1 else "against"
-
-    def as_dict(self) -> dict:
-        return {
-            "kind": self.kind,
-            "source": self.source,
-            "row": self.row,
-            "summary": self.summary,
-            "weight": self.weight,
-            "direction": self.direction,
-            "at": self.at.isoformat() if self.at else None,
-        }
-
-
-@dataclass(frozen=True)
-class Suspect:
-    person_id: str
-    score: float
-    role: str | None
-    evidence: tuple[Evidence, ...]
-    on_staff: bool = True
 
 
 @dataclass(frozen=True)
@@ -168,10 +75,6 @@ class VectorCall:
     leak_start: datetime | None = None
     leak_end: datetime | None = None
     rationale: tuple[str, ...] = ()
-
-
-# --------------------------------------------------------------------------
-# classification
 
 
 def _account_vote(case: Case, account_id: str | None, last: datetime | None) -> str:
@@ -425,7 +328,7 @@ def _describe(
         members, pl.DataFrame({"level": [lead["level"]], "cand": [lead["id"]]})
     )
     lead_events = events.filter(pl.col("ev").is_in(lead_members["ev"].implode()))
-    acc_src, ep_src = case.source("access"), case.source("endpoint")
+    acc_src = case.source("access")
     if kind == "malware":
         level = lead["level"] if lead["level"] in ("device", "process") else None
         if level is None:  # a machine led: take every corroborated device/process on it
@@ -440,7 +343,7 @@ def _describe(
         anchors = st.select(
             "machine_id",
             pl.col("since").alias("at"),
-            pl.lit(ep_src).alias("source"),
+            "source",
             pl.col("_row").alias("row"),
             pl.format("{} first seen", pl.col("cand")).alias("what"),
         ).sort("at")
@@ -550,12 +453,56 @@ def _leak_end(lead_events: pl.DataFrame) -> datetime | None:
     return lead_events["at"].max() if lead_events.height else None
 
 
-# --------------------------------------------------------------------------
-# people
+VISITOR_WORDS = (
+    "visitor",
+    "guest",
+    "candidate",
+    "interview",
+    "contractor",
+    "courier",
+    "delivery",
+    "vendor",
+    "non-staff",
+    "not staff",
+    "stranger",
+    "面试",
+    "应聘",
+    "访客",
+    "来访",
+    "外来",
+    "外部人员",
+    "非本店",
+    "非员工",
+    "陌生",
+    "快递",
+    "外卖",
+    "供应商",
+)
+"""Words a camera reviewer writes for someone who is not on the staff
+(lower-cased substring match on the sighting's note)."""
 
 
-def _present(tl: pl.DataFrame, anchors: pl.DataFrame, window: timedelta) -> pl.DataFrame:
-    """Camera sightings at an anchor's machine around the anchor's time."""
+def brought_by(
+    case: Case,
+    call: VectorCall,
+    tl: pl.DataFrame,
+    *,
+    window: timedelta = timedelta(minutes=10),
+) -> tuple[float, float]:
+    """Who the camera shows at the infected machines when the malware
+    arrived: ``(non_staff, staff)`` weights.
+
+    Each sighting at an anchor's machine within ``window`` of the anchor
+    counts (3 for inserting a device, 1 for being at the desk): for staff
+    when it names someone on the staff list in a staff role, for non-staff
+    when it names a visitor, an interview candidate or someone not on the
+    list, or when it names nobody but the reviewer's note says what they
+    saw (``VISITOR_WORDS``). Who was present decides, not whether a suspect
+    could be named.
+    """
+    anchors = call.anchors.filter(pl.col("machine_id").is_not_null())
+    if anchors.is_empty():
+        return 0.0, 0.0
     cam = tl.filter(
         (pl.col("table") == "camera")
         & pl.col("machine_id").is_not_null()
@@ -565,326 +512,55 @@ def _present(tl: pl.DataFrame, anchors: pl.DataFrame, window: timedelta) -> pl.D
         pl.col("at").alias("c_at"),
         pl.coalesce("end", "at").alias("c_end"),
         "person_id",
-        pl.col("source").alias("c_source"),
-        pl.col("row").alias("c_row"),
-        pl.col("action").alias("c_action"),
+        "action",
+        pl.col("detail").str.to_lowercase().alias("note"),
+        "row",
     )
-    return anchors.join(cam, on="machine_id").filter(
-        (pl.col("c_at") <= pl.col("at") + window) & (pl.col("c_end") >= pl.col("at") - window)
+    seen = (
+        anchors.select("machine_id", "at")
+        .join(cam, on="machine_id")
+        .filter(
+            (pl.col("c_at") <= pl.col("at") + window) & (pl.col("c_end") >= pl.col("at") - window)
+        )
+        .unique("row")
     )
-
-
-def _local(t: datetime, tz) -> str:
-    return t.astimezone(tz).strftime("%Y-%m-%d %H:%M")
-
-
-def link_evidence(
-    case: Case,
-    call: VectorCall,
-    tl: pl.DataFrame,
-    sessions: pl.DataFrame,
-    *,
-    window: timedelta = timedelta(minutes=10),
-) -> dict[str, list[Evidence]]:
-    """Evidence tying people to the leak path."""
-    tz = _zone(case)
-    out: dict[str, list[Evidence]] = {}
-
-    def add(person, ev: Evidence):
-        if person is not None:
-            out.setdefault(person, []).append(ev)
-
-    anchors = call.anchors
-    if anchors.is_empty():
-        return out
-    present = _present(tl, anchors.filter(pl.col("machine_id").is_not_null()), window)
-    infection = call.kind in ("usb_malware", "visitor_malware", "malware")
-    for r in present.iter_rows(named=True):
-        if infection:
-            kind = (
-                "camera_insert_at_infection"
-                if r["c_action"] == "insert_device"
-                else "camera_at_desk_at_infection"
-            )
+    roles = dict(case.staff.select("person_id", pl.col("role").str.to_lowercase()).iter_rows())
+    non_staff = staff = 0.0
+    for r in seen.iter_rows(named=True):
+        weight = 3.0 if r["action"] == "insert_device" else 1.0
+        person = r["person_id"]
+        if person is None:
+            note = r["note"] or ""
+            if any(w in note for w in VISITOR_WORDS):
+                non_staff += weight
+        elif person not in roles or (roles[person] or "") in VISITOR_ROLES:
+            non_staff += weight
         else:
-            kind = "camera_at_desk_at_access"
-        what = "inserting a device" if r["c_action"] == "insert_device" else "at the desk"
-        add(
-            r["person_id"],
-            Evidence(
-                kind,
-                r["c_source"],
-                r["c_row"],
-                f"on camera {what} at {r['machine_id']} {_local(r['c_at'], tz)} "
-                f"({r['what']}, {r['source']} row {r['row']})",
-                WEIGHTS[kind],
-                r["c_at"],
-            ),
-        )
-    for person, ev in _in_building(case, tl, anchors):
-        add(person, ev)
-    owners = case.accounts.select("account_id", "owner_person_id", "_row")
-    acc_src = case.source("accounts")
-    if infection:
-        live = (
-            anchors.join(
-                sessions.select("machine_id", "account_id", "start", "end", "login_row"),
-                on="machine_id",
-            )
-            .filter((pl.col("start") <= pl.col("at")) & (pl.col("end") >= pl.col("at")))
-            .join(owners.drop("_row"), on="account_id")
-        )
-        for r in live.iter_rows(named=True):
-            add(
-                r["owner_person_id"],
-                Evidence(
-                    "session_at_infection",
-                    case.source("logins"),
-                    r["login_row"],
-                    f"{r['account_id']} logged in on {r['machine_id']} when {r['what']} "
-                    f"({_local(r['at'], tz)})",
-                    WEIGHTS["session_at_infection"],
-                    r["at"],
-                ),
-            )
-    else:
-        kind = (
-            "former_owner_of_stale_account"
-            if call.kind == "stale_account"
-            else "account_owner_of_leak"
-        )
-        for r in owners.filter(pl.col("account_id").is_in(list(call.accounts))).iter_rows(
-            named=True
-        ):
-            if r["owner_person_id"] is None:
-                continue
-            first = anchors.row(0, named=True)
-            add(
-                r["owner_person_id"],
-                Evidence(
-                    kind,
-                    acc_src,
-                    r["_row"],
-                    f"owner of {r['account_id']}, which the leak path used ({first['what']} "
-                    f"{_local(first['at'], tz)}, {first['source']} row {first['row']})",
-                    WEIGHTS[kind],
-                    first["at"],
-                ),
-            )
-    return out
+            staff += weight
+    return non_staff, staff
 
 
-def _in_building(
-    case: Case,
-    tl: pl.DataFrame,
-    anchors: pl.DataFrame,
-    *,
-    lookback: timedelta = timedelta(hours=4),
-    crowd: int = 3,
-):
-    """People badged in (and not out) shortly before an off-hours anchor.
-
-    Outside business hours the building is nearly empty, so being one of the
-    few people inside when the path was opened is evidence; in business
-    hours everybody is inside and it is none. Skipped when more than
-    ``crowd`` people were in.
-    """
-    tz = _zone(case)
-    meta = case.meta
-    badge = tl.filter((pl.col("table") == "badge") & pl.col("person_id").is_not_null())
-    if badge.is_empty():
-        return []
-    out = []
-    for a in anchors.iter_rows(named=True):
-        local = a["at"].astimezone(tz)
-        open_day = local.isoweekday() in meta.weekdays
-        if open_day and meta.business_start <= local.time() <= meta.business_end:
-            continue
-        before = badge.filter((pl.col("at") <= a["at"]) & (pl.col("at") >= a["at"] - lookback))
-        last = before.sort("at").group_by("person_id", maintain_order=True).last()
-        inside = last.filter(pl.col("action") == "in")
-        if inside.is_empty() or inside.height > crowd:
-            continue
-        for r in inside.iter_rows(named=True):
-            out.append(
-                (
-                    r["person_id"],
-                    Evidence(
-                        "in_building_off_hours",
-                        r["source"],
-                        r["row"],
-                        f"badged in {_local(r['at'], tz)}, one of {inside.height} inside when "
-                        f"{a['what']} ({_local(a['at'], tz)}, {a['source']} row {a['row']})",
-                        WEIGHTS["in_building_off_hours"],
-                        r["at"],
-                    ),
-                )
-            )
-    return out
-
-
-def _context(
-    case: Case, call: VectorCall, events: pl.DataFrame, hits: pl.DataFrame, machines: set[str]
-) -> list[Evidence]:
-    """The rows behind the leak path itself, for a linked person's file.
-
-    Weight 1: they say what happened at the anchors (the USB connection, the
-    first complained order opened afterwards), not who did it, so they
-    document the case without moving the score.
-    """
-    tz = _zone(case)
-    out = []
-    anchors = call.anchors.filter(
-        pl.col("machine_id").is_in(list(machines)) | pl.col("machine_id").is_null()
-    )
-    for a in anchors.iter_rows(named=True):
-        out.append(
-            Evidence(
-                "path_opened",
-                a["source"],
-                a["row"],
-                f"{a['what']} on {a['machine_id'] or 'an outside address'} {_local(a['at'], tz)}",
-                1.0,
-                a["at"],
-            )
-        )
-    ok = hits.filter(pl.col("in_time") & pl.col("fields_ok")).select("ev", "complaint_id")
-    first = (
-        events.select("ev", "_row", "at", "action", "account_id", "machine_id")
-        .join(ok, on="ev")
-        .join(anchors.select("machine_id", pl.col("at").alias("_since")), on="machine_id")
-        .filter(pl.col("at") >= pl.col("_since"))
-        .sort("at", "_row")
-        .unique("machine_id", keep="first", maintain_order=True)
-    )
-    acc_src = case.source("access")
-    for r in first.iter_rows(named=True):
-        out.append(
-            Evidence(
-                "complained_order_exposed",
-                acc_src,
-                r["_row"],
-                f"{r['action']} by {r['account_id']} on {r['machine_id']} "
-                f"{_local(r['at'], tz)}: an order later complained about "
-                f"({r['complaint_id']})",
-                1.0,
-                r["at"],
-            )
-        )
-    return out
-
-
-def rank_suspects(
-    case: Case,
+def refine_malware_kind(
     call: VectorCall,
-    tl: pl.DataFrame,
-    indicators: pl.DataFrame,
-    sessions: pl.DataFrame,
+    suspects: tuple[Suspect, ...],
     *,
-    events: pl.DataFrame | None = None,
-    hits: pl.DataFrame | None = None,
-    prior_nobody: float = 0.5,
-    min_score: float = 0.01,
-) -> tuple[Suspect, ...]:
-    """People ordered by posterior probability of being the insider."""
-    if call.kind in ("none", "third_party_app"):
-        return ()
-    links = link_evidence(case, call, tl, sessions)
-    if not links:
-        return ()
-    anchor_days = set(
-        call.anchors.select(pl.col("at").dt.convert_time_zone(case.timezone()).dt.date())
-        .to_series()
-        .to_list()
-    )
-    anchor_machines = set(call.anchors["machine_id"].drop_nulls().to_list())
-    tz = case.timezone()
-    ind = indicators.with_columns(pl.col("at").dt.convert_time_zone(tz).dt.date().alias("_day"))
-    evidence: dict[str, list[Evidence]] = {p: list(v) for p, v in links.items()}
-    for r in ind.filter(pl.col("person_id").is_in(list(links))).iter_rows(named=True):
-        kind = r["indicator"]
-        if kind not in WEIGHTS or kind in LINK_KINDS and kind != "used_other_account":
-            continue
-        relevant = (
-            r["_day"] in anchor_days
-            or (r["machine_id"] in anchor_machines and kind == "visitor_at_machine")
-            or (
-                kind in ("stale_account_use", "large_export", "off_hours_export", "outside_login")
-                and (r["account_id"] in call.accounts)
-            )
-            or kind == "new_hire_early_days"
-            and r["_day"] in anchor_days
-        )
-        if kind == "used_other_account":
-            relevant = r["machine_id"] in anchor_machines and r["_day"] in anchor_days
-        if kind == "owner_elsewhere":
-            relevant = r["account_id"] in call.accounts and r["_day"] in anchor_days
-        if relevant:
-            evidence[r["person_id"]].append(
-                Evidence(
-                    kind,
-                    r["source"],
-                    int(r["row"]) if r["row"] is not None else 0,
-                    r["summary"],
-                    WEIGHTS[kind],
-                    r["at"],
-                )
-            )
-    staff = case.staff.select("person_id", pl.col("role").str.to_lowercase())
-    population = set(staff["person_id"].to_list()) | set(evidence)
-    prior_each = (1 - prior_nobody) / max(len(population), 1)
-    log_odds: dict[str, float] = {}
-    for person, items in evidence.items():
-        by_kind: dict[str, float] = {}
-        seen_rows = set()
-        for e in items:
-            key = (e.kind, e.source, e.row)
-            if key in seen_rows:
-                continue
-            seen_rows.add(key)
-            if e.kind in LINK_KINDS:
-                by_kind[e.kind] = by_kind.get(e.kind, 0.0) + math.log(e.weight)
-            else:  # an indicator says the same thing however often it fires
-                by_kind[e.kind] = math.log(e.weight)
-        log_odds[person] = sum(max(-_CAP_LOG, min(_CAP_LOG, v)) for v in by_kind.values())
-    total = prior_nobody + prior_each * (len(population) - len(log_odds))
-    total += sum(prior_each * math.exp(v) for v in log_odds.values())
-    roles = dict(staff.iter_rows())
-    ranked = []
-    for person, lo in log_odds.items():
-        score = prior_each * math.exp(lo) / total
-        if score < min_score:
-            continue
-        mine = evidence[person]
-        if events is not None and hits is not None:
-            # The path's own rows at the machines this person is tied to.
-            machines = {m for m in call.machines if any(m in e.summary for e in mine)}
-            if call.kind not in ("malware", "usb_malware", "visitor_malware"):
-                machines |= set(call.machines)
-            mine = mine + _context(case, call, events, hits, machines)
-        items = sorted(
-            {(e.kind, e.source, e.row): e for e in mine}.values(),
-            key=lambda e: (-abs(math.log(e.weight)), e.source, e.row),
-        )
-        ranked.append(
-            Suspect(
-                person,
-                round(min(score, 0.999), 4),
-                roles.get(person),
-                tuple(items),
-                on_staff=person in roles,
-            )
-        )
-    ranked.sort(key=lambda s: (-s.score, s.person_id))
-    return tuple(ranked)
+    case: Case | None = None,
+    tl: pl.DataFrame | None = None,
+) -> VectorCall:
+    """``malware`` becomes ``visitor_malware`` or ``usb_malware``.
 
-
-def refine_malware_kind(call: VectorCall, suspects: tuple[Suspect, ...]) -> VectorCall:
-    """``malware`` becomes ``visitor_malware`` when the top suspect is not staff."""
+    Decided by who the camera shows at the infected machines when the
+    malware arrived (:func:`brought_by`); only when it shows nobody either
+    way, by whether the top suspect is staff.
+    """
     if call.kind != "malware":
         return call
-    top = suspects[0] if suspects else None
-    visitor = top is not None and (not top.on_staff or (top.role or "") in VISITOR_ROLES)
+    non_staff, staff = brought_by(case, call, tl) if case is not None and tl is not None else (0, 0)
+    if non_staff != staff:
+        visitor = non_staff > staff
+    else:
+        top = suspects[0] if suspects else None
+        visitor = top is not None and (not top.on_staff or (top.role or "") in VISITOR_ROLES)
     kind = "visitor_malware" if visitor else "usb_malware"
     votes = {(kind if k == "malware" else k): v for k, v in call.votes.items()}
     return VectorCall(**{**call.__dict__, "kind": kind, "votes": votes})

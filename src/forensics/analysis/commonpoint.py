@@ -3,7 +3,7 @@
 Card-fraud investigators find the shop where all the stolen cards were used;
 here we find the path (account, machine, session, device, app, …) through
 which the complained orders were seen. For every candidate of
-:func:`forensics.exposure.candidate_events`:
+:func:`forensics.analysis.exposure.candidate_events`:
 
 ``exposed`` (n)
     distinct orders the path exposed, among the orders placed up to the last
@@ -37,8 +37,8 @@ import numpy as np
 import polars as pl
 from scipy import special
 
+from ..scale.sweep import exposed_sweep
 from .exposure import ACTION_FIELDS, CANDIDATE_KEY, OrderIndex, event_columns
-from .sweep import exposed_sweep
 
 __all__ = [
     "complaint_hits",
@@ -208,7 +208,7 @@ def keyed_counts(
     ``_k`` and ``ev`` (one row per member event, each event at most once
     per candidate; with ``lo``, ``hi`` and ``at`` too, the events are not
     looked up again) and ``cands`` holds ``_k``, ``level``, ``cand``.
-    :func:`forensics.exposure.level_members` builds both straight from the
+    :func:`forensics.analysis.exposure.level_members` builds both straight from the
     events (``keyed`` may be lazy: then each count reads only what it needs)."""
     if not {"lo", "hi", "at"} <= set(keyed.collect_schema().names()):
         # One look-up of what the counts need from each member's event.
@@ -316,8 +316,8 @@ def _exposed(
     """``_k``, ``exposed``: distinct orders numbered below ``limit`` each
     numbered candidate (``_k``, ``lo``, ``hi`` of each member event)
     exposed; a candidate with none is left out. The sweep is
-    :func:`forensics.portable.exposed_sweep`, the one
-    :func:`forensics.portable.core_table` uses, so every route counts with
+    :func:`forensics.scale.portable.exposed_sweep`, the one
+    :func:`forensics.scale.portable.core_table` uses, so every route counts with
     one piece of code."""
     span = limit + 1
     k = pl.col(_K).cast(pl.Int64)
@@ -527,6 +527,7 @@ def onset(
     spike_complaints: pl.DataFrame,
     spike_start: datetime | None,
     period_start: datetime | None,
+    opened: pl.DataFrame | None = None,
     settings: CommonPointSettings | None = None,
 ) -> pl.DataFrame:
     """Second route to significance: the complaints began when the path opened.
@@ -543,6 +544,10 @@ def onset(
     complaint, so a quiet start is not infinitely surprising). The shop's
     long-running paths cannot be tested this way (their first event is the
     start of the evidence) and rely on the overlap route.
+
+    A path opens at its first event, unless ``opened`` (``level``, ``id``,
+    ``opened``) dates it earlier: an export or pull of a routine stream
+    opened when its stream did (:func:`forensics.analysis.streams.stream_openings`).
 
     Adds ``recent_coverage`` (share of the spike's complaints explained by
     exposures since ``spike_start - onset_window``), ``onset_p``, ``onset``
@@ -580,10 +585,20 @@ def onset(
         .join(named, on="_p")
         .drop("_p")
     )
-    # Complaints received in the window after each path's first event that it explains.
+    # When each path opened: its first event, or its stream's start.
+    opening = pl.col("first_event")
+    if opened is not None and opened.height:
+        points = points.join(
+            opened.select("level", "id", pl.col("opened").alias("_opened")),
+            on=["level", "id"],
+            how="left",
+        )
+        opening = pl.min_horizontal("first_event", "_opened")
+    points = points.with_columns(opening.alias("_opening"))
+    # Complaints received in the window after each path's opening that it explains.
     first = (
         points.lazy()
-        .select("level", pl.col("id").alias("cand"), "first_event")
+        .select("level", pl.col("id").alias("cand"), pl.col("_opening").alias("first_event"))
         .join(paths.lazy(), on=["level", "cand"])
         .select("_p", "first_event")
     )
@@ -611,10 +626,10 @@ def onset(
     table = points.join(recent, on=["level", "id"], how="left").join(
         after, on=["level", "id"], how="left"
     )
-    fe = table["first_event"]
+    fe = table["_opening"]
     pre_start = (
         fe.to_frame()
-        .select(pl.max_horizontal(pl.col("first_event") - window, pl.lit(period_start)))
+        .select(pl.max_horizontal(pl.col("_opening") - window, pl.lit(period_start)))
         .to_series()
     )
     pre_days = ((fe - pre_start).dt.total_seconds() / 86400).to_numpy()
@@ -656,7 +671,8 @@ def onset(
             .alias("strength"),
         )
         .with_columns((pl.col("significant") | pl.col("onset")).alias("significant"))
-        .drop("_after", "_onset_log10")
+        .drop("_after", "_onset_log10", "_opening")
+        .drop("_opened", strict=False)
     )
     return out.sort(
         pl.col("significant"),
@@ -677,7 +693,7 @@ def flagged(
     """Third route: paths flagged before looking at complaints.
 
     ``suspicious`` (``level``, ``id``) were picked from endpoint or account
-    evidence alone (:func:`forensics.indicators.flagged_paths`), so they are
+    evidence alone (:func:`forensics.analysis.indicators.flagged_paths`), so they are
     a pre-registered family: Bonferroni over their number only, and
     ``min_flagged_hits`` complained orders suffice. Adds ``flagged``.
     """
