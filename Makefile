@@ -69,3 +69,12 @@ bench: install
 .PHONY: bench-ui
 bench-ui: install
 	$(BIN)/python benchmarks/interactions.py --case $(CASE)
+
+# Accuracy of forensics investigate on generated cases, every scenario x variant
+# (docs/ACCURACY.md). SEEDS=1 SIZES=2k for a quick run; JOBS runs in parallel.
+SEEDS ?= 5
+ASIZES ?= 2k,20k
+JOBS ?= 2
+.PHONY: accuracy
+accuracy: install-dev
+	$(BIN)/python benchmarks/accuracy.py --seeds $(SEEDS) --sizes $(ASIZES) --jobs $(JOBS)

@@ -1,4 +1,4 @@
-"""Command line: ``forensics investigate | validate | generate | report``.
+"""Command line: ``forensics investigate | validate | generate | report | import | timeline``.
 
 Each sub-command is a thin shell over a library call; the handlers import
 lazily so ``forensics --help`` stays fast.
@@ -38,6 +38,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
                 progress=not args.quiet,
                 opened_at=args.opened_at,
                 leak_on=args.leak_on,
+                variants=args.variant,
             )
     except (FileExistsError, ValueError) as exc:
         print(f"forensics: {exc}", file=sys.stderr)
@@ -112,6 +113,13 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--format", choices=["csv", "parquet", "auto"], default="auto")
     g.add_argument("--opened-at", help="when the case was opened, e.g. 2024-04-12T10:00:00")
     g.add_argument("--leak-on", help="day the leak starts, e.g. 2024-04-04")
+    g.add_argument(
+        "--variant",
+        action="append",
+        metavar="NAME",
+        help="shop-life variant to lay over the scenario (repeatable, or a,b; 'random' draws "
+        "1-3 from the seed); see datasets/README.md",
+    )
     g.add_argument("--quiet", action="store_true")
     g.set_defaults(func=_cmd_generate)
 
@@ -147,6 +155,10 @@ def _parser() -> argparse.ArgumentParser:
     ve.add_argument("out", help="folder holding findings.json")
     ve.add_argument("case")
     ve.set_defaults(func=_cmd_verify)
+
+    from .interchange.commands import add_commands  # import evtx|csv, timeline
+
+    add_commands(sub)
     return p
 
 

@@ -48,6 +48,7 @@ from .analysis.exposure import (
 from .analysis.graph import evidence_graph, explain
 from .analysis.indicators import access_rows, flagged_paths
 from .analysis.indicators import indicators as find_indicators
+from .analysis.orderage import AgeModel, age_adjusted, fit_age_model
 from .analysis.sessions import sessionize
 from .analysis.streams import stream_openings
 from .analysis.suspects import Suspect, rank_suspects
@@ -55,6 +56,7 @@ from .analysis.timeline import timeline as build_timeline
 from .analysis.vector import VectorCall, classify, refine_malware_kind
 from .case import Case, load
 from .case.validation import flagged_lines
+from .privacy import json_embeddable
 from .progress import steps
 
 __all__ = ["Findings", "investigate", "run_investigation", "FORMAT"]
@@ -83,6 +85,8 @@ class Findings:
     indicators: pl.DataFrame
     ruled_out: tuple[str, ...]
     settings: dict[str, Any] = field(default_factory=dict)
+    age_model: AgeModel | None = None
+    """How background complaints lean by order age (the overlap test's null)."""
     unknown_extent: pl.DataFrame = field(default_factory=pl.DataFrame)
     """Exports and pulls that named neither an order nor a range."""
     graph: nx.MultiDiGraph | None = None
@@ -164,6 +168,15 @@ class Findings:
                 "spike_start": str(self.rate.spike_start) if self.rate.spike_start else None,
                 "spike_end": str(self.rate.spike_end) if self.rate.spike_end else None,
                 "spike_complaints": self.rate.spike_complaints,
+                "background_by_age": (
+                    {
+                        "beta": self.age_model.beta,
+                        "z": self.age_model.z,
+                        "complaints": self.age_model.complaints,
+                    }
+                    if self.age_model is not None
+                    else None
+                ),
             },
             "ruled_out": list(self.ruled_out),
             "unknown_extent": _unknown_extent(self.unknown_extent, self.case, iso),
@@ -195,7 +208,7 @@ class Findings:
         }
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+        return json_embeddable(json.dumps(self.to_dict(), indent=2, ensure_ascii=False)) + "\n"
 
 
 def _unknown_extent(rows: pl.DataFrame, case: Case, iso, *, examples: int = 10) -> dict:
@@ -343,7 +356,26 @@ def investigate(
         offsets,
         paths=points.filter(pl.col("significant")).select("level", pl.col("id").alias("cand")),
     )
-    call = classify(case, points, events, members, inds, starts, hits)
+    age_model = fit_age_model(
+        known.filter(pl.col("idx") < universe)
+        .join(counted.join(spike, on="complaint_id", how="anti"), on="complaint_id", how="semi")
+        .get_column("idx")
+        .to_numpy(),
+        universe,
+    )
+    points = age_adjusted(
+        points,
+        members,
+        events,
+        age_model,
+        universe=universe,
+        complained=complained,
+        overlap=overlap,
+        settings=settings,
+    )
+    call = classify(
+        case, points, events, members, inds, starts, hits, spike=spike_start is not None
+    )
     path_members = _path_members(call, points, events, hits, cp_args)
     bar("suspects")
     suspects = rank_suspects(case, call, tl, inds, sessions, events=events, hits=hits)
@@ -367,6 +399,7 @@ def investigate(
         indicators=inds,
         ruled_out=ruled,
         unknown_extent=unknown_extent(case),
+        age_model=age_model,
         settings={
             "alpha": settings.alpha,
             "min_lift": settings.min_lift,

@@ -22,6 +22,7 @@ __all__ = [
     "mask_phone_numbers",
     "mask_frame",
     "escape",
+    "json_embeddable",
     "csv_safe",
     "csv_safe_frame",
     "write_csv",
@@ -124,6 +125,23 @@ def mask_frame(
 def escape(text: object) -> str:
     """HTML-escape anything that came from the evidence (quotes included)."""
     return html.escape("" if text is None else str(text), quote=True)
+
+
+_JSON_HTML = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
+
+
+def json_embeddable(text: str) -> str:
+    """JSON text with ``<``, ``>`` and ``&`` written as ``\\u003c``, ``\\u003e``, ``\\u0026``.
+
+    The same JSON value, but safe to place inside an HTML ``<script>`` element
+    (no ``</script>`` or ``<!--`` can appear), as Go's encoder and Django's
+    ``json_script`` write it. Those characters only occur inside JSON strings,
+    where the escapes mean the same character.
+
+    >>> print(json_embeddable('{"note": "</script><b>&"}'))
+    {"note": "\\u003c/script\\u003e\\u003cb\\u003e\\u0026"}
+    """
+    return text.translate(_JSON_HTML)
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

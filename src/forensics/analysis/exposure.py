@@ -302,8 +302,8 @@ def infection_starts(
 
     device = first(
         ep.filter(
-            (pl.col("kind") == "usb_connect") & pl.col("device_id").is_not_null()
-        ).with_columns(pl.col("device_id").alias("cand"))
+            (pl.col("kind") == "usb_connect") & pl.col("device_key").is_not_null()
+        ).with_columns(pl.col("device_key").alias("cand"))
     )
     process = first(
         ep.filter(pl.col("kind").is_in(["process_start", "autorun_added", "av_alert"]))

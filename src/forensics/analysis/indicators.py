@@ -652,8 +652,9 @@ def malware_keys(
     """
     ep = case.endpoint
     follow_kinds = ["autorun_added"] if persistent else ["autorun_added", "av_alert", "net_upload"]
-    usb = ep.filter((pl.col("kind") == "usb_connect") & pl.col("device_id").is_not_null()).select(
-        "machine_id", "device_id", pl.col("at").alias("u_at")
+    # A drive logged without a serial is known by its device_key (CASE_FORMAT 1.1).
+    usb = ep.filter((pl.col("kind") == "usb_connect") & pl.col("device_key").is_not_null()).select(
+        "machine_id", pl.col("device_key").alias("device_id"), pl.col("at").alias("u_at")
     )
     follow = ep.filter(pl.col("kind").is_in(follow_kinds)).select("machine_id", "at")
     devices = (

@@ -38,6 +38,11 @@ DESCRIPTIONS: dict[tuple[str, str], str] = {
     ("endpoint", "av_alert"): "Antivirus alert",
     ("endpoint", "net_upload"): "Network upload",
     ("endpoint", "logon"): "Windows logon",
+    ("endpoint", "logoff"): "Windows logoff",
+    ("endpoint", "login_failed"): "Windows logon failed",
+    ("endpoint", "file_create"): "File created",
+    ("endpoint", "network"): "Network connection",
+    ("endpoint", "other"): "Endpoint event",
     ("badge", "in"): "Badge in",
     ("badge", "out"): "Badge out",
     ("badge", "denied"): "Badge denied",
@@ -88,7 +93,8 @@ def timeline(
     ``person_id`` is who the source itself names: the person on camera, the
     badge holder, the owner of the account for logins and access (which may
     not be who sat at the keyboard, see :mod:`forensics.analysis.indicators`).
-    Endpoint events name no person.
+    Endpoint events name the person whose operating-system account ran them
+    (``user`` matched to staff ``os_users``), when the log says.
 
     ``access`` (a filter on the access table) keeps only those access
     events: the access log is most of a large case's rows, and a step that
@@ -156,7 +162,10 @@ def timeline(
             at=pl.col("at"),
             action=pl.col("kind"),
             machine_id=pl.col("machine_id"),
-            device_id=pl.col("device_id"),
+            # The serial, or for a drive logged without one its derived key;
+            # the person whose operating-system account ran the event.
+            device_id=pl.col("device_key"),
+            person_id=pl.col("user_person_id"),
             detail=pl.coalesce("process", "detail"),
         ),
         _frame(

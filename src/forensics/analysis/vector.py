@@ -237,9 +237,22 @@ def classify(
     indicators: pl.DataFrame,
     starts: Mapping[str, pl.DataFrame],
     hits: pl.DataFrame,
+    *,
+    spike: bool = False,
+    min_spike_share: float = 0.2,
 ) -> VectorCall:
-    """Decide the leak path from the significant common points."""
+    """Decide the leak path from the significant common points.
+
+    With a complaint ``spike``, the leading path must explain it: a path
+    whose exposures since shortly before the spike explain less than
+    ``min_spike_share`` of its complaints (``recent_coverage``) does not
+    vote while another path does explain it.
+    """
     sig = points.filter(pl.col("significant"))
+    if spike and "recent_coverage" in sig.columns:
+        explaining = sig.filter(pl.col("recent_coverage") >= min_spike_share)
+        if explaining.height:
+            sig = explaining
     if sig.is_empty():
         return VectorCall(
             kind="none",

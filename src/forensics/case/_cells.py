@@ -474,6 +474,9 @@ def typed_cell(
     kind = column.kind
     if kind in (ColumnKind.ID, ColumnKind.TEXT):
         value, reason, bad = text, _NO_REASON, _NO_FAULT
+        if column.separator is not None:  # a list: "a; b;" -> ["a", "b"]
+            items = value.str.split(column.separator).list.eval(pl.element().str.strip_chars())
+            value = items.list.filter(pl.element() != "")
     elif kind is ColumnKind.TIMESTAMP:
         value, reason, bad = _timestamp(steps, src, dtype, text, zone, reference)
     elif kind is ColumnKind.DATE:

@@ -395,6 +395,8 @@ def read_csv(
     character at the very end (a truncated file) is quarantined the same way.
     """
     enc = _detect_encoding(path, encoding)
+    if encoding is not None:
+        _refuse_utf8_declared_otherwise(path, file, encoding)
     size = path.stat().st_size
     faults: _LineFaults | None = None
     try:
@@ -425,6 +427,39 @@ def read_csv(
         size=size,
         format="csv",
         encoding=enc,
+    )
+
+
+def _refuse_utf8_declared_otherwise(path: Path, file: str, encoding: str) -> None:
+    """Stop when a file declared in a legacy encoding is really UTF-8.
+
+    GB18030 (like most legacy encodings) decodes almost any byte sequence,
+    so UTF-8 text read as GB18030 raises no error: it turns into mojibake.
+    Multi-byte UTF-8 is so regular that text in another encoding is almost
+    never valid UTF-8, so a sample that is valid UTF-8 and not pure ASCII
+    means the declaration is wrong.
+    """
+    name = codecs.lookup(encoding).name
+    if name.startswith("utf") or name == "ascii" or not _ascii_compatible(encoding):
+        return  # ASCII cannot garble silently: the reader reports the first bad line
+    with open(path, "rb") as fh:
+        sample = fh.read(_SNIFF_BYTES)
+    if len(sample) == _SNIFF_BYTES:  # do not judge a character cut in two
+        cut = sample.rfind(b"\n")
+        sample = sample[: cut + 1] if cut > 0 else sample
+    if sample.isascii():
+        return
+    try:
+        sample.decode("utf-8")
+    except UnicodeDecodeError:
+        return
+    line = next(n for n, text in enumerate(sample.split(b"\n"), 1) if not text.isascii())
+    raise CaseError(
+        f"{file} line {line}: declared {encoding} in case.toml, but the file is UTF-8 "
+        f"(reading it as {encoding} would garble every non-ASCII character); fix "
+        f"[files.{Path(file).stem}] encoding or remove it",
+        file=file,
+        row=line,
     )
 
 

@@ -110,7 +110,7 @@ def match_header(
         Required columns are missing (all listed), or two headers name the
         same contract column.
     """
-    contract = {c.name.lower(): c.name for c in schema.columns}
+    contract = {c.name.lower(): c.name for c in schema.columns if not c.derived}
     mapping: dict[str, str] = {}
     extras: list[str] = []
     for name in header:
@@ -197,9 +197,12 @@ def _typing_plan(
         # Checked like any cell, but only a hash of them is kept: what
         # telling a duplicate row from a reused key needs.
         values.append(pl.struct(withheld).hash(0x5EED).alias(_WITHHELD))
+    derived = {n.lower() for n in schema.derived}
     for name in extras:
         src, dtype = col(name), dtypes[name]
-        values.append(text_of(src, dtype).alias(name))
+        # A file's own column named like a derived one is kept beside it.
+        alias = f"{name}_in_file" if name.lower() in derived else name
+        values.append(text_of(src, dtype).alias(alias))
         nul = nul_cell(src, dtype)
         if nul is not None:
             reasons.append((name, pl.when(nul).then(pl.lit(NUL_IN_CELL)), _value_text(src, dtype)))

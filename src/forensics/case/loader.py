@@ -55,6 +55,7 @@ import polars as pl
 
 from ..privacy import PERSONAL_COLUMNS
 from ._casetoml import CASE_TOML, parse_case_toml, resolve_file_path
+from ._derived import derive
 from ._errors import CaseError
 from ._readers import RawTable, read_csv, read_parquet, sha256_file
 from ._tables import (
@@ -401,7 +402,7 @@ def load(path: str | Path, *, progress: bool = False, personal: bool = True) -> 
         file = paths[name].relative_to(folder).as_posix()
         withhold = withheld if name == "orders" else frozenset()
         checked, raw = _load_table_guarded(paths[name], file, TABLES[name], meta, withhold)
-        tables[name], files[name] = checked.frame, file
+        tables[name], files[name] = derive(name, checked.frame, tables), file
         quarantine.append(checked.quarantine)
         records.append(_custody(file, name, raw, checked))
     references = find_unregistered(tables, files)

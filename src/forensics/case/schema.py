@@ -1,4 +1,4 @@
-"""Declarative schemas of the case tables (CASE_FORMAT.md, version 1).
+"""Declarative schemas of the case tables (CASE_FORMAT.md, version 1.1).
 
 One :class:`TableSchema` per table says which file it comes from, which
 columns it must have, how each cell is typed and which other table an id
@@ -25,6 +25,21 @@ Typed frames, as :class:`forensics.case.Case` holds them:
 
 Columns absent from a file that are not ``required`` are added as nulls, so
 downstream code can rely on every column of the contract being present.
+
+Version 1.1 (``Column.since == "1.1"``) adds, all optional:
+``endpoint.user``, ``endpoint.source_file``, ``endpoint.source_record``,
+the endpoint kinds ``logoff``, ``login_failed``, ``file_create``,
+``network`` and ``other``, and ``staff.os_users`` (``;``-separated in the
+file, a ``pl.List(pl.String)`` in the loaded frame: ``Column.separator``).
+
+A ``derived`` column is never read from a file: the loader computes it from
+the other columns after checking them (see :func:`forensics.case._derived.derive`),
+so every consumer sees the same value. ``endpoint.device_key`` names the USB
+device of a ``usb_connect``/``usb_disconnect`` row: its ``device_id`` when the
+log recorded one, else ``"unidentified drive on MACHINE by USER at
+YYYY-MM-DDTHH:MM:SSZ"`` (USER ``?`` when unknown, the time in UTC), and null
+on other kinds. ``endpoint.user_person_id`` is the staff member whose
+``os_users`` lists the row's ``user`` (see :mod:`forensics.case._derived`).
 """
 
 from __future__ import annotations
@@ -43,6 +58,8 @@ __all__ = [
     "OPTIONAL_TABLES",
     "dtype_of",
     "ROW",
+    "ENDPOINT_KINDS",
+    "USB_KINDS",
 ]
 
 ROW = "_row"
@@ -109,6 +126,15 @@ class Column:
     non_negative : bool
         A negative number cannot be true (an amount, a row count): the row
         is quarantined.
+    separator : str or None
+        For a ``TEXT`` column holding a list (``staff.os_users``): the cell
+        is split on it, each item stripped, empty items dropped; the loaded
+        column is ``pl.List(pl.String)``.
+    derived : bool
+        Computed by the loader, never read from the file (a header of that
+        name is kept as ``NAME_in_file``).
+    since : str
+        The CASE_FORMAT version that added the column.
     """
 
     name: str
@@ -119,13 +145,20 @@ class Column:
     references: str | None = None
     non_negative: bool = False
     open_values: bool = False
+    separator: str | None = None
+    derived: bool = False
+    since: str = "1"
 
     def __post_init__(self) -> None:
         if self.open_values and self.kind is not ColumnKind.ENUM:
             raise ValueError(f"{self.name}: open_values applies to ENUM columns only")
+        if self.separator is not None and self.kind is not ColumnKind.TEXT:
+            raise ValueError(f"{self.name}: separator applies to TEXT columns only")
 
     @property
     def dtype(self) -> pl.DataType:
+        if self.separator is not None:
+            return pl.List(pl.String())
         return dtype_of(self.kind)
 
     @property
@@ -156,6 +189,17 @@ class TableSchema:
     def names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
 
+    def names_in(self, version: str = "1.1") -> tuple[str, ...]:
+        """Columns a file of CASE_FORMAT ``version`` has (derived ones excluded)."""
+        return tuple(
+            c.name for c in self.columns if not c.derived and _version(c.since) <= _version(version)
+        )
+
+    @property
+    def derived(self) -> tuple[str, ...]:
+        """Columns the loader computes rather than reads."""
+        return tuple(c.name for c in self.columns if c.derived)
+
     @property
     def required_columns(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns if c.required)
@@ -167,6 +211,10 @@ class TableSchema:
 
 
 K = ColumnKind
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split("."))
 
 
 def _c(name: str, kind: ColumnKind, **kw) -> Column:
@@ -208,7 +256,14 @@ ENDPOINT_KINDS = (
     "av_alert",
     "net_upload",
     "logon",
+    # version 1.1
+    "logoff",
+    "login_failed",
+    "file_create",
+    "network",
+    "other",
 )
+USB_KINDS = ("usb_connect", "usb_disconnect")
 ACCOUNT_KINDS = ("main", "sub", "app")
 BADGE_DIRECTIONS = ("in", "out")
 BADGE_RESULTS = ("granted", "denied")
@@ -231,6 +286,7 @@ TABLES: dict[str, TableSchema] = {
                 _c("shift_start", K.CLOCK),
                 _c("shift_end", K.CLOCK),
                 _c("desk_machine_id", K.ID, references="machines.machine_id"),
+                _c("os_users", K.TEXT, separator=";", since="1.1"),
             ),
         ),
         TableSchema(
@@ -348,6 +404,11 @@ TABLES: dict[str, TableSchema] = {
                 _c("process", K.TEXT),
                 _c("sha256", K.TEXT),
                 _c("detail", K.TEXT),
+                _c("user", K.TEXT, since="1.1"),
+                _c("source_file", K.TEXT, since="1.1"),
+                _c("source_record", K.INT, non_negative=True, since="1.1"),
+                _c("device_key", K.ID, derived=True, since="1.1"),
+                _c("user_person_id", K.ID, derived=True, since="1.1"),
             ),
         ),
         TableSchema(

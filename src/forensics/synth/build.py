@@ -24,6 +24,7 @@ from .events import Recorder, internal_schema
 from .orders import make_orders, order_status
 from .plots import VECTORS, Plot, make_plot
 from .routine import Office, simulate_routine
+from .variants import Variants
 from .world import BUSINESS_HOURS, BUSINESS_WEEKDAYS, Calendar, Shop, build_shop, make_calendar
 
 __all__ = ["SyntheticCase", "simulate", "leaked_exposure"]
@@ -239,8 +240,13 @@ def simulate(
     opened_at: datetime | str | None = None,
     leak_on: date | str | None = None,
     progress: bool = False,
+    variants=None,
 ) -> SyntheticCase:
-    """Generate a case in memory (see :func:`forensics.synth.generate`)."""
+    """Generate a case in memory (see :func:`forensics.synth.generate`).
+
+    ``variants`` names shop-life variants (:mod:`forensics.synth.variants`);
+    none: the case is exactly what the base scenario writes.
+    """
     if scenario not in VECTORS:
         raise ValueError(f"unknown scenario {scenario!r}; choose from {', '.join(VECTORS)}")
     if orders < 100:
@@ -250,20 +256,28 @@ def simulate(
     if isinstance(leak_on, str):
         leak_on = date.fromisoformat(leak_on)
     say = _Progress(progress)
+    extra = Variants(variants, seed)
     rng = np.random.default_rng(seed)
     cal = make_calendar(rng, opened_at=opened_at, leak_on=leak_on)
     shop = build_shop(rng, cal, orders, scenario)
     plot = make_plot(scenario, rng, shop, cal)
+    if extra:
+        shop = extra.shape(shop, plot, cal)
     say(f"shop of {len(shop.people)} people, {len(shop.machines)} machines")
     order_frame = make_orders(rng, cal, orders).with_row_index("_idx")
     say(f"{order_frame.height} orders")
 
     rec = Recorder()
     office = Office(rec, rng, shop, cal)
-    simulate_routine(office, arrivals=plot.arrivals(), skip=plot.skip())
+    arrivals = extra.arrivals(shop, cal, plot.arrivals()) if extra else plot.arrivals()
+    simulate_routine(office, arrivals=arrivals, skip=plot.skip())
     plot.stage(office)
+    if extra:
+        extra.stage(rec, shop, cal, plot)
     say("office routine and leak staged")
     printed = _access(rng, rec, office, order_frame, plot, shop, cal)
+    if extra:
+        extra.access(rec, order_frame, shop, cal)
     access = plot.mark(rec.frame("access", until=cal.opened_at))
     say(f"{access.height} access rows")
     exposure = leaked_exposure(access, order_frame)
@@ -273,6 +287,9 @@ def simulate(
             rng, order_frame, exposure, start=cal.start, opened_at=cal.opened_at, fields=FIELDS_ALL
         ),
     )
+    if extra:
+        for df in extra.complaints(order_frame, exposure, cal):
+            rec.add_frame("complaints", df)
     status = order_status(order_frame, printed, cal.opened_at, rng)
     offset = _camera_offset(rng)
     encoding = str(rng.choice(["utf-8", "utf-8-sig", "gb18030"], p=[0.7, 0.15, 0.15]))
@@ -281,6 +298,10 @@ def simulate(
     tables["access"] = access
     for name in ("logins", "camera", "endpoint", "badge", "complaints"):
         tables[name] = rec.frame(name, until=cal.opened_at)
+    meta_extra: dict = {"files": {}}
+    if extra:
+        meta_extra["case"] = {"timezone": TIMEZONE}
+        tables = extra.finish(tables, shop, cal, plot, meta_extra)
     tables["camera"] = tables["camera"].with_columns(
         pl.col("start_at") + offset, pl.col("end_at") + offset
     )
@@ -296,6 +317,8 @@ def simulate(
         "leak_start": iso_with_offset(plot.leak_start) if plot.vector != "none" else None,
         "leak_end": iso_with_offset(int(leak_rows["at"].max())) if leak_rows.height else None,
     }
+    if extra:
+        truth["variants"] = list(extra.names)
     truth = {
         k: truth[k]
         for k in (
@@ -308,7 +331,9 @@ def simulate(
             "leaked_order_ids",
             "leak_start",
             "leak_end",
+            "variants",
         )
+        if k in truth
     }
     opened = to_datetime(cal.opened_at)
     meta = {
@@ -327,4 +352,7 @@ def simulate(
     }
     if offset:
         meta["files"]["camera"] = {"timezone": TIMEZONE, "clock": "unsynchronized"}
+    meta["files"].update(meta_extra["files"])
+    if "_write" in meta_extra:
+        meta["_write"] = meta_extra["_write"]
     return SyntheticCase(MappingProxyType(tables), meta, truth, offset, encoding, shop, cal)

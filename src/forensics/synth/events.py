@@ -61,6 +61,7 @@ def internal_schema(table: str) -> pl.Schema:
     cols = [
         (c.name, pl.Categorical() if c.name in categorical else _INTERNAL.get(c.kind, pl.String()))
         for c in TABLES[table].columns
+        if c.name in TABLES[table].names_in("1")  # generated cases are version 1
     ]
     cols += list(_EXTRAS.get(table, {}).items())
     return pl.Schema(cols)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -25,6 +25,7 @@ _DATETIME_FORMAT = {
     "apps": "%Y-%m-%dT%H:%M:%S+08:00",
 }
 _ENCODED = ("orders", "complaints")  # exported from the platform, in its encoding
+_UTC_HOURS = 8  # Asia/Shanghai, the generator's zone (no daylight saving)
 
 
 def prepare_folder(out: Path) -> None:
@@ -85,9 +86,13 @@ def case_toml(meta: dict) -> str:
     return "\n".join(lines)
 
 
-def _write_csv(df: pl.DataFrame, path: Path, table: str, encoding: str) -> None:
+def _write_csv(df: pl.DataFrame, path: Path, table: str, encoding: str, utc: bool = False) -> None:
+    fmt = _DATETIME_FORMAT.get(table, "%Y-%m-%dT%H:%M:%S")
+    if utc:  # the utc_logs variant: this system writes UTC with a Z
+        df = df.with_columns(pl.col(pl.Datetime) - timedelta(hours=_UTC_HOURS))
+        fmt = "%Y-%m-%dT%H:%M:%SZ"
     text = df.write_csv(
-        datetime_format=_DATETIME_FORMAT.get(table, "%Y-%m-%dT%H:%M:%S"),
+        datetime_format=fmt,
         date_format="%Y-%m-%d",
         float_precision=2,
     )
@@ -97,15 +102,18 @@ def _write_csv(df: pl.DataFrame, path: Path, table: str, encoding: str) -> None:
 def write_case(case: SyntheticCase, out: Path, *, fmt: str = "csv") -> None:
     """Write every table, ``case.toml`` and ``truth.json`` into ``out``."""
     meta = json.loads(json.dumps(case.meta, default=str))
-    if fmt == "csv" and case.encoding == "gb18030":
+    write = meta.pop("_write", {})  # how variants want the files written
+    fmt = write.get("fmt", fmt)
+    encoding = write.get("encoding", case.encoding)
+    if fmt == "csv" and encoding == "gb18030":
         for table in _ENCODED:
             meta["files"].setdefault(table, {})["encoding"] = "gb18030"
     for name, df in case.tables.items():
         if fmt == "parquet":
             df.write_parquet(out / f"{name}.parquet", statistics=True)
         else:
-            enc = case.encoding if name in _ENCODED else "utf-8"
-            _write_csv(df, out / f"{name}.csv", name, enc)
+            enc = encoding if name in _ENCODED else "utf-8"
+            _write_csv(df, out / f"{name}.csv", name, enc, utc=name in write.get("utc", ()))
     (out / "case.toml").write_text(case_toml(meta), encoding="utf-8")
     (out / "truth.json").write_text(
         json.dumps(case.truth, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
@@ -122,6 +130,7 @@ def generate(
     progress: bool = False,
     opened_at: datetime | str | None = None,
     leak_on: date | str | None = None,
+    variants=None,
 ) -> dict:
     """Generate a synthetic leak case into the folder ``out``.
 
@@ -145,6 +154,10 @@ def generate(
         When the case was opened (local time); drawn from the seed if absent.
     leak_on : date or ISO str, optional
         The day the leak starts; 6-10 days before opening if absent.
+    variants : str or list of str, optional
+        Shop-life variants (:data:`forensics.synth.variants.VARIANTS`) laid
+        over the scenario; ``"random"`` draws one to three from the seed.
+        None (the default): the base scenario exactly as before.
 
     Returns
     -------
@@ -167,7 +180,13 @@ def generate(
         raise ValueError(f"fmt must be csv, parquet or auto, not {fmt!r}")
     out = Path(out)
     case = simulate(
-        scenario, seed=seed, orders=orders, opened_at=opened_at, leak_on=leak_on, progress=progress
+        scenario,
+        seed=seed,
+        orders=orders,
+        opened_at=opened_at,
+        leak_on=leak_on,
+        progress=progress,
+        variants=variants,
     )
     if fmt == "auto":
         fmt = "parquet" if orders > PARQUET_ABOVE else "csv"

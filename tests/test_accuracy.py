@@ -1,0 +1,81 @@
+"""The fast subset of ``make accuracy`` (docs/ACCURACY.md): a few scenario x
+variant x seed cases at 2000 orders, with the same asserts: no failed run,
+the leak path right, the true insider ranked first, nobody accused where
+nobody did it (:mod:`forensics.synth.score`).
+
+Cases the engine gets wrong today are marked xfail with the fault class of
+issue 15 (A-F); remove the mark as the engine is fixed (strict=False, so a
+fixed case shows as XPASS until then).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from forensics import investigate, load
+from forensics.synth import generate
+from forensics.synth.score import ACCUSE_AT, score
+
+ORDERS = 2000
+
+
+def _xfail(fault: str, why: str):
+    return pytest.mark.xfail(strict=False, reason=f"issue 15 fault {fault}: {why}")
+
+
+A = _xfail("A", "single-order api_pull rows read as whole-history pulls; vector third_party_app")
+B = _xfail("B", "graph.explain raises NodeNotFound for a suspect without an incoming edge")
+C = _xfail("C", "infected PCs without an endpoint agent are left out; the desk owner is named")
+D = _xfail("D", "an unnamed visitor (camera note 面试者) is classified as staff usb_malware")
+
+CASES = [
+    pytest.param("usb_malware", (), 1, id="usb_malware-base-1"),
+    pytest.param("insider_export", ("mtp_phone",), 1, id="insider_export-mtp_phone-1"),
+    pytest.param("usb_malware", ("agentless",), 1, id="usb_malware-agentless-1"),
+    pytest.param(
+        "usb_malware", ("agentless_sweep",), 1, marks=C, id="usb_malware-agentless_sweep-1"
+    ),
+    pytest.param(
+        "visitor_malware",
+        ("anonymous_visitor",),
+        1,
+        marks=D,
+        id="visitor_malware-anonymous_visitor-1",
+    ),
+    pytest.param("none", ("complaints_old", "early_app"), 1, id="none-complaints_old+early_app-1"),
+    pytest.param("third_party_app", ("erp_cadence",), 1, id="third_party_app-erp_cadence-1"),
+    pytest.param("insider_export", ("review_app",), 1, marks=A, id="insider_export-review_app-1"),
+    pytest.param("stale_account", ("review_app",), 3, marks=A, id="stale_account-review_app-3"),
+    pytest.param("usb_malware", ("review_app",), 2, marks=A, id="usb_malware-review_app-2"),
+    pytest.param(
+        "usb_malware",
+        ("unidentified_insertion",),
+        1,
+        marks=B,
+        id="usb_malware-unidentified_insertion-1",
+    ),
+    pytest.param("stale_account", ("night_shift",), 1, marks=B, id="stale_account-night_shift-1"),
+]
+
+
+@pytest.mark.parametrize("scenario,variants,seed", CASES)
+def test_engine_on_variant_case(tmp_path, scenario, variants, seed):
+    truth = generate(
+        tmp_path / "case", scenario=scenario, seed=seed, orders=ORDERS, variants=list(variants)
+    )
+    try:
+        case = load(tmp_path / "case", personal=False)
+        findings = json.loads(investigate(case, complaint_nodes=False).to_json())
+    except Exception as exc:  # a failed run: no findings.json
+        pytest.fail(f"investigate raised {type(exc).__name__}: {exc}")
+    s = score(truth, findings)
+    assert not s.failed
+    assert s.vector_said == truth["vector"], f"vector {s.vector_said}, truth {truth['vector']}"
+    if s.insider_first is not None:
+        assert s.insider_first, (
+            f"top suspect {s.top_suspect} ({s.top_score}), truth {truth['insider_person_ids']}"
+        )
+    if s.false_accusation is not None:
+        assert not s.false_accusation, f"{s.top_suspect} named with score >= {ACCUSE_AT}"

@@ -1,0 +1,216 @@
+"""The engine's principles on shops its generator did not make (issue 15).
+
+Each test takes a bundled case, changes one piece of shop life the way an
+independent generator would (in a copy: evidence is never edited in place),
+and checks the principle, not a number: a row exposes what it names, a
+routine stream opens no path, no presentation step crashes, an infection
+the agent missed still counts, who was present decides staff vs visitor,
+presence is weighted by how many were present, and the overlap test's null
+follows how background complaints lean by order age.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import polars as pl
+import pytest
+
+from forensics import investigate, load
+from forensics.analysis.graph import HUB, explain
+from forensics.analysis.orderage import fit_age_model
+from forensics.analysis.streams import stream_openings
+from forensics.analysis.suspects import _presence
+
+DATASETS = Path(__file__).resolve().parent.parent / "datasets"
+
+
+def _copy(name: str, tmp_path: Path) -> Path:
+    dst = tmp_path / name
+    shutil.copytree(DATASETS / name, dst)
+    return dst
+
+
+def _rows(path: Path) -> tuple[list[str], list[dict]]:
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        reader = csv.DictReader(f)
+        return list(reader.fieldnames or []), list(reader)
+
+
+def _write(path: Path, fields: list[str], rows: list[dict]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=fields)
+        w.writeheader()
+        w.writerows(rows)
+
+
+def _truth(case: Path) -> dict:
+    return json.loads((case / "truth.json").read_text(encoding="utf-8"))
+
+
+def _add_review_app(case: Path) -> int:
+    """A review-reminder app pulling every order once, by id, no range."""
+    af, accounts = _rows(case / "accounts.csv")
+    accounts.append(
+        dict.fromkeys(af, "")
+        | {"account_id": "app-review", "kind": "app", "can_export": "false"}
+        | {"created_at": "2023-01-01T00:00:00"}
+    )
+    _write(case / "accounts.csv", af, accounts)
+    pf, apps = _rows(case / "apps.csv")
+    apps.append(
+        dict.fromkeys(pf, "")
+        | {"app_id": "REVIEW", "account_id": "app-review", "name": "Review reminder"}
+        | {"granted_at": "2023-01-01T00:00:00", "scopes": "orders:read"}
+    )
+    _write(case / "apps.csv", pf, apps)
+    _, orders = _rows(case / "orders.csv")
+    xf, access = _rows(case / "access.csv")
+    for n, o in enumerate(orders):
+        at = datetime.fromisoformat(o["placed_at"]) + timedelta(hours=30 + n % 17)
+        access.append(
+            dict.fromkeys(xf, "")
+            | {"event_id": f"RV{n:06d}", "at": at.isoformat(sep=" "), "action": "api_pull"}
+            | {"account_id": "app-review", "ip": "47.1.2.3", "order_id": o["order_id"]}
+        )
+    _write(case / "access.csv", xf, access)
+    return len(orders)
+
+
+@pytest.mark.parametrize("name", ["stale-account", "april-trojan"])
+def test_a_pull_of_one_order_exposes_that_order(tmp_path, name):
+    case = _copy(name, tmp_path)
+    pulls = _add_review_app(case)
+    findings = investigate(load(case))
+    truth = _truth(case)
+    review = findings.events.filter(pl.col("account_id") == "app-review")
+    assert review.height == pulls
+    assert (review["hi"] - review["lo"]).max() == 1  # never the whole history
+    assert findings.vector.kind == truth["vector"]
+    assert findings.suspects[0].person_id in truth["insider_person_ids"]
+
+
+def test_a_bulk_row_naming_nothing_is_reported_not_widened(tmp_path):
+    case = _copy("insider-export", tmp_path)
+    xf, access = _rows(case / "access.csv")
+    # orders.csv of this case is GB18030; access.csv is UTF-8.
+    access.append(
+        dict.fromkeys(xf, "")
+        | {"event_id": "X-UNKNOWN", "at": "2024-07-20 10:00:00", "action": "export_orders"}
+        | {"account_id": access[0]["account_id"], "machine_id": access[0]["machine_id"]}
+    )
+    _write(case / "access.csv", xf, access)
+    findings = investigate(load(case))
+    row = findings.events.filter(pl.col("event_id") == "X-UNKNOWN")
+    assert row["hi"].item() == row["lo"].item()
+    doc = findings.to_dict()["unknown_extent"]
+    assert doc["rows"] == 1 and doc["examples"][0]["row"] == len(access) + 1  # file line
+    assert findings.vector.kind == _truth(case)["vector"]
+
+
+def test_a_routine_stream_opens_no_path(tmp_path):
+    case = load(DATASETS / "no-leak")
+    t0 = datetime(2024, 5, 1, 10, tzinfo=UTC)
+    # Twenty daily pulls of one day each, then a month at once.
+    events = pl.DataFrame(
+        {
+            "ev": list(range(21)),
+            "_row": list(range(2, 23)),
+            "event_id": [f"P{i}" for i in range(21)],
+            "at": [t0 + timedelta(days=i) for i in range(21)],
+            "account_id": ["erp"] * 21,
+            "action": ["api_pull"] * 21,
+            "lo": [10 * i for i in range(20)] + [0],
+            "hi": [10 * i + 10 for i in range(20)] + [300],
+        }
+    )
+    opened = stream_openings(case, events)
+    routine = set(opened["id"].to_list())
+    assert "P19" in routine and opened.filter(pl.col("id") == "P19")["opened"].item() == t0
+    assert not {"P0", "P3"} & routine  # too early in the stream to be routine
+    assert "P20" not in routine  # a backfill changes the stream's behaviour
+
+
+def test_an_unreachable_suspect_is_unexplained_not_a_crash():
+    g = nx.MultiDiGraph()
+    g.add_node(HUB, kind="complaints", label="complaints")
+    g.add_node("person:P1", kind="person", label="P1")
+    assert explain(g, "P1") == []
+
+
+def test_presence_is_not_counted_for_access_from_outside(tmp_path):
+    case = load(DATASETS / "stale-account")
+    from forensics.analysis.timeline import timeline
+
+    tl = timeline(case)
+    outside = pl.DataFrame(
+        {
+            "machine_id": [None],
+            "at": [datetime(2024, 7, 1, 7, tzinfo=UTC)],
+            "what": ["login by x"],
+            "source": ["logins.csv"],
+            "row": [2],
+        },
+        schema_overrides={"machine_id": pl.String},
+    )
+    assert _presence(case, tl, outside) == []
+
+
+def test_presence_weighs_less_when_many_were_present(tmp_path):
+    case = load(DATASETS / "april-trojan")
+    findings = investigate(case)
+    items = [
+        e for s in findings.suspects for e in s.evidence if e.kind == "present_when_path_opened"
+    ]
+    assert items
+    # 1 + (L - 1) c / n: never above L, and above 1 only by what c / n allows.
+    assert all(1.0 < e.weight <= 20.0 for e in items)
+    assert all(e.machine_id in findings.vector.machines for e in items)
+
+
+def test_an_infection_the_agent_missed_still_counts(tmp_path):
+    case = _copy("april-trojan", tmp_path)
+    truth = _truth(case)
+    ef, endpoint = _rows(case / "endpoint.csv")
+    # PC-07 has no endpoint agent: the camera alone saw the stick go in.
+    _write(case / "endpoint.csv", ef, [r for r in endpoint if r["machine_id"] != "PC-07"])
+    findings = investigate(load(case))
+    assert findings.vector.kind == "usb_malware"
+    assert "PC-07" in findings.vector.machines
+    anchor = findings.vector.anchors.filter(pl.col("machine_id") == "PC-07")
+    assert anchor["source"].item() == "camera.csv"
+    assert findings.suspects[0].person_id in truth["insider_person_ids"]
+
+
+def test_staff_or_visitor_is_decided_by_who_was_present(tmp_path):
+    case = _copy("visitor-malware", tmp_path)
+    truth = _truth(case)
+    cf, camera = _rows(case / "camera.csv")
+    for r in camera:
+        # The reviewer could not name the person, only say what they were.
+        if r["person_id"] in truth["insider_person_ids"]:
+            r["person_id"] = ""
+            r["note"] = "面试者，非本店员工"
+    _write(case / "camera.csv", cf, camera)
+    findings = investigate(load(case))
+    assert findings.vector.kind == "visitor_malware"
+    assert findings.suspects and findings.suspects[0].person_id in truth["insider_person_ids"]
+
+
+def test_background_lean_by_order_age_is_fitted_only_when_clear():
+    rng = np.random.default_rng(7)
+    universe = 10_000
+    flat = rng.integers(0, universe, 300)
+    assert fit_age_model(flat, universe).flat
+    old = (rng.beta(1, 4, 300) * universe).astype(int)  # complaints about old orders
+    model = fit_age_model(old, universe)
+    assert model.beta < -1 and model.z < -3
+    new = (rng.beta(4, 1, 300) * universe).astype(int)
+    assert fit_age_model(new, universe).beta > 1
+    assert fit_age_model(old[:5], universe).flat  # too few to say
