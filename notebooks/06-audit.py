@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 06 · After the finding: response pack and account-hygiene audit
+# # 06 · After the finding: response pack, the watch and account hygiene
 #
 # Once the leak path is known, three things are owed:
 # 1. **the buyers it exposed** — a reminder by SMS that calls quoting their order
@@ -10,9 +10,11 @@
 # 3. **the shop** — a remediation checklist, leak path first, every item citing the
 #    file and row behind it.
 #
-# The second half is the **audit**: the weaknesses a leak goes through (a leaver's
-# account still enabled, export rights nobody needs, apps with broad scopes, USB sticks
-# moving between desks), found from the case data alone, before any complaint.
+# The second half is the **audit**, run from the case data alone, before any complaint:
+# the **watch** ranks people by how far they departed from their own and their role's
+# baseline (hours, machines, devices, volume), and the **hygiene** checks list the
+# weaknesses a leak goes through (a leaver's account still enabled, export rights nobody
+# needs, apps with broad scopes, USB sticks moving between desks).
 # Everything is written to `OUT`, outside the case folder.
 
 # %% tags=["parameters"]
@@ -23,12 +25,13 @@ REVEAL_CONTACTS = False
 # %%
 import polars as pl
 
-from forensics.audit import audit, write_audit
-from forensics.audit import summary_text as audit_summary
 from forensics.response.leakpath import infection_windows
 from forensics.response.respond import respond, summary_text, write_pack
 from forensics.views import notebook
 from forensics.views.widgets import show_table
+from forensics.watch import audit, write_audit
+from forensics.watch import summary_text as audit_summary
+from forensics.watch.charts import activity_vs_baseline
 
 findings = notebook.open_case(CASE)
 out = notebook.output_folder(OUT, CASE)
@@ -102,15 +105,44 @@ assert top == leak_targets, "the checklist does not start with the leak path"
 print("first items:", ", ".join(sorted(top)))
 
 # %% [markdown]
-# ## 4. The account-hygiene audit
-# From the case data alone: no complaint is needed, so a shop can run it any day.
+# ## 4. The watch: people against their own baseline
+# From the case data alone: no complaint is needed, so a shop can run it any day. Each
+# person's hours, machines, devices and order volume are learnt from their own earlier
+# days (their role's where they have few); each day that departs from them is a signal,
+# and the signals add up to one score per person (docs/method.md, "The watch"). Every
+# reason cites the file and row behind it.
 
 # %%
 hygiene = audit(findings.case)
+show_table(
+    hygiene.people.select("rank", "person_id", "score", "reasons"), max_rows=8, max_chars=220
+)
+
+# %% [markdown]
+# Without any complaint, the watch ranks first the person the investigation names:
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print(audit_summary(hygiene, limit=12))
+top = hygiene.people.row(0, named=True)
+assert top["person_id"] == findings.suspects[0].person_id, "the watch ranks someone else first"
+print(
+    f"{top['person_id']}: score {top['score']:.2f}, first of {hygiene.people.height} with signals"
+)
+
+# %% [markdown]
+# Each top person's active hours, day by day: grey while the baseline was learnt, blue at
+# hours usual for them, red at hours unusual for them; a cross marks a signal (a new
+# device, a desk of someone else, ...).
+
+# %%
+activity_vs_baseline(hygiene.watch, top=3, tz=TZ)
+
+# %% [markdown]
+# ## 5. Account hygiene
+
+# %%
+# NBVAL_CHECK_OUTPUT
+print(audit_summary(hygiene, limit=12, people=0))
 
 # %%
 show_table(hygiene.off_hours, max_rows=10)
@@ -119,12 +151,12 @@ show_table(hygiene.off_hours, max_rows=10)
 show_table(hygiene.usb, tz=TZ, max_rows=10)
 
 # %% [markdown]
-# ## 5. Files
+# ## 6. Files
 # CSV cells that a spreadsheet would run as formulas are defused; no phone number is
 # written whole unless `REVEAL_CONTACTS`.
 
 # %%
-written = write_pack(pack, out) | write_audit(hygiene, out)
+written = write_pack(pack, out) | write_audit(hygiene, out, tz=TZ)
 text = "\n".join(p.read_text(encoding="utf-8") for p in written.values())
 phones = findings.case.orders["phone"].drop_nulls()
 assert REVEAL_CONTACTS or not any(p in text for p in phones), "an unmasked phone number"

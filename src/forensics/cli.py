@@ -23,19 +23,25 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 def _cmd_generate(args: argparse.Namespace) -> int:
     from .synth import generate
+    from .synth.monitoring import generate_monitoring
 
     try:
-        truth = generate(
-            Path(args.out),
-            scenario=args.scenario,
-            seed=args.seed,
-            orders=args.orders,
-            fmt=args.format,
-            progress=not args.quiet,
-            opened_at=args.opened_at,
-            leak_on=args.leak_on,
-            variants=args.variant,
-        )
+        if args.scenario == "monitoring":
+            truth = generate_monitoring(
+                Path(args.out), seed=args.seed, people=args.people, days=args.days
+            )
+        else:
+            truth = generate(
+                Path(args.out),
+                scenario=args.scenario,
+                seed=args.seed,
+                orders=args.orders,
+                fmt=args.format,
+                progress=not args.quiet,
+                opened_at=args.opened_at,
+                leak_on=args.leak_on,
+                variants=args.variant,
+            )
     except (FileExistsError, ValueError) as exc:
         print(f"forensics: {exc}", file=sys.stderr)
         return 2
@@ -62,7 +68,7 @@ def _cmd_respond(args: argparse.Namespace) -> int:
 
 
 def _cmd_audit(args: argparse.Namespace) -> int:
-    from .audit import run_audit
+    from .watch import run_audit
 
     return run_audit(Path(args.case), Path(args.out) if args.out else None)
 
@@ -92,10 +98,12 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument(
         "--scenario",
         default="usb_malware",
-        choices=[k.value for k in VectorKind.scenarios()],
+        choices=[*(k.value for k in VectorKind.scenarios()), "monitoring"],
     )
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--orders", type=int, default=5000)
+    g.add_argument("--people", type=int, default=300, help="monitoring: staff size")
+    g.add_argument("--days", type=int, default=28, help="monitoring: days of logs")
     g.add_argument("--format", choices=["csv", "parquet", "auto"], default="auto")
     g.add_argument("--opened-at", help="when the case was opened, e.g. 2024-04-12T10:00:00")
     g.add_argument("--leak-on", help="day the leak starts, e.g. 2024-04-04")

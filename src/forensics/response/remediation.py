@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 
 import polars as pl
 
-from ..audit import broad_scopes
+from ..watch.hygiene import broad_scopes
 from ..case.localtime import local_col, local_text
 from ..findings import Findings
 from ..vocab import IndicatorKind, VectorKind

@@ -19,8 +19,8 @@ from casefiles import TABLE_ROWS, csv_text, snapshot, write_case
 
 from forensics import load
 from forensics.analysis.indicators import INDICATOR_SCHEMA
-from forensics.audit import SEVERITY, audit, one_person_one_account, run_audit
 from forensics.synth import generate
+from forensics.watch import SEVERITY, audit, one_person_one_account, run_audit
 
 ORDERS = 3000
 
@@ -121,7 +121,7 @@ def test_writes_files_and_leaves_the_case_alone(cases, tmp_path, capsys):
         "usb_devices.csv",
     } <= names
     doc = json.loads((tmp_path / "out" / "audit.json").read_text(encoding="utf-8"))
-    assert doc["format"] == "forensics.audit/1" and set(doc["severity_counts"]) == set(SEVERITY)
+    assert doc["format"] == "forensics.audit/2" and set(doc["severity_counts"]) == set(SEVERITY)
     phones = load(folder).orders["phone"].drop_nulls().to_list()
     text = "\n".join(p.read_text(encoding="utf-8") for p in (tmp_path / "out").iterdir())
     assert not [p for p in phones if p in text]

@@ -1,9 +1,12 @@
-"""Account-hygiene audit: the weaknesses a leak goes through, found before one.
+"""Account hygiene: the weaknesses a leak goes through, found before one.
 
-``forensics audit CASE [--out DIR]`` reads the case's registries and logs and
-needs no complaint. Each check is a function returning a frame with the file
-and row behind every line; :func:`audit` runs them all and :func:`issues`
-turns them into one list, most severe first.
+The rule-by-rule half of the watch (``forensics audit``): it reads the case's
+registries and logs and needs no complaint. Each check is a function
+returning a frame with the file and row behind every line and its own
+``severity`` column (a :class:`Severity`, decided from the check's fields);
+:func:`issues` gathers them into one list, most severe first. The other
+half, people ranked against their own baseline, is
+:mod:`forensics.watch.risk`.
 
 =========================  ===================================================
 check                      what it flags
@@ -32,30 +35,22 @@ USB devices                devices connected to several machines, first seen
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
+from enum import StrEnum
 
 import polars as pl
 
-from .analysis.clock import estimate_offsets
-from .analysis.exposure import exposure_events, order_index
-from .analysis.indicators import indicators as find_indicators
-from .analysis.indicators import shift_windows
-from .analysis.sessions import sessionize
-from .analysis.timeline import timeline as build_timeline
-from .case import Case
-from .privacy import write_csv
+from ..analysis.indicators import shift_windows
+from ..case import Case
 
 __all__ = [
     "AuditSettings",
-    "Audit",
+    "Severity",
     "SEVERITY",
     "BROAD_SCOPE",
     "broad_scopes",
-    "audit",
     "one_person_one_account",
     "stale_accounts",
     "export_rights",
@@ -63,14 +58,24 @@ __all__ = [
     "off_hours_access",
     "usb_devices",
     "issues",
-    "audit_markdown",
-    "summary_text",
-    "write_audit",
-    "run_audit",
 ]
 
-SEVERITY = ("high", "medium", "low")
+
+class Severity(StrEnum):
+    """How urgent an issue is; the members are in order, most severe first."""
+
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+SEVERITY: tuple[Severity, ...] = tuple(Severity)
 """Issue severities, most severe first."""
+
+
+def _sev(severity: Severity) -> pl.Expr:
+    return pl.lit(severity.value, pl.String)
+
 
 BROAD_SCOPE = re.compile(
     r"^(\*|.*\*|.*\.all|.*(buyer|customer|contact|phone|address).*|.*\.export)$"
@@ -118,36 +123,6 @@ class AuditSettings:
     """...when it has at least this many off-hours events."""
 
 
-@dataclass(frozen=True)
-class Audit:
-    """The audit's tables (one per check) and the issues drawn from them."""
-
-    case_id: str
-    accounts: pl.DataFrame  # one person, one account
-    stale: pl.DataFrame
-    exports: pl.DataFrame
-    apps: pl.DataFrame
-    off_hours: pl.DataFrame
-    usb: pl.DataFrame
-    issues: pl.DataFrame
-
-    def tables(self) -> dict[str, pl.DataFrame]:
-        """Every table by the name of the CSV it is written to."""
-        return {
-            "one_person_one_account": self.accounts,
-            "stale_accounts": self.stale,
-            "export_rights": self.exports,
-            "app_authorizations": self.apps,
-            "off_hours_access": self.off_hours,
-            "usb_devices": self.usb,
-            "issues": self.issues,
-        }
-
-
-def _local(col: str, tz: str) -> pl.Expr:
-    return pl.col(col).dt.convert_time_zone(tz).dt.strftime("%Y-%m-%d %H:%M")
-
-
 # --------------------------------------------------------------------------
 # checks
 
@@ -164,8 +139,8 @@ def one_person_one_account(case: Case, found: pl.DataFrame) -> pl.DataFrame:
     Returns
     -------
     pl.DataFrame
-        ``account_id``, ``issue``, ``people`` (``;``-separated), ``rows``
-        (evidence rows), ``source``, ``row`` (the first), ``summary``.
+        ``account_id``, ``issue``, ``severity``, ``people`` (``;``-separated),
+        ``rows`` (evidence rows), ``source``, ``row`` (the first), ``summary``.
     """
     cam = (
         found.filter(
@@ -185,7 +160,11 @@ def one_person_one_account(case: Case, found: pl.DataFrame) -> pl.DataFrame:
             pl.when(pl.col("indicator") == "used_other_account")
             .then(pl.lit("used while someone other than its owner was at the keyboard"))
             .otherwise(pl.lit("used while its owner was seen at another machine"))
-            .alias("issue")
+            .alias("issue"),
+            pl.when(pl.col("indicator") == "used_other_account")
+            .then(_sev(Severity.HIGH))
+            .otherwise(_sev(Severity.LOW))
+            .alias("severity"),
         )
         .drop("indicator")
     )
@@ -199,6 +178,7 @@ def one_person_one_account(case: Case, found: pl.DataFrame) -> pl.DataFrame:
     ).select(
         "account_id",
         pl.lit("enabled account with no owner: whoever uses it is not recorded").alias("issue"),
+        _sev(Severity.MEDIUM).alias("severity"),
         pl.lit("").alias("people"),
         pl.lit(1, pl.UInt32).alias("rows"),
         pl.lit(src).alias("source"),
@@ -218,6 +198,7 @@ def one_person_one_account(case: Case, found: pl.DataFrame) -> pl.DataFrame:
         .select(
             "account_id",
             pl.format("{} holds {} enabled accounts", "owner_person_id", "_n").alias("issue"),
+            _sev(Severity.LOW).alias("severity"),
             pl.col("owner_person_id").alias("people"),
             pl.lit(1, pl.UInt32).alias("rows"),
             pl.lit(src).alias("source"),
@@ -225,7 +206,7 @@ def one_person_one_account(case: Case, found: pl.DataFrame) -> pl.DataFrame:
             pl.format("owner {}", "owner_person_id").alias("summary"),
         )
     )
-    cols = ["account_id", "issue", "people", "rows", "source", "row", "summary"]
+    cols = ["account_id", "issue", "severity", "people", "rows", "source", "row", "summary"]
     return pl.concat([cam.select(cols), ownerless.select(cols), several.select(cols)]).cast(
         {"rows": pl.Int64, "row": pl.Int64}
     )
@@ -238,7 +219,7 @@ def stale_accounts(case: Case, timeline: pl.DataFrame) -> pl.DataFrame:
     -------
     pl.DataFrame
         ``account_id``, ``owner_person_id``, ``left_on``, ``disabled_at``,
-        ``status``, ``uses_after_leaving``, ``first_use_at``, ``source``,
+        ``status``, ``uses_after_leaving``, ``severity``, ``first_use_at``, ``source``,
         ``row`` (first use after leaving, else the accounts.csv row),
         ``staff_row``.
     """
@@ -284,6 +265,10 @@ def stale_accounts(case: Case, timeline: pl.DataFrame) -> pl.DataFrame:
             "disabled_at",
             status.alias("status"),
             pl.col("uses_after_leaving").fill_null(0).cast(pl.Int64),
+            pl.when(pl.col("uses_after_leaving").fill_null(0) > 0)
+            .then(_sev(Severity.HIGH))
+            .otherwise(_sev(Severity.MEDIUM))
+            .alias("severity"),
             "first_use_at",
             pl.coalesce("_use_source", pl.lit(case.source("accounts"))).alias("source"),
             pl.coalesce("_use_row", "_row").alias("row"),
@@ -340,7 +325,8 @@ def export_rights(
         ``account_id``, ``owner_person_id``, ``can_export``, ``exports``,
         ``bulk_exports``, ``off_hours_exports``, ``bulk_off_hours_exports``,
         ``orders_exported`` (sum of export sizes), ``last_export_at``,
-        ``finding``, ``source``, ``row`` (the first export, else the
+        ``finding``, ``severity`` (null without a finding), ``source``,
+        ``row`` (the first export, else the
         accounts.csv row). App accounts are left to
         :func:`app_authorizations`.
     """
@@ -380,6 +366,15 @@ def export_rights(
         .then(pl.lit("exports only outside the shift, in bulk"))
         .otherwise(pl.lit(None, pl.String))
     )
+    severity = (
+        pl.when(~can & (n > 0))
+        .then(_sev(Severity.HIGH))
+        .when(can & (n == 0))
+        .then(_sev(Severity.LOW))
+        .when(finding.is_not_null())
+        .then(_sev(Severity.MEDIUM))
+        .otherwise(pl.lit(None, pl.String))
+    )
     return (
         acc.filter(can | (n > 0))
         .select(
@@ -393,6 +388,7 @@ def export_rights(
             pl.col("orders_exported").fill_null(0).cast(pl.Int64),
             "last_export_at",
             finding.alias("finding"),
+            severity.alias("severity"),
             pl.when(n > 0)
             .then(pl.lit(case.source("access")))
             .otherwise(pl.lit(case.source("accounts")))
@@ -412,7 +408,8 @@ def app_authorizations(case: Case, events: pl.DataFrame) -> pl.DataFrame:
         ``app_id``, ``name``, ``account_id``, ``granted_at``, ``revoked_at``,
         ``active``, ``scopes``, ``broad``, ``broad_scopes`` (see
         :data:`BROAD_SCOPE`), ``pulls``, ``last_pull_at``, ``pulls_after_revoke``,
-        ``source``, ``row`` (apps.csv).
+        ``severity`` (high: pulls after revocation; medium: active with broad
+        scopes; else null), ``source``, ``row`` (apps.csv).
     """
     pulls = events.filter(pl.col("action") == "api_pull").select("account_id", "at")
     apps = case.apps
@@ -452,6 +449,12 @@ def app_authorizations(case: Case, events: pl.DataFrame) -> pl.DataFrame:
             pl.col("pulls").fill_null(0).cast(pl.Int64),
             "last_pull_at",
             pl.col("pulls_after_revoke").fill_null(0).cast(pl.Int64),
+            pl.when(pl.col("pulls_after_revoke").fill_null(0) > 0)
+            .then(_sev(Severity.HIGH))
+            .when(pl.col("revoked_at").is_null() & (broad != ""))
+            .then(_sev(Severity.MEDIUM))
+            .otherwise(pl.lit(None, pl.String))
+            .alias("severity"),
             pl.lit(case.source("apps")).alias("source"),
             pl.col("_row").alias("row"),
         )
@@ -469,7 +472,7 @@ def off_hours_access(
     pl.DataFrame
         ``account_id``, ``owner_person_id``, ``events``, ``off_hours``,
         ``share``, ``closed_day``, ``outside_office`` (no machine),
-        ``flagged``, ``source``, ``row`` (first off-hours event). App
+        ``flagged``, ``severity``, ``source``, ``row`` (first off-hours event). App
         accounts run around the clock by design and are left out.
     """
     st = settings or AuditSettings()
@@ -505,6 +508,7 @@ def off_hours_access(
         pl.col("closed_day").cast(pl.Int64),
         pl.col("outside_office").cast(pl.Int64),
         flagged.alias("flagged"),
+        pl.when(flagged).then(_sev(Severity.MEDIUM)).otherwise(None).alias("severity"),
         pl.lit(case.source("access")).alias("source"),
         "row",
     ).sort("share", "account_id", descending=[True, False])
@@ -522,7 +526,7 @@ def usb_devices(
         connection), ``n_machines``, ``connections``, ``first_seen_at``,
         ``new`` (first seen after the baseline), ``autorun`` (an autorun
         entry, antivirus alert or new process followed it),
-        ``finding``, ``source``, ``row`` (its first connection).
+        ``finding``, ``severity``, ``source``, ``row`` (its first connection).
     """
     st = settings or AuditSettings()
     ep = case.endpoint
@@ -538,6 +542,7 @@ def usb_devices(
                 "new": pl.Boolean,
                 "autorun": pl.Boolean,
                 "finding": pl.String,
+                "severity": pl.String,
                 "source": pl.String,
                 "row": pl.Int64,
             }
@@ -582,6 +587,15 @@ def usb_devices(
         new.alias("new"),
         auto.alias("autorun"),
         pl.when(finding != "").then(finding).alias("finding"),
+        # A phone charging at its owner's desk is new but harmless alone.
+        pl.when(auto)
+        .then(_sev(Severity.HIGH))
+        .when(pl.col("n_machines") > 1)
+        .then(_sev(Severity.MEDIUM))
+        .when(new)
+        .then(_sev(Severity.LOW))
+        .otherwise(pl.lit(None, pl.String))
+        .alias("severity"),
         pl.lit(case.source("endpoint")).alias("source"),
         "row",
     ).sort(["autorun", "n_machines", "first_seen_at"], descending=[True, True, False])
@@ -591,28 +605,24 @@ def usb_devices(
 # issues
 
 
-def issues(a: Audit | None = None, **tables: pl.DataFrame) -> pl.DataFrame:
+def issues(
+    *,
+    accounts: pl.DataFrame,
+    stale: pl.DataFrame,
+    exports: pl.DataFrame,
+    apps: pl.DataFrame,
+    off_hours: pl.DataFrame,
+    usb: pl.DataFrame,
+) -> pl.DataFrame:
     """One list of what to fix, most severe first, each with its file and row.
 
-    Pass an :class:`Audit`, or the check tables by name (``accounts``,
-    ``stale``, ``exports``, ``apps``, ``off_hours``, ``usb``).
+    Takes the check tables by name; every line's severity is the one its
+    check decided (its ``severity`` column), and rows without one are not
+    issues.
     """
-    t = (
-        tables
-        if a is None
-        else {
-            k: getattr(a, k) for k in ("accounts", "stale", "exports", "apps", "off_hours", "usb")
-        }
-    )
-    sev = pl.lit
     parts = [
-        t["accounts"].select(
-            pl.when(pl.col("issue").str.starts_with("used while someone"))
-            .then(sev("high"))
-            .when(pl.col("issue").str.starts_with("enabled account"))
-            .then(sev("medium"))
-            .otherwise(sev("low"))
-            .alias("severity"),
+        accounts.select(
+            "severity",
             pl.lit("one person, one account").alias("check"),
             pl.col("account_id").alias("subject"),
             pl.when(pl.col("rows") > 1)
@@ -622,11 +632,8 @@ def issues(a: Audit | None = None, **tables: pl.DataFrame) -> pl.DataFrame:
             "source",
             "row",
         ),
-        t["stale"].select(
-            pl.when(pl.col("uses_after_leaving") > 0)
-            .then(sev("high"))
-            .otherwise(sev("medium"))
-            .alias("severity"),
+        stale.select(
+            "severity",
             pl.lit("stale accounts").alias("check"),
             pl.col("account_id").alias("subject"),
             pl.format(
@@ -639,15 +646,8 @@ def issues(a: Audit | None = None, **tables: pl.DataFrame) -> pl.DataFrame:
             "source",
             "row",
         ),
-        t["exports"]
-        .filter(pl.col("finding").is_not_null())
-        .select(
-            pl.when(pl.col("finding").str.starts_with("exported without"))
-            .then(sev("high"))
-            .when(pl.col("finding").str.starts_with("exports only"))
-            .then(sev("medium"))
-            .otherwise(sev("low"))
-            .alias("severity"),
+        exports.select(
+            "severity",
             pl.lit("export rights").alias("check"),
             pl.col("account_id").alias("subject"),
             pl.when(pl.col("exports") > 0)
@@ -664,13 +664,8 @@ def issues(a: Audit | None = None, **tables: pl.DataFrame) -> pl.DataFrame:
             "source",
             "row",
         ),
-        t["apps"]
-        .filter((pl.col("active") & pl.col("broad")) | (pl.col("pulls_after_revoke") > 0))
-        .select(
-            pl.when(pl.col("pulls_after_revoke") > 0)
-            .then(sev("high"))
-            .otherwise(sev("medium"))
-            .alias("severity"),
+        apps.select(
+            "severity",
             pl.lit("app authorizations").alias("check"),
             pl.col("app_id").alias("subject"),
             pl.when(pl.col("pulls_after_revoke") > 0)
@@ -695,10 +690,8 @@ def issues(a: Audit | None = None, **tables: pl.DataFrame) -> pl.DataFrame:
             "source",
             "row",
         ),
-        t["off_hours"]
-        .filter(pl.col("flagged"))
-        .select(
-            sev("medium").alias("severity"),
+        off_hours.select(
+            "severity",
             pl.lit("off-hours access").alias("check"),
             pl.col("account_id").alias("subject"),
             pl.format(
@@ -711,16 +704,8 @@ def issues(a: Audit | None = None, **tables: pl.DataFrame) -> pl.DataFrame:
             "source",
             "row",
         ),
-        t["usb"]
-        .filter(pl.col("finding").is_not_null())
-        .select(
-            # A phone charging at its owner's desk is new but harmless alone.
-            pl.when(pl.col("autorun"))
-            .then(sev("high"))
-            .when(pl.col("n_machines") > 1)
-            .then(sev("medium"))
-            .otherwise(sev("low"))
-            .alias("severity"),
+        usb.select(
+            "severity",
             pl.lit("USB devices").alias("check"),
             pl.col("device_id").alias("subject"),
             pl.format("{} (machines {})", "finding", "machines").alias("finding"),
@@ -729,111 +714,10 @@ def issues(a: Audit | None = None, **tables: pl.DataFrame) -> pl.DataFrame:
         ),
     ]
     order = pl.col("severity").replace_strict(
-        {s: i for i, s in enumerate(SEVERITY)}, return_dtype=pl.Int32
+        {s.value: i for i, s in enumerate(SEVERITY)}, return_dtype=pl.Int32
     )
-    return pl.concat([p.cast(_ISSUE_SCHEMA) for p in parts]).sort(
-        order, "check", "subject", maintain_order=True
+    return (
+        pl.concat([p.cast(_ISSUE_SCHEMA) for p in parts])
+        .filter(pl.col("severity").is_not_null())
+        .sort(order, "check", "subject", maintain_order=True)
     )
-
-
-def audit(case: Case, *, settings: AuditSettings | None = None) -> Audit:
-    """Run every check on a loaded case (no complaint needed)."""
-    st = settings or AuditSettings()
-    offsets = estimate_offsets(case)
-    tl = build_timeline(case, offsets)
-    events = exposure_events(case, sessionize(case), order_index(case))
-    found = find_indicators(case, tl, events)
-    tables = {
-        "accounts": one_person_one_account(case, found),
-        "stale": stale_accounts(case, tl),
-        "exports": export_rights(case, events, settings=st),
-        "apps": app_authorizations(case, events),
-        "off_hours": off_hours_access(case, events, settings=st),
-        "usb": usb_devices(case, found, settings=st),
-    }
-    return Audit(case_id=case.meta.case_id, issues=issues(**tables), **tables)
-
-
-# --------------------------------------------------------------------------
-# output
-
-
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]#|~])")
-
-
-def _md(text: object) -> str:
-    """Evidence text made inert in Markdown."""
-    text = "" if text is None else str(text)
-    return _MD_SPECIAL.sub(r"\\\1", text.replace("<", "&lt;").replace(">", "&gt;"))
-
-
-def audit_markdown(a: Audit) -> str:
-    """The audit as Markdown: issues by severity, then counts per check."""
-    lines = [f"# Account-hygiene audit — {_md(a.case_id)}", ""]
-    if a.issues.is_empty():
-        lines.append("No issue found.")
-    for severity in SEVERITY:
-        part = a.issues.filter(pl.col("severity") == severity)
-        if part.is_empty():
-            continue
-        lines += ["", f"## {severity.capitalize()} ({part.height})", ""]
-        for r in part.iter_rows(named=True):
-            lines.append(
-                f"- [ ] **{_md(r['check'])}: {_md(r['subject'])}** — {_md(r['finding'])} "
-                f"({_md(r['source'])} row {r['row']})"
-            )
-    lines += ["", "## Tables", ""]
-    for name, frame in a.tables().items():
-        lines.append(f"- `{name}.csv`: {frame.height} rows")
-    return "\n".join(lines) + "\n"
-
-
-def summary_text(a: Audit, *, limit: int = 25) -> str:
-    """A readable summary for the terminal."""
-    counts = {s: a.issues.filter(pl.col("severity") == s).height for s in SEVERITY}
-    lines = [f"audit of {a.case_id}: " + ", ".join(f"{n} {s}" for s, n in counts.items())]
-    for r in a.issues.head(limit).iter_rows(named=True):
-        lines.append(
-            f"  [{r['severity']:<6}] {r['check']}: {r['subject']} — {r['finding']} "
-            f"({r['source']} row {r['row']})"
-        )
-    if a.issues.height > limit:
-        lines.append(f"  ... and {a.issues.height - limit} more")
-    return "\n".join(lines)
-
-
-def write_audit(a: Audit, out: Path) -> dict[str, Path]:
-    """Write ``audit.md``, ``audit.json`` and one CSV per table into ``out``."""
-    out.mkdir(parents=True, exist_ok=True)
-    files = {"md": out / "audit.md", "json": out / "audit.json"}
-    for name, frame in a.tables().items():
-        files[name] = out / f"{name}.csv"
-        write_csv(frame, files[name])
-    files["md"].write_text(audit_markdown(a), encoding="utf-8")
-    doc = {
-        "format": "forensics.audit/1",
-        "case_id": a.case_id,
-        "severity_counts": {s: a.issues.filter(pl.col("severity") == s).height for s in SEVERITY},
-        "tables": {name: frame.to_dicts() for name, frame in a.tables().items()},
-    }
-    files["json"].write_text(
-        json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
-    )
-    return files
-
-
-def run_audit(case_path: Path, out: Path | None = None) -> int:
-    """CLI entry: audit the case, print a summary, write files when ``out``."""
-    from .case import load
-
-    case_path = Path(case_path)
-    if out is not None:
-        out = Path(out)
-        if out.resolve() == case_path.resolve() or case_path.resolve() in out.resolve().parents:
-            raise SystemExit("forensics: refusing to write inside the case folder")
-    a = audit(load(case_path))
-    print(summary_text(a))
-    if out is not None:
-        files = write_audit(a, out)
-        print(f"audit written to {files['md']} (+ audit.json and {len(a.tables())} CSV tables)")
-    return 0
