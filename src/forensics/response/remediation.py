@@ -7,10 +7,10 @@ from dataclasses import asdict, dataclass
 
 import polars as pl
 
-from ..watch.hygiene import broad_scopes
 from ..case.localtime import local_col, local_text
 from ..findings import Findings
 from ..vocab import IndicatorKind, VectorKind
+from ..watch.hygiene import broad_scopes
 from .leakpath import infection_devices, infection_windows, is_malware, leak_path_events
 
 __all__ = ["Citation", "Action", "TIERS", "MIN_SUSPECT_SCORE", "remediation"]
