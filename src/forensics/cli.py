@@ -49,22 +49,39 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+NOTES_HELP = "investigator notes (JSONL, kept outside the case): identify, exclude, comment, tag"
+
+
+def _notes(args: argparse.Namespace) -> Path | None:
+    return Path(args.notes) if getattr(args, "notes", None) else None
+
+
 def _cmd_investigate(args: argparse.Namespace) -> int:
     from .investigate import run_investigation
 
-    return run_investigation(Path(args.case), Path(args.out), progress=not args.quiet)
+    return run_investigation(
+        Path(args.case), Path(args.out), progress=not args.quiet, notes=_notes(args)
+    )
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from .response.report import run_report
 
-    return run_report(Path(args.case), Path(args.out), reveal=args.reveal, progress=not args.quiet)
+    return run_report(
+        Path(args.case),
+        Path(args.out),
+        reveal=args.reveal,
+        progress=not args.quiet,
+        notes=_notes(args),
+    )
 
 
 def _cmd_respond(args: argparse.Namespace) -> int:
     from .response.respond import run_respond
 
-    return run_respond(Path(args.case), Path(args.out), reveal_contacts=args.reveal_contacts)
+    return run_respond(
+        Path(args.case), Path(args.out), reveal_contacts=args.reveal_contacts, notes=_notes(args)
+    )
 
 
 def _cmd_audit(args: argparse.Namespace) -> int:
@@ -121,6 +138,10 @@ def _parser() -> argparse.ArgumentParser:
     i.add_argument("case")
     i.add_argument("--out", required=True)
     i.add_argument("--quiet", action="store_true")
+    i.add_argument(
+        "--notes",
+        help="investigator notes (JSONL, kept outside the case): identify, exclude, comment, tag",
+    )
     i.set_defaults(func=_cmd_investigate)
 
     r = sub.add_parser("report", help="investigate and write report.html with charts")
@@ -128,6 +149,10 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--out", required=True)
     r.add_argument("--reveal", action="store_true", help="show personal data unmasked")
     r.add_argument("--quiet", action="store_true")
+    r.add_argument(
+        "--notes",
+        help="investigator notes (JSONL, kept outside the case): identify, exclude, comment, tag",
+    )
     r.set_defaults(func=_cmd_report)
 
     s = sub.add_parser("respond", help="affected buyers, platform report, remediation checklist")
@@ -137,6 +162,10 @@ def _parser() -> argparse.ArgumentParser:
         "--reveal-contacts",
         action="store_true",
         help="write buyers' phone numbers unmasked (the file is marked sensitive)",
+    )
+    s.add_argument(
+        "--notes",
+        help="investigator notes (JSONL, kept outside the case): identify, exclude, comment, tag",
     )
     s.set_defaults(func=_cmd_respond)
 

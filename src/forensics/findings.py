@@ -26,11 +26,13 @@ from .analysis.complaints import ComplaintRate
 from .analysis.exposure import OrderIndex
 from .analysis.graph import explain
 from .analysis.orderage import AgeModel
+from .analysis.review import NoteOutcome
 from .analysis.suspects import Suspect
 from .analysis.timeline import timeline as build_timeline
 from .analysis.vector import VectorCall
 from .case import Case
 from .case.localtime import local_iso
+from .case.notes import Notes
 from .case.validation import flagged_lines
 from .privacy import json_embeddable
 
@@ -68,6 +70,12 @@ class Findings:
     """How background complaints lean by order age (the overlap test's null)."""
     unknown_extent: pl.DataFrame = field(default_factory=pl.DataFrame)
     """Exports and pulls that named neither an order nor a range."""
+    notes: Notes | None = None
+    """The investigator's notes the investigation read (beside the case)."""
+    note_outcomes: tuple[NoteOutcome, ...] = ()
+    """What became of each note: applied, contradicted, unmatched, recorded."""
+    to_review: tuple[dict, ...] = ()
+    """What to settle next, most decisive first (:func:`forensics.analysis.review.to_review`)."""
     graph: nx.MultiDiGraph | None = None
     _timeline: pl.DataFrame | None = field(default=None, repr=False, compare=False)
 
@@ -162,6 +170,8 @@ class Findings:
             },
             "ruled_out": list(self.ruled_out),
             "unknown_extent": self._unknown_extent(iso),
+            "to_review": list(self.to_review),
+            "notes": [o.as_dict(self.notes.file) for o in self.note_outcomes] if self.notes else [],
             "inputs": [
                 {
                     "file": f.file,
@@ -172,7 +182,20 @@ class Findings:
                     "unlisted": unlisted.get(f.file, 0),
                 }
                 for f in self.case.inputs
-            ],
+            ]
+            + (
+                [
+                    {
+                        "file": self.notes.file,
+                        "sha256": self.notes.sha256,
+                        "rows": len(self.notes.notes),
+                        "quarantined": 0,
+                        "role": "investigator notes (outside the case)",
+                    }
+                ]
+                if self.notes is not None
+                else []
+            ),
             "tool": {"name": "forensics", "version": __version__, "settings": self.settings},
         }
 

@@ -45,6 +45,13 @@ from .analysis.graph import evidence_graph
 from .analysis.indicators import access_rows, flagged_paths
 from .analysis.indicators import indicators as find_indicators
 from .analysis.orderage import age_adjusted, fit_age_model
+from .analysis.review import (
+    apply_exclusions,
+    apply_identifications,
+    person_statements,
+    recorded,
+    to_review,
+)
 from .analysis.sessions import sessionize
 from .analysis.streams import stream_openings
 from .analysis.suspects import rank_suspects
@@ -53,6 +60,7 @@ from .analysis.vector import VectorCall, classify, refine_malware_kind
 from .case import Case, load
 from .case.custody import output_folder
 from .case.localtime import zone
+from .case.notes import Notes, load_notes
 from .findings import Findings
 from .progress import steps
 from .vocab import VectorKind
@@ -66,8 +74,13 @@ def investigate(
     settings: CommonPointSettings | None = None,
     progress: bool = False,
     complaint_nodes: bool = True,
+    notes: Notes | None = None,
 ) -> Findings:
     """Run the whole investigation on a loaded case.
+
+    ``notes``: the investigator's statements (:func:`forensics.case.notes.load_notes`),
+    checked against the record and applied where it does not contradict them
+    (:mod:`forensics.analysis.review`).
 
     ``complaint_nodes=False``: the evidence graph without a node per
     complaint (see :func:`forensics.analysis.graph.evidence_graph`); what
@@ -82,6 +95,7 @@ def investigate(
     # Indicators and people need the access events of exports and of stale
     # accounts only; the full timeline is built if a reader asks for it.
     tl = build_timeline(case, offsets, access=access_rows(case))
+    tl, note_outcomes = apply_identifications(case, tl, notes)
     bar("complaints")
     linked = link_complaints(case)
     corders = complaint_orders(case, linked)
@@ -162,6 +176,8 @@ def investigate(
     bar("indicators")
     inds = find_indicators(case, tl, events)
     points = flagged(points, flagged_paths(case, inds), settings=settings)
+    points, excluded = apply_exclusions(points, notes)
+    note_outcomes += excluded
     # What follows looks at the significant paths only.
     members = candidate_events(
         case,
@@ -192,8 +208,15 @@ def investigate(
     path_members = _path_members(call, points, events, hits, cp_args)
     bar("suspects")
     suspects = rank_suspects(case, call, tl, inds, sessions, events=events, hits=hits)
+    statements, said = person_statements(suspects, notes)
+    note_outcomes += said + recorded(notes)
+    if statements:
+        suspects = rank_suspects(
+            case, call, tl, inds, sessions, events=events, hits=hits, statements=statements
+        )
     call = refine_malware_kind(call, suspects, case=case, tl=tl)
     ruled = _ruled_out(points, call, rate)
+    unknown = unknown_extent(case)
     bar("evidence graph")
     findings = Findings(
         case=case,
@@ -213,8 +236,11 @@ def investigate(
         ruled_out=ruled,
         infection_starts=starts,
         order_index=index,
-        unknown_extent=unknown_extent(case),
+        unknown_extent=unknown,
         age_model=age_model,
+        notes=notes,
+        note_outcomes=tuple(sorted(note_outcomes, key=lambda o: o.line)),
+        to_review=tuple(to_review(case, call, suspects, tl, unknown)),
         settings={
             "alpha": settings.alpha,
             "min_lift": settings.min_lift,
@@ -358,16 +384,24 @@ def _ruled_out(points: pl.DataFrame, call: VectorCall, rate: ComplaintRate) -> t
     return tuple(out)
 
 
-def run_investigation(case_path: Path, out: Path, *, progress: bool = True) -> int:
+def run_investigation(
+    case_path: Path, out: Path, *, progress: bool = True, notes: Path | None = None
+) -> int:
     """CLI entry: load, investigate, write ``findings.json`` into ``out``.
 
     The buyers' personal data is checked but not held (``personal=False``):
-    findings.json carries none of it.
+    findings.json carries none of it. ``notes``: the investigator's notes
+    file, read beside the case (never inside it).
     """
     output_folder(out, case_path, create=False)
     case = load(case_path, progress=progress, personal=False)
     out = Path(out)
-    findings = investigate(case, progress=progress, complaint_nodes=False)
+    findings = investigate(
+        case,
+        progress=progress,
+        complaint_nodes=False,
+        notes=load_notes(notes) if notes is not None else None,
+    )
     out = output_folder(out, case_path)
     (out / "findings.json").write_text(findings.to_json(), encoding="utf-8")
     v = findings.vector

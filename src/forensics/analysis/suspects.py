@@ -61,6 +61,7 @@ WEIGHTS: dict[str, float] = {
     "outside_login": 1.5,
     # against
     "owner_elsewhere": 0.2,
+    "investigator_excluded": 0.1,
 }
 """Likelihood ratio of each evidence kind (> 1 for, < 1 against)."""
 
@@ -572,8 +573,14 @@ def rank_suspects(
     hits: pl.DataFrame | None = None,
     prior_nobody: float = 0.5,
     min_score: float = 0.01,
+    statements: dict[str, list[Evidence]] | None = None,
 ) -> tuple[Suspect, ...]:
-    """People ordered by posterior probability of being the insider."""
+    """People ordered by posterior probability of being the insider.
+
+    ``statements``: evidence from the investigator's notes
+    (:func:`forensics.analysis.review.person_statements`), weighed with the
+    rest for the people already linked to the path.
+    """
     if call.kind in ("none", "third_party_app"):
         return ()
     links = link_evidence(case, call, tl, sessions)
@@ -588,6 +595,9 @@ def rank_suspects(
     tz = case.timezone()
     ind = indicators.with_columns(pl.col("at").dt.convert_time_zone(tz).dt.date().alias("_day"))
     evidence: dict[str, list[Evidence]] = {p: list(v) for p, v in links.items()}
+    for person, said in (statements or {}).items():
+        if person in evidence:
+            evidence[person].extend(said)
     for r in ind.filter(pl.col("person_id").is_in(list(links))).iter_rows(named=True):
         kind = r["indicator"]
         if kind not in WEIGHTS or kind in LINK_KINDS and kind != "used_other_account":

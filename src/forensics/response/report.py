@@ -645,7 +645,14 @@ def build_report(findings: Findings, *, reveal: bool = False) -> str:
 # CLI
 
 
-def run_report(case_path: Path, out: Path, *, reveal: bool = False, progress: bool = True) -> int:
+def run_report(
+    case_path: Path,
+    out: Path,
+    *,
+    reveal: bool = False,
+    progress: bool = True,
+    notes: Path | None = None,
+) -> int:
     """CLI entry (``forensics report CASE --out DIR``).
 
     Loads and investigates the case, re-hashes its inputs, then writes
@@ -665,10 +672,15 @@ def run_report(case_path: Path, out: Path, *, reveal: bool = False, progress: bo
         ``out`` is inside the case folder (the command line exits 2).
     """
     from ..case import load
+    from ..case.notes import load_notes
     from ..investigate import investigate
 
     case_path, out = Path(case_path), output_folder(out, case_path, create=False)
-    findings = investigate(load(case_path, progress=progress), progress=progress)
+    findings = investigate(
+        load(case_path, progress=progress),
+        progress=progress,
+        notes=load_notes(notes) if notes is not None else None,
+    )
     changed = findings.case.verify()
     if changed:
         print(

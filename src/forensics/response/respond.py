@@ -160,13 +160,16 @@ def summary_text(pack: ResponsePack, *, top: int = 5) -> str:
     return "\n".join(lines)
 
 
-def run_respond(case_path: Path, out: Path, *, reveal_contacts: bool = False) -> int:
+def run_respond(
+    case_path: Path, out: Path, *, reveal_contacts: bool = False, notes: Path | None = None
+) -> int:
     """CLI entry: investigate the case and write the response pack into ``out``."""
     from ..case import load
+    from ..case.notes import load_notes
     from ..investigate import investigate
 
     case_path, out = Path(case_path), output_folder(out, case_path, create=False)
-    findings = investigate(load(case_path))
+    findings = investigate(load(case_path), notes=load_notes(notes) if notes is not None else None)
     pack = respond(findings, reveal_contacts=reveal_contacts)
     files = write_pack(pack, out)
     print(summary_text(pack))
