@@ -104,7 +104,54 @@ def test_every_chart_builds(cases, kind, monkeypatch):
         assert isinstance(fig, go.Figure), name
         assert fig.layout.title.text, name
     assert figures["timeline"].data, "the timeline drew nothing"
-    assert figures["complaint_spike"].data
+    _spike_shows_every_complaint(findings, figures["complaint_spike"])
+    _coverage_shows_the_points(findings, figures["coverage"], figures["coverage_machine"])
+    _graph_draws_every_node(findings, figures["evidence_graph"])
+
+
+def _spike_shows_every_complaint(findings, fig):
+    """One bar per day, spike days apart, the bars adding up to the complaints."""
+    daily = findings.rate.daily
+    bars = {t.name: t for t in fig.data if t.type == "bar"}
+    assert set(bars) <= {"complaints", "spike day"}
+    assert sum(sum(t.y) for t in bars.values()) == daily["complaints"].sum()
+    spike_days = daily.filter(pl.col("spike")).height
+    assert len(bars["spike day"].y if "spike day" in bars else ()) == spike_days
+    assert "background rate" in {t.name for t in fig.data}
+
+
+def _coverage_shows_the_points(findings, everything, machines):
+    """Every drawable path is a mark (up to the cap), at its coverage and lift."""
+    pts = findings.points.filter(
+        pl.col("lift").is_finite() & (pl.col("lift") > 0) & (pl.col("hits") > 0)
+    )
+    marks = [(x, y) for t in everything.data for x, y in zip(t.x or (), t.y or (), strict=True)]
+    assert len(marks) == min(pts.height, 20 + charts.MAX_MARKS)
+    assert set(marks) <= set(pts.select("coverage", "lift").iter_rows())
+    sig = pts.filter((pl.col("level") == "machine") & pl.col("significant"))
+    shown = [x for t in machines.data for x in t.x or ()]
+    assert len(shown) == min(sig.height, 5 + charts.MAX_MARKS)
+    assert set(shown) <= set(sig["coverage"].to_list())
+
+
+def _graph_draws_every_node(findings, fig):
+    """Each node of the evidence graph is one mark, in the trace of its kind."""
+    g = findings.graph
+    if g is None or g.number_of_nodes() <= 1:
+        assert not [t for t in fig.data if t.mode and "markers" in t.mode]
+        return
+    kinds: dict[str, int] = {}
+    for _, d in g.nodes(data=True):
+        kinds[d.get("kind", "other")] = kinds.get(d.get("kind", "other"), 0) + 1
+    kinds["complaint"] = min(kinds.get("complaint", 0), 200)  # max_complaints
+    drawn = {
+        t.name: len(t.x)
+        for t in fig.data
+        if t.mode and "markers" in t.mode and not t.name.startswith("edge")
+    }
+    assert drawn == {k: n for k, n in kinds.items() if n}
+    linked = [s for s in findings.suspects if s.person_id in g]
+    assert drawn.get("person", 0) >= len(linked)
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -88,3 +88,76 @@ def test_findings_record_version_settings_and_hashes(case, tmp_path):
     assert doc["tool"]["settings"]["alpha"] > 0
     assert {i["file"] for i in doc["inputs"]} >= {"case.toml", "orders.csv", "access.csv"}
     assert all(len(i["sha256"]) == 64 for i in doc["inputs"])
+
+
+# --------------------------------------------------------------------------- units
+
+
+def _findings_file(path: Path, inputs: dict[str, str]) -> Path:
+    import json
+
+    doc = {
+        "format": "forensics.findings/1",
+        "inputs": [{"file": f, "sha256": h} for f, h in inputs.items()],
+    }
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    return path
+
+
+def test_verify_findings_says_ok_changed_or_missing_per_file(tmp_path):
+    import hashlib
+
+    from forensics.case.custody import verify_findings
+
+    case = tmp_path / "case"
+    (case / "sub").mkdir(parents=True)
+    (case / "a.csv").write_bytes(b"id\n1\n")
+    (case / "sub" / "b.csv").write_bytes(b"id\n2\n")
+    good = hashlib.sha256(b"id\n1\n").hexdigest()
+    recorded = {"a.csv": good, "sub/b.csv": "0" * 64, "gone.csv": "1" * 64}
+    checks = {
+        c.file: c for c in verify_findings(_findings_file(tmp_path / "f.json", recorded), case)
+    }
+    assert {f: c.status for f, c in checks.items()} == {
+        "a.csv": "ok",
+        "sub/b.csv": "changed",
+        "gone.csv": "missing",
+    }
+    assert checks["a.csv"].actual == good and checks["gone.csv"].actual is None
+    assert checks["sub/b.csv"].actual == hashlib.sha256(b"id\n2\n").hexdigest()
+
+
+def test_verify_findings_refuses_other_files_and_paths_out_of_the_case(tmp_path):
+    import json
+
+    from forensics.case.custody import verify_findings
+
+    case = tmp_path / "case"
+    case.mkdir()
+    (tmp_path / "secret.csv").write_text("x")
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({"format": "something/1", "inputs": []}))
+    with pytest.raises(ValueError, match="not a forensics findings file"):
+        verify_findings(other, case)
+    steer = _findings_file(tmp_path / "f.json", {"../secret.csv": "0" * 64})
+    with pytest.raises(ValueError, match="outside the case folder"):
+        verify_findings(steer, case)
+
+
+def test_output_folder_refuses_the_case_and_what_lies_inside_it(tmp_path):
+    from forensics.case import CaseError, OutputInCaseError
+    from forensics.case.custody import output_folder
+
+    case = tmp_path / "case"
+    case.mkdir()
+    for inside in (case, case / "out", case / "a" / ".." / "out"):
+        with pytest.raises(OutputInCaseError, match="inside the case folder"):
+            output_folder(inside, case)
+    assert issubclass(OutputInCaseError, CaseError) and issubclass(OutputInCaseError, ValueError)
+    link = tmp_path / "link"
+    link.symlink_to(case, target_is_directory=True)
+    with pytest.raises(OutputInCaseError):
+        output_folder(link / "out", case)  # a symlink into the case is the case
+    assert list(case.iterdir()) == []
+    assert output_folder(tmp_path / "out", case).is_dir()
+    assert not output_folder(tmp_path / "later", case, create=False).exists()

@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from forensics.views import notebook
+from forensics.views import charts, notebook
 from forensics.views.widgets import (
     LEVELS,
     ChartView,
@@ -167,8 +167,16 @@ def test_timeline_view_starts_on_the_leak_window(findings):
     assert entities.value == {"person": top, "machine": None}
     start, end = days.value
     assert start <= findings.vector.leak_start < end
-    entities.value = {"person": None, "machine": findings.vector.machines[0]}
-    assert view.figure is not None
+    as_person = view.figure.to_json()
+    machine = findings.vector.machines[0]
+    entities.value = {"person": None, "machine": machine}
+    # The view redrew: the same figure as the chart asked directly for that machine.
+    redrawn = view.figure.to_json()
+    assert redrawn != as_person
+    direct = charts.timeline(
+        findings, person=None, machine=machine, start=start, end=end, tz=days.tz
+    )
+    assert redrawn == direct.to_json()
 
 
 def test_a_view_shows_its_figure_as_plotly_json():
