@@ -54,7 +54,7 @@ from .analysis.review import (
 )
 from .analysis.sessions import sessionize
 from .analysis.streams import stream_openings
-from .analysis.suspects import rank_suspects
+from .analysis.suspects import rank_suspects, top_is_visitor
 from .analysis.timeline import timeline as build_timeline
 from .analysis.vector import VectorCall, classify, refine_malware_kind
 from .case import Case, load
@@ -214,7 +214,7 @@ def investigate(
         suspects = rank_suspects(
             case, call, tl, inds, sessions, events=events, hits=hits, statements=statements
         )
-    call = refine_malware_kind(call, suspects, case=case, tl=tl)
+    call = refine_malware_kind(call, top_is_visitor=top_is_visitor(suspects), case=case, tl=tl)
     ruled = _ruled_out(points, call, rate)
     unknown = unknown_extent(case)
     bar("evidence graph")

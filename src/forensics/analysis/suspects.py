@@ -38,6 +38,7 @@ __all__ = [
     "Suspect",
     "link_evidence",
     "rank_suspects",
+    "top_is_visitor",
 ]
 
 WEIGHTS: dict[str, float] = {
@@ -666,3 +667,10 @@ def rank_suspects(
         )
     ranked.sort(key=lambda s: (-s.score, s.person_id))
     return tuple(ranked)
+
+
+def top_is_visitor(suspects: tuple[Suspect, ...]) -> bool:
+    """Whether the top suspect is a visitor, interview candidate or contractor,
+    or not on the staff list at all."""
+    top = suspects[0] if suspects else None
+    return top is not None and (not top.on_staff or (top.role or "") in VISITOR_ROLES)

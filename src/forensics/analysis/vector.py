@@ -34,7 +34,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -42,9 +41,6 @@ from ..case import Case
 from ..case.localtime import zone
 from .exposure import event_columns, members_of
 from .indicators import VISITOR_ROLES, malware_keys
-
-if TYPE_CHECKING:
-    from .suspects import Suspect
 
 __all__ = [
     "VectorCall",
@@ -550,8 +546,8 @@ def brought_by(
 
 def refine_malware_kind(
     call: VectorCall,
-    suspects: tuple[Suspect, ...],
     *,
+    top_is_visitor: bool,
     case: Case | None = None,
     tl: pl.DataFrame | None = None,
 ) -> VectorCall:
@@ -559,16 +555,12 @@ def refine_malware_kind(
 
     Decided by who the camera shows at the infected machines when the
     malware arrived (:func:`brought_by`); only when it shows nobody either
-    way, by whether the top suspect is staff.
+    way, by whether the top suspect is a visitor (``top_is_visitor``).
     """
     if call.kind != "malware":
         return call
     non_staff, staff = brought_by(case, call, tl) if case is not None and tl is not None else (0, 0)
-    if non_staff != staff:
-        visitor = non_staff > staff
-    else:
-        top = suspects[0] if suspects else None
-        visitor = top is not None and (not top.on_staff or (top.role or "") in VISITOR_ROLES)
+    visitor = non_staff > staff if non_staff != staff else top_is_visitor
     kind = "visitor_malware" if visitor else "usb_malware"
     votes = {(kind if k == "malware" else k): v for k, v in call.votes.items()}
     return VectorCall(**{**call.__dict__, "kind": kind, "votes": votes})

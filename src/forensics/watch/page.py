@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ..response.report import _e, _figure_parts, _page, _table
 from .charts import activity_vs_baseline
-from .run import Audit
+from .result import Audit
 
 __all__ = ["audit_html"]
 
