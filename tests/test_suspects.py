@@ -108,7 +108,7 @@ def test_the_ranking_is_a_posterior_share(findings):
 
 def test_a_stronger_prior_on_nobody_lowers_every_score(findings):
     base = {s.person_id: s.score for s in _rank(findings)}
-    doubtful = {s.person_id: s.score for s in _rank(findings, prior_nobody=0.99)}
+    doubtful = {s.person_id: s.score for s in _rank(findings, prior_nobody=1 - 1e-9)}
     assert doubtful and set(doubtful) <= set(base)
     # Scores are capped at 0.999: below the cap every one must drop.
     assert all(doubtful[p] < base[p] or doubtful[p] == base[p] == 0.999 for p in doubtful)
