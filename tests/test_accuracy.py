@@ -28,6 +28,7 @@ def _xfail(fault: str, why: str):
 A = _xfail("A", "single-order api_pull rows read as whole-history pulls; vector third_party_app")
 B = _xfail("B", "graph.explain raises NodeNotFound for a suspect without an incoming edge")
 C = _xfail("C", "infected PCs without an endpoint agent are left out; the desk owner is named")
+F = _xfail("F", "an app confined to early orders wins a quiet case (lift 1.9, p 1e-14)")
 D = _xfail("D", "an unnamed visitor (camera note 面试者) is classified as staff usb_malware")
 
 CASES = [
@@ -57,13 +58,28 @@ CASES = [
         id="usb_malware-unidentified_insertion-1",
     ),
     pytest.param("stale_account", ("night_shift",), 1, marks=B, id="stale_account-night_shift-1"),
+    # Age-skewed background complaints need more orders to outvote the rate model.
+    pytest.param(
+        "none",
+        ("complaints_old", "early_app"),
+        2,
+        20_000,
+        marks=F,
+        id="none-complaints_old+early_app-2-20k",
+    ),
 ]
 
 
-@pytest.mark.parametrize("scenario,variants,seed", CASES)
-def test_engine_on_variant_case(tmp_path, scenario, variants, seed):
+@pytest.mark.parametrize(
+    "scenario,variants,seed,orders",
+    [
+        p if len(p.values) == 4 else pytest.param(*p.values, ORDERS, marks=p.marks, id=p.id)
+        for p in CASES
+    ],
+)
+def test_engine_on_variant_case(tmp_path, scenario, variants, seed, orders):
     truth = generate(
-        tmp_path / "case", scenario=scenario, seed=seed, orders=ORDERS, variants=list(variants)
+        tmp_path / "case", scenario=scenario, seed=seed, orders=orders, variants=list(variants)
     )
     try:
         case = load(tmp_path / "case", personal=False)
