@@ -45,13 +45,24 @@ CASES = [
         id="usb_malware-unidentified_insertion-1",
     ),
     pytest.param("stale_account", ("night_shift",), 1, id="stale_account-night_shift-1"),
+    # Age-skewed background complaints need more orders to outvote the rate model.
+    pytest.param(
+        "none",
+        ("complaints_old", "early_app"),
+        2,
+        20_000,
+        id="none-complaints_old+early_app-2-20k",
+    ),
 ]
 
 
-@pytest.mark.parametrize("scenario,variants,seed", CASES)
-def test_engine_on_variant_case(tmp_path, scenario, variants, seed):
+@pytest.mark.parametrize(
+    "scenario,variants,seed,orders",
+    [p if len(p.values) == 4 else pytest.param(*p.values, ORDERS, id=p.id) for p in CASES],
+)
+def test_engine_on_variant_case(tmp_path, scenario, variants, seed, orders):
     truth = generate(
-        tmp_path / "case", scenario=scenario, seed=seed, orders=ORDERS, variants=list(variants)
+        tmp_path / "case", scenario=scenario, seed=seed, orders=orders, variants=list(variants)
     )
     try:
         case = load(tmp_path / "case", personal=False)
