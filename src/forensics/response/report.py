@@ -253,20 +253,67 @@ def _suspects(findings: Findings, tz: str, paths: list[list[str]], *, reveal: bo
             f"<h3>{i + 1}. {_e(s.person_id)}{name} — score {s.score:.3f}"
             f" ({_e(s.role or 'role unknown')}{staff})</h3>"
         )
+        said = findings.notes.file if findings.notes is not None else None
+        recorded = [e for e in s.evidence if e.source != said]
+        statements = [e for e in s.evidence if e.source == said]
         for_, against = (
-            _evidence_rows(s.evidence, "for", tz),
-            _evidence_rows(s.evidence, "against", tz),
+            _evidence_rows(recorded, "for", tz),
+            _evidence_rows(recorded, "against", tz),
         )
         body = [head, f"<p>Evidence for ({len(for_)} items):</p>"]
         body.append(_evidence_table(for_) if for_ else "<p>none</p>")
         body.append(f"<p>Evidence against ({len(against)} items):</p>")
         body.append(_evidence_table(against, against=True) if against else "<p>none</p>")
+        if statements:  # the investigator's word, kept apart from the record
+            body.append(f"<p>Investigator statements ({len(statements)}):</p>")
+            body.append(
+                _evidence_table(
+                    _evidence_rows(statements, "for", tz)
+                    + _evidence_rows(statements, "against", tz)
+                )
+            )
         explained = paths[i] if i < len(paths) else []
         if explained:
             items = "".join(f"<li><span class='mono'>{_e(p)}</span></li>" for p in explained)
             body.append(f"<p>How the complaints lead to {_e(s.person_id)}:</p><ol>{items}</ol>")
         parts.append(f'<div class="suspect">{"".join(body)}</div>')
     return "".join(parts)
+
+
+def _review(as_dict: dict) -> str:
+    """What to check next, and what became of the investigator's notes."""
+    items = as_dict.get("to_review") or []
+    rows = [
+        (
+            str(i["priority"]),
+            _e(i["question"]),
+            f'<code class="cite">{_e(i["source"])}:{i["row"]}</code>' if i.get("row") else "",
+            _e(i["why"]),
+        )
+        for i in items
+    ]
+    part = "<h2>What to check next</h2>" + (
+        _table(("priority", "question", "file:row", "why it matters"), rows)
+        if rows
+        else "<p>Nothing the evidence points to is left to settle.</p>"
+    )
+    notes = as_dict.get("notes") or []
+    if notes:
+        rows = [
+            (
+                f'<code class="cite">{_e(n["source"])}:{n["row"]}</code>',
+                _e(n["kind"]),
+                _e(n["status"]),
+                _e(n["detail"]),
+            )
+            for n in notes
+        ]
+        part += (
+            "<h2>Investigator notes</h2><p>Statements, not records: each was checked "
+            "against the evidence before it counted.</p>"
+        )
+        part += _table(("note", "kind", "status", "what it says or why not"), rows)
+    return part
 
 
 def _evidence_rows(evidence, direction: str, tz: str) -> list[tuple[str, ...]]:
@@ -627,6 +674,7 @@ def build_report(findings: Findings, *, reveal: bool = False) -> str:
             _header(findings, tz, reveal=reveal),
             _verdict(findings, tz),
             _suspects(findings, tz, paths, reveal=reveal),
+            _review(as_dict),
             _charts_section(divs),
             _vectors(as_dict["vectors"]),
             _ruled_out(findings),
