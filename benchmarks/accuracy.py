@@ -200,11 +200,15 @@ def _cell(n: int, of: int) -> str:
     return f"{n}/{of}" if of else "—"
 
 
+def _path(s: dict) -> str:
+    return f"{s['path']:.2f} ({s['path_cases']})" if s["path_cases"] else "—"
+
+
 def _row(name: str, s: dict) -> str:
     return (
         f"| {name} | {s['runs']} | {_cell(s['vector'], s['runs'])} | "
         f"{_cell(s['insider'], s['insider_cases'])} | {_cell(s['accused'], s['nobody_cases'])} | "
-        f"{_cell(s['failed'], s['runs'])} | {s['path'] if s['path_cases'] else '—'} |"
+        f"{_cell(s['failed'], s['runs'])} | {_path(s)} |"
     )
 
 
@@ -232,8 +236,8 @@ def report(records: list[dict], meta: dict, note: str) -> str:
         "**false accusations** = someone named with score >= 0.5 where nobody did it",
         "(`none`, `third_party_app`); **failed** = traceback, timeout or no findings.json",
         "(a failed run also counts as wrong on the other measures); **path found** = mean",
-        "share of the truth's machine/account/app ids that `leak_path` names (reported, not",
-        "scored; — where the results predate the measure).",
+        "share of the truth's machine/account/app ids that `leak_path` names, over the runs",
+        "(in brackets) that recorded it (reported, not scored; — where none did).",
         "",
     ]
     if note:
