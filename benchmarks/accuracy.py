@@ -200,11 +200,15 @@ def _cell(n: int, of: int) -> str:
     return f"{n}/{of}" if of else "—"
 
 
+def _path(s: dict) -> str:
+    return f"{s['path']:.2f} ({s['path_cases']})" if s["path_cases"] else "—"
+
+
 def _row(name: str, s: dict) -> str:
     return (
         f"| {name} | {s['runs']} | {_cell(s['vector'], s['runs'])} | "
         f"{_cell(s['insider'], s['insider_cases'])} | {_cell(s['accused'], s['nobody_cases'])} | "
-        f"{_cell(s['failed'], s['runs'])} | {s['path'] if s['path_cases'] else '—'} |"
+        f"{_cell(s['failed'], s['runs'])} | {_path(s)} |"
     )
 
 
@@ -232,8 +236,8 @@ def report(records: list[dict], meta: dict, note: str) -> str:
         "**false accusations** = someone named with score >= 0.5 where nobody did it",
         "(`none`, `third_party_app`); **failed** = traceback, timeout or no findings.json",
         "(a failed run also counts as wrong on the other measures); **path found** = mean",
-        "share of the truth's machine/account/app ids that `leak_path` names (reported, not",
-        "scored; — where the results predate the measure).",
+        "share of the truth's machine/account/app ids that `leak_path` names, over the runs",
+        "(in brackets) that recorded it (reported, not scored; — where none did).",
         "",
     ]
     if note:
@@ -389,7 +393,11 @@ def main(argv=None) -> int:
         "command": "python benchmarks/accuracy.py "
         + " ".join(a for a in (argv or sys.argv[1:]) if a != args.note and a != "--note"),
     }
-    Path(args.out).write_text(report(records, meta, args.note), "utf-8")
+    out = Path(args.out)
+    # "The watch" (benchmarks/watch_accuracy.py) shares the file: kept as it is.
+    old = out.read_text("utf-8") if out.exists() else ""
+    kept = old[old.find("\n## The watch") :] if "\n## The watch" in old else ""
+    out.write_text(report(records, meta, args.note).rstrip("\n") + "\n" + kept, "utf-8")
     print(f"wrote {args.out}: {len(records)} runs, {wrong} wrong this invocation", file=sys.stderr)
     return 0
 

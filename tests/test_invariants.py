@@ -20,9 +20,10 @@ from forensics import investigate, load
 from forensics.synth import VECTORS, generate
 from forensics.synth.variants import VARIANTS
 
-# Variants whose cases crash the current engine (issue 15, fault B): the
+# Variants whose cases can crash the current engine (issue 15, fault B: NodeNotFound
+# in graph.explain; see tests/test_accuracy.py): the
 # lead removes this filter when graph.explain no longer raises.
-KNOWN_CRASHES = frozenset({"unidentified_insertion"})
+KNOWN_CRASHES = frozenset({"unidentified_insertion", "night_shift"})
 
 
 @settings(
