@@ -1,6 +1,6 @@
 """Two reference implementations of the common-point core, written as an analyst would.
 
-Both compute what :func:`forensics.core.core_counts` computes, straight from
+Both compute what :func:`forensics.scale.core.core_counts` computes, straight from
 the case's Parquet files, by *exploding* every access event into one row per
 order it exposed and counting distinct orders:
 

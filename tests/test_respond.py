@@ -17,7 +17,7 @@ import pytest
 from casefiles import csv_text, snapshot, write_case
 
 from forensics import investigate, load
-from forensics.respond import BASIS, respond, run_respond
+from forensics.response.respond import BASIS, respond, run_respond
 from forensics.synth import generate
 
 SEEDS = [1, 2, 3]

@@ -22,9 +22,8 @@ import networkx as nx
 import polars as pl
 
 from . import __version__
-from .case import Case, load
-from .clock import ClockOffset, estimate_offsets
-from .commonpoint import (
+from .analysis.clock import ClockOffset, estimate_offsets
+from .analysis.commonpoint import (
     CommonPointSettings,
     common_points,
     complaint_hits,
@@ -33,8 +32,8 @@ from .commonpoint import (
     onset,
     score_paths,
 )
-from .complaints import ComplaintRate, complaint_orders, complaint_rate, link_complaints
-from .exposure import (
+from .analysis.complaints import ComplaintRate, complaint_orders, complaint_rate, link_complaints
+from .analysis.exposure import (
     CANDIDATE_KEY,
     LEVELS,
     MachineOrder,
@@ -45,14 +44,15 @@ from .exposure import (
     machine_order,
     order_index,
 )
-from .graph import evidence_graph, explain
-from .indicators import access_rows, flagged_paths
-from .indicators import indicators as find_indicators
+from .analysis.graph import evidence_graph, explain
+from .analysis.indicators import access_rows, flagged_paths
+from .analysis.indicators import indicators as find_indicators
+from .analysis.sessions import sessionize
+from .analysis.suspects import Suspect, VectorCall, classify, rank_suspects, refine_malware_kind
+from .analysis.timeline import timeline as build_timeline
+from .case import Case, load
+from .case.validation import flagged_lines
 from .progress import steps
-from .sessions import sessionize
-from .suspects import Suspect, VectorCall, classify, rank_suspects, refine_malware_kind
-from .timeline import timeline as build_timeline
-from .validation import flagged_lines
 
 __all__ = ["Findings", "investigate", "run_investigation", "FORMAT"]
 
@@ -86,7 +86,7 @@ class Findings:
     @property
     def timeline(self) -> pl.DataFrame:
         """Every event of the case on the back-office clock
-        (:func:`forensics.timeline.timeline`), built when first asked for:
+        (:func:`forensics.analysis.timeline.timeline`), built when first asked for:
         the investigation itself reads only a few of the access events."""
         if self._timeline is None:
             object.__setattr__(self, "_timeline", build_timeline(self.case, self.clock_offsets))
@@ -213,7 +213,7 @@ def investigate(
     """Run the whole investigation on a loaded case.
 
     ``complaint_nodes=False``: the evidence graph without a node per
-    complaint (see :func:`forensics.graph.evidence_graph`); what
+    complaint (see :func:`forensics.analysis.graph.evidence_graph`); what
     ``findings.json`` says is the same, and ``forensics investigate``, which
     writes only that, saves building tens of thousands of edges.
     """

@@ -3,7 +3,7 @@
 Card-fraud investigators find the shop where all the stolen cards were used;
 here we find the path (account, machine, session, device, app, …) through
 which the complained orders were seen. For every candidate of
-:func:`forensics.exposure.candidate_events`:
+:func:`forensics.analysis.exposure.candidate_events`:
 
 ``exposed`` (n)
     distinct orders the path exposed, among the orders placed up to the last
@@ -37,8 +37,8 @@ import numpy as np
 import polars as pl
 from scipy import special
 
+from ..scale.sweep import exposed_sweep
 from .exposure import ACTION_FIELDS, CANDIDATE_KEY, OrderIndex, event_columns
-from .sweep import exposed_sweep
 
 __all__ = [
     "complaint_hits",
@@ -208,7 +208,7 @@ def keyed_counts(
     ``_k`` and ``ev`` (one row per member event, each event at most once
     per candidate; with ``lo``, ``hi`` and ``at`` too, the events are not
     looked up again) and ``cands`` holds ``_k``, ``level``, ``cand``.
-    :func:`forensics.exposure.level_members` builds both straight from the
+    :func:`forensics.analysis.exposure.level_members` builds both straight from the
     events (``keyed`` may be lazy: then each count reads only what it needs)."""
     if not {"lo", "hi", "at"} <= set(keyed.collect_schema().names()):
         # One look-up of what the counts need from each member's event.
@@ -316,8 +316,8 @@ def _exposed(
     """``_k``, ``exposed``: distinct orders numbered below ``limit`` each
     numbered candidate (``_k``, ``lo``, ``hi`` of each member event)
     exposed; a candidate with none is left out. The sweep is
-    :func:`forensics.portable.exposed_sweep`, the one
-    :func:`forensics.portable.core_table` uses, so every route counts with
+    :func:`forensics.scale.portable.exposed_sweep`, the one
+    :func:`forensics.scale.portable.core_table` uses, so every route counts with
     one piece of code."""
     span = limit + 1
     k = pl.col(_K).cast(pl.Int64)
@@ -677,7 +677,7 @@ def flagged(
     """Third route: paths flagged before looking at complaints.
 
     ``suspicious`` (``level``, ``id``) were picked from endpoint or account
-    evidence alone (:func:`forensics.indicators.flagged_paths`), so they are
+    evidence alone (:func:`forensics.analysis.indicators.flagged_paths`), so they are
     a pre-registered family: Bonferroni over their number only, and
     ``min_flagged_hits`` complained orders suffice. Adds ``flagged``.
     """

@@ -3,7 +3,7 @@
 Every indicator is a row: ``indicator``, ``person_id``, ``account_id``,
 ``machine_id``, ``device_id``, ``at`` (back-office clock), ``source``,
 ``row``, ``summary``. None of them accuses anyone alone; :mod:`suspects`
-weighs them (see :data:`forensics.suspects.WEIGHTS`) together with the path
+weighs them (see :data:`forensics.analysis.suspects.WEIGHTS`) together with the path
 the complaints point at.
 
 ==================== =======================================================
@@ -42,7 +42,7 @@ from datetime import timedelta
 
 import polars as pl
 
-from .case import Case
+from ..case import Case
 
 __all__ = [
     "IndicatorSettings",

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 import polars as pl
 
-from .case import Case
+from ..case import Case
 from .clock import ClockOffset, corrected
 
 __all__ = ["DESCRIPTIONS", "timeline", "TIMELINE_SCHEMA"]
@@ -87,7 +87,7 @@ def timeline(
 
     ``person_id`` is who the source itself names: the person on camera, the
     badge holder, the owner of the account for logins and access (which may
-    not be who sat at the keyboard, see :mod:`forensics.indicators`).
+    not be who sat at the keyboard, see :mod:`forensics.analysis.indicators`).
     Endpoint events name no person.
 
     ``access`` (a filter on the access table) keeps only those access

@@ -4,7 +4,7 @@ All checks here are vectorised polars expressions over whole columns:
 
 1. header: contract columns matched case-insensitively; all missing
    required columns reported together;
-2. cells: typed by :mod:`forensics._cells`; every bad cell becomes one
+2. cells: typed by :mod:`forensics.case._cells`; every bad cell becomes one
    quarantine line, and its row is set aside;
 3. duplicates, among the rows that passed 2: a later copy of an earlier
    row, or a later row reusing a key with different content, is set aside
@@ -321,7 +321,7 @@ def check_table(
         Time zone of naive timestamps in this file.
     reference : datetime, optional
         The case's ``opened_at``: timestamps decades away from it are
-        quarantined (see :data:`forensics._cells.PLAUSIBLE_YEARS`).
+        quarantined (see :data:`forensics.case._cells.PLAUSIBLE_YEARS`).
     withhold : frozenset of str
         Contract columns checked like the others (a fault in one sets its
         row aside) but left out of the accepted frame.

@@ -16,7 +16,7 @@ control             ``.value``
 ==================  ======================================================
 
 :func:`coverage_view` and :func:`timeline_view` wire the controls to
-:func:`forensics.charts.coverage` and :func:`forensics.charts.timeline`.
+:func:`forensics.views.charts.coverage` and :func:`forensics.views.charts.timeline`.
 :func:`show_table` displays a frame with personal data masked and every cell
 HTML-escaped, so text from the evidence never renders as markup.
 """
@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 import ipywidgets as widgets
 import polars as pl
 
-from .privacy import escape, mask_frame
+from ..privacy import escape, mask_frame
 
 __all__ = [
     "LEVELS",
@@ -497,7 +497,7 @@ def coverage_view(
 
 
 def _default_days(findings, tz: str) -> tuple[date, date]:
-    """The days :func:`forensics.charts.timeline` shows by default: the leak
+    """The days :func:`forensics.views.charts.timeline` shows by default: the leak
     window ± a day (its first days only, when it is long), else the
     complaint spike and the three days before, else the whole case."""
     zone, day = ZoneInfo(tz), timedelta(days=1)

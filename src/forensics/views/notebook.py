@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from .case import load
-from .investigate import Findings, investigate
-from .suspects import Suspect
+from ..analysis.suspects import Suspect
+from ..case import load
+from ..investigate import Findings, investigate
 
 __all__ = [
     "open_case",
@@ -133,7 +133,7 @@ def leak_window(findings: Findings) -> str:
 def complained_orders(findings: Findings) -> pl.DataFrame:
     """Complaints with the orders they point at, personal columns included.
 
-    Display it through :func:`forensics.widgets.show_table`, which masks
+    Display it through :func:`forensics.views.widgets.show_table`, which masks
     the personal columns and escapes the complaint text.
     """
     case = findings.case

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import polars as pl
 
-from .case import Case, CaseError, load
-from .privacy import PERSONAL_COLUMNS, mask_address, mask_name, mask_phone, mask_phone_numbers
+from ..privacy import PERSONAL_COLUMNS, mask_address, mask_name, mask_phone, mask_phone_numbers
+from .loader import Case, CaseError, load
 from .schema import REQUIRED_TABLES, TABLES, ColumnKind
 
 __all__ = ["main_timestamp", "validation_rows", "print_validation"]

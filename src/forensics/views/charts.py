@@ -31,8 +31,8 @@ import networkx as nx
 import plotly.graph_objects as go
 import polars as pl
 
-from .privacy import escape, mask_name
-from .timeline import DESCRIPTIONS
+from ..analysis.timeline import DESCRIPTIONS
+from ..privacy import escape, mask_name
 
 __all__ = [
     "ChartExportError",

@@ -4,7 +4,7 @@ One reader per format. As in plaso, "this is not a file I can read" (wrong
 encoding, not Parquet, no header) raises :class:`CaseError` and stops the
 load, while "this record is damaged" (wrong field count) is recorded with
 its line and reason and reading goes on. Typing the cells is not done here
-but, vectorised, in :mod:`forensics._tables`.
+but, vectorised, in :mod:`forensics.case._tables`.
 
 Files are only ever opened for reading. A CSV file is hashed in the pass
 that parses it, so the SHA-256 in the chain of custody is the hash of

@@ -25,8 +25,8 @@ import numpy as np
 import polars as pl
 from scipy import special
 
-from .case import Case
-from .schema import QUOTED_FIELDS
+from ..case import Case
+from ..case.schema import QUOTED_FIELDS
 
 __all__ = [
     "link_complaints",

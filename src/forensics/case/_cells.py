@@ -42,7 +42,7 @@ int, float
 enum
     Compared and stored lower-cased. A value outside the column's
     ``values`` is quarantined, unless the column has ``open_values``: then
-    it is kept, and :func:`forensics._tables.find_unlisted` lists it.
+    it is kept, and :func:`forensics.case._tables.find_unlisted` lists it.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from datetime import timedelta
 
 import polars as pl
 
-from .case import Case
+from ..case import Case
 
 __all__ = ["sessionize", "assign_sessions", "PLACE"]
 

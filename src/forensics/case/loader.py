@@ -53,6 +53,7 @@ from typing import Any
 
 import polars as pl
 
+from ..privacy import PERSONAL_COLUMNS
 from ._casetoml import CASE_TOML, parse_case_toml, resolve_file_path
 from ._errors import CaseError
 from ._readers import RawTable, read_csv, read_parquet, sha256_file
@@ -65,7 +66,6 @@ from ._tables import (
     find_unlisted,
     find_unregistered,
 )
-from .privacy import PERSONAL_COLUMNS
 from .schema import TABLES, TableSchema
 
 __all__ = ["Case", "CaseMeta", "InputFile", "CaseError", "load"]
@@ -367,7 +367,7 @@ def load(path: str | Path, *, progress: bool = False, personal: bool = True) -> 
     ``UTC``, ``+08``, ``+0800``, ``+08:00``. Naive values are in the file's
     zone, else the case's; an ambiguous wall time (clocks went back) is the
     earlier instant, a non-existent one (clocks went forward) is
-    quarantined. See :mod:`forensics._cells` for the other kinds.
+    quarantined. See :mod:`forensics.case._cells` for the other kinds.
 
     Quarantine reasons: ``expected N fields, found M``, ``a field of N
     characters (more than 131072) ...: an unbalanced quote?``, ``not valid

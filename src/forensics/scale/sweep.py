@@ -1,8 +1,8 @@
 """The distinct-order sweep: how many distinct orders each candidate exposed.
 
-Plain numpy, shared by every route that counts (:mod:`forensics.portable`'s
-eager core and :func:`forensics.commonpoint.keyed_counts`), and kept apart
-from :mod:`forensics.portable` so that counting does not import narwhals.
+Plain numpy, shared by every route that counts (:mod:`forensics.scale.portable`'s
+eager core and :func:`forensics.analysis.commonpoint.keyed_counts`), and kept apart
+from :mod:`forensics.scale.portable` so that counting does not import narwhals.
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ from datetime import timedelta
 import numpy as np
 import polars as pl
 
-from .case import Case
+from ..case import Case
 
 __all__ = ["ClockOffset", "estimate_offset", "estimate_offsets", "format_offset", "corrected"]
 

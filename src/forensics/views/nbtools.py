@@ -7,10 +7,10 @@ and edit) paired by jupytext with an ``.ipynb`` that nbval runs. The
 (other outputs, execution counts, timings, widget state, random cell ids,
 the Python version) is stripped, so diffs show inputs and findings only.
 
-Run ``python -m forensics.nbtools refresh notebooks/*.py`` after editing a
+Run ``python -m forensics.views.nbtools refresh notebooks/*.py`` after editing a
 script or when a finding changes on purpose: it executes each notebook on
 its default parameters, keeps the checked outputs and writes the ``.ipynb``.
-``python -m forensics.nbtools check notebooks/*.ipynb`` (and the test suite)
+``python -m forensics.views.nbtools check notebooks/*.ipynb`` (and the test suite)
 verifies that every committed notebook is clean, in sync with its script and
 opens with a literal-only ``parameters`` cell.
 """
@@ -117,7 +117,7 @@ def problems(path: str | Path) -> list[str]:
     nb = nbformat.read(path, as_version=4)
     found = []
     if clean(nb) != nb:
-        found.append("not clean: run `python -m forensics.nbtools refresh` on its script")
+        found.append("not clean: run `python -m forensics.views.nbtools refresh` on its script")
     script = path.with_suffix(".py")
     if not script.exists():
         found.append(f"no paired script {script.name}")
@@ -172,8 +172,8 @@ def refresh(paths: Iterable[str | Path], *, timeout: int = 600) -> list[Path]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m forensics.nbtools refresh|check PATH...``"""
-    parser = argparse.ArgumentParser(prog="python -m forensics.nbtools", description=__doc__)
+    """``python -m forensics.views.nbtools refresh|check PATH...``"""
+    parser = argparse.ArgumentParser(prog="python -m forensics.views.nbtools", description=__doc__)
     parser.add_argument("command", choices=["refresh", "check"])
     parser.add_argument("paths", nargs="+")
     args = parser.parse_args(argv)

@@ -1,7 +1,7 @@
 """The exposure and common-point counts written once, for polars and for Spark.
 
-:func:`core_table` is the counting core of :func:`forensics.core.core_counts`
-and :func:`forensics.exposure.union_size`, written against narwhals, so the
+:func:`core_table` is the counting core of :func:`forensics.scale.core.core_counts`
+and :func:`forensics.analysis.exposure.union_size`, written against narwhals, so the
 same code runs on polars on one machine and on a Spark cluster (or DuckDB)
 when one machine is not enough:
 
@@ -31,8 +31,8 @@ paths stay local (polars): :func:`prepare` runs them and writes the three
 tables the counting needs to Parquet (``members``: level, cand, ev;
 ``events``: ev, lo, hi; ``hits``: ev, idx; plus ``universe``).
 :func:`core_counts_spark` counts them on Spark and returns the small table
-(one row per candidate) to polars. ``python -m forensics.portable prepare
-CASE DIR`` and ``python -m forensics.portable count DIR`` do the same from a
+(one row per candidate) to polars. ``python -m forensics.scale.portable prepare
+CASE DIR`` and ``python -m forensics.scale.portable count DIR`` do the same from a
 shell; ``SPARK_REMOTE=sc://host:15002`` (Spark Connect) or ``--master URL``
 point the count at a cluster.
 """
@@ -54,7 +54,7 @@ import polars as pl
 from .sweep import exposed_sweep
 
 if TYPE_CHECKING:
-    from .case import Case
+    from ..case import Case
 
 __all__ = [
     "PREPARED_TABLES",
@@ -86,7 +86,7 @@ def core_table(
         looked up again), or one column per level holding each event's
         candidate number (null: none), a row per event of ``events``,
         which must then be numbered by row
-        (:func:`forensics.core.core_inputs` with ``numbered``).
+        (:func:`forensics.scale.core.core_inputs` with ``numbered``).
     events : frame with ``ev``, ``lo``, ``hi``
         The interval ``[lo, hi)`` of order numbers each event exposed.
     hits : frame with ``ev``, ``idx``, optional
@@ -357,7 +357,7 @@ def core_counts_spark(spark, prepared: Path | str) -> pl.DataFrame:
 
     ``prepared`` must be readable by the cluster: a path every executor
     sees, ``hdfs://…``, ``s3a://…``. Returns the same table as
-    :func:`forensics.core.core_counts`, as a polars DataFrame.
+    :func:`forensics.scale.core.core_counts`, as a polars DataFrame.
     """
     base = str(prepared).rstrip("/")
     universe = spark.read.json(f"{base}/prepared.json").first()["universe"]
@@ -370,7 +370,7 @@ def core_counts_spark(spark, prepared: Path | str) -> pl.DataFrame:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m forensics.portable",
+        prog="python -m forensics.scale.portable",
         description="Count the common-point core of a large case on Spark.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
@@ -383,7 +383,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     c.add_argument("--out", help="write the table here (.csv or .parquet); default: print it")
     args = parser.parse_args(argv)
     if args.command == "prepare":
-        from .case import load
+        from ..case import load
 
         print(prepare(load(args.case), Path(args.out)))
         return 0

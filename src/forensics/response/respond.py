@@ -47,11 +47,11 @@ from pathlib import Path
 
 import polars as pl
 
-from .audit import broad_scopes
-from .clock import corrected
-from .exposure import infection_starts, order_index
-from .investigate import Findings
-from .privacy import mask_frame, write_csv
+from ..analysis.clock import corrected
+from ..analysis.exposure import infection_starts, order_index
+from ..audit import broad_scopes
+from ..investigate import Findings
+from ..privacy import mask_frame, write_csv
 
 __all__ = [
     "BASIS",
@@ -1333,8 +1333,8 @@ def summary_text(pack: ResponsePack, *, top: int = 5) -> str:
 
 def run_respond(case_path: Path, out: Path, *, reveal_contacts: bool = False) -> int:
     """CLI entry: investigate the case and write the response pack into ``out``."""
-    from .case import load
-    from .investigate import investigate
+    from ..case import load
+    from ..investigate import investigate
 
     case_path, out = Path(case_path), Path(out)
     if out.resolve() == case_path.resolve() or case_path.resolve() in out.resolve().parents:

@@ -2,7 +2,7 @@
 
 :func:`build_report` returns one HTML page: the leak path and how sure we
 are, the suspects with every piece of evidence (file and row), the paths
-that explain them, the charts of :mod:`forensics.charts` (plotly.js inlined
+that explain them, the charts of :mod:`forensics.views.charts` (plotly.js inlined
 once, nothing fetched from the network), what was ruled out, clock offsets,
 the complaints, and the inputs with their SHA-256 and quarantine counts,
 the ids missing from their registry and the descriptive values the format
@@ -34,8 +34,9 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import polars as pl
 
-from . import __version__, charts
-from .privacy import PERSONAL_COLUMNS, escape, mask_address, mask_name, mask_phone
+from .. import __version__
+from ..privacy import PERSONAL_COLUMNS, escape, mask_address, mask_name, mask_phone
+from ..views import charts
 
 __all__ = [
     "STATIC_CHARTS",
@@ -622,7 +623,7 @@ def build_report(findings, *, reveal: bool = False) -> str:
     """
     from plotly.offline import get_plotlyjs
 
-    from .case import CaseError
+    from ..case import CaseError
 
     changed = findings.case.verify()
     if changed:  # never describe evidence that is no longer what is on disk
@@ -679,8 +680,8 @@ def run_report(case_path: Path, out: Path, *, reveal: bool = False, progress: bo
         0 on success (images skipped included); 2 when ``out`` is inside
         the case folder; 3 when an input file changed while it was read.
     """
-    from .case import load
-    from .investigate import investigate
+    from ..case import load
+    from ..investigate import investigate
 
     case_path, out = Path(case_path), Path(out)
     if _inside(out, case_path):

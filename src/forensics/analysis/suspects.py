@@ -2,7 +2,7 @@
 
 Classifying the leak path
 -------------------------
-Every significant common point (:mod:`forensics.commonpoint`) votes for the
+Every significant common point (:mod:`forensics.analysis.commonpoint`) votes for the
 kind of leak its nature implies:
 
 ========================  ==================================================
@@ -21,7 +21,7 @@ machine                   only when malware is corroborated on its machines:
 
 A vote is worth the ``strength`` of its common point (``-log10`` of the
 p-value of the route that made it significant, see
-:mod:`forensics.commonpoint`). A USB device that moved between machines
+:mod:`forensics.analysis.commonpoint`). A USB device that moved between machines
 with nothing run from it votes at half strength. ``vector.confidence`` is
 ``S1 / (S1 + S2 + 2)`` (the best and second best kinds' strengths), scaled
 down when the leading point explains less than half of the complaints: near
@@ -59,7 +59,7 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
-from .case import Case
+from ..case import Case
 from .exposure import event_columns, members_of
 from .indicators import VISITOR_ROLES, malware_keys
 

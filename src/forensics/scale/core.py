@@ -27,10 +27,9 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from .case import Case
-from .commonpoint import complaint_hits
-from .complaints import complaint_orders, link_complaints
-from .exposure import (
+from ..analysis.commonpoint import complaint_hits
+from ..analysis.complaints import complaint_orders, link_complaints
+from ..analysis.exposure import (
     CANDIDATE_KEY,
     SIMPLE_LEVELS,
     candidate_events,
@@ -38,8 +37,9 @@ from .exposure import (
     level_codes,
     order_index,
 )
+from ..analysis.sessions import sessionize
+from ..case import Case
 from .portable import core_table
-from .sessions import sessionize
 
 __all__ = ["CORE_LEVELS", "CoreInputs", "core_inputs", "core_counts"]
 
@@ -64,7 +64,7 @@ def core_inputs(
     everything before the counting, in polars.
 
     ``numbered``: each event's candidate number at each level, straight off
-    the events (:func:`forensics.exposure.level_codes`; ``cands`` names
+    the events (:func:`forensics.analysis.exposure.level_codes`; ``cands`` names
     the numbers; only levels whose candidate is a column of the event),
     rather than one (level, cand, ev) row of strings per pair, which is
     what a Spark cluster is handed.
@@ -111,8 +111,8 @@ def core_counts(case: Case, *, levels: tuple[str, ...] = CORE_LEVELS) -> pl.Data
     """``level``, ``cand``, ``exposed``, ``hits`` for every path at ``levels``,
     sorted by level and candidate.
 
-    The counting is :func:`forensics.portable.core_table`, the same code
-    :func:`forensics.portable.core_counts_spark` runs on Spark.
+    The counting is :func:`forensics.scale.portable.core_table`, the same code
+    :func:`forensics.scale.portable.core_counts_spark` runs on Spark.
     """
     # Levels whose candidate is a column of the event are numbered in place.
     numbered = all(level in SIMPLE_LEVELS for level in levels)

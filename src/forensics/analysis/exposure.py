@@ -6,7 +6,7 @@ later than the export itself — are one interval ``[lo, hi)`` of that
 numbering, found by sorted search. An action on one order is the interval
 ``[i, i + 1)``. Nothing here expands a range into its orders: counts come
 from interval arithmetic, and only the few complained orders are ever
-matched one by one (:mod:`forensics.commonpoint`).
+matched one by one (:mod:`forensics.analysis.commonpoint`).
 
 A *candidate* is a path at one level, and its exposure is a set of access
 events:
@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from .case import Case
+from ..case import Case
 from .clock import ClockOffset, corrected
 from .sessions import assign_sessions
 
@@ -130,7 +130,7 @@ def exposure_events(case: Case, sessions: pl.DataFrame | None, index: OrderIndex
     ----------
     case : Case
     sessions : pl.DataFrame or None
-        From :func:`forensics.sessions.sessionize`; None leaves ``session_key``
+        From :func:`forensics.analysis.sessions.sessionize`; None leaves ``session_key``
         empty (for callers that need no session level: it saves a sort of
         every event).
     index : OrderIndex
@@ -142,7 +142,7 @@ def exposure_events(case: Case, sessions: pl.DataFrame | None, index: OrderIndex
         ``machine_id``, ``ip``, ``action``, ``order_id``, ``session_key``,
         ``app_id``, ``lo``, ``hi`` (``hi - lo`` orders exposed; 0 when the
         event names no known order). ``session_key`` is ``Categorical``
-        (see :func:`forensics.sessions.assign_sessions`).
+        (see :func:`forensics.analysis.sessions.assign_sessions`).
     """
     # Each step below works on the few columns it needs and yields columns
     # in access-row order: the access table is most of a large case, and
@@ -374,7 +374,7 @@ def level_members(
     """The members of one level's candidates, numbered, straight from the events.
 
     What :func:`candidate_events` gives for one level, in the form
-    :func:`forensics.commonpoint.keyed_counts` counts: no string per
+    :func:`forensics.analysis.commonpoint.keyed_counts` counts: no string per
     (candidate, event) pair, and the interval and time of each member
     carried along so that nothing is looked up again.
 
@@ -466,7 +466,7 @@ def level_codes(
     event has none. With ``cands`` (``_k``, ``level``, ``cand``) naming the
     numbers (``first`` and up, ``UInt32``). The leanest form of
     :func:`level_members`: one number per event, the event's interval not
-    copied (what :func:`forensics.core.core_counts` counts)."""
+    copied (what :func:`forensics.scale.core.core_counts` counts)."""
     if level not in SIMPLE_LEVELS:
         raise ValueError(f"{level!r} is not a column of the events: {', '.join(SIMPLE_LEVELS)}")
     key, cond = _simple_level(case, level)
@@ -695,12 +695,12 @@ def union_size(
     pl.DataFrame
         ``level``, ``cand``, ``exposed``, sorted by level and candidate.
 
-    The counting is :func:`forensics.portable.core_table`, written once for
+    The counting is :func:`forensics.scale.portable.core_table`, written once for
     polars and Spark.
     """
-    # Imported here, not with the package, so `python -m forensics.portable`
+    # Imported here, not with the package, so `python -m forensics.scale.portable`
     # runs that module once.
-    from .portable import core_table
+    from ..scale.portable import core_table
 
     if limit is None:
         limit = int(events["hi"].max() or 0)

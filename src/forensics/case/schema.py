@@ -285,7 +285,7 @@ TABLES: dict[str, TableSchema] = {
                 _c("text", K.TEXT),
                 _c("contacted_at", K.TIMESTAMP),
                 # ';'-separated subset of QUOTED_FIELDS; kept as text, parsed
-                # by forensics.complaints.
+                # by forensics.analysis.complaints.
                 _c("quoted_fields", K.TEXT),
             ),
         ),
