@@ -263,7 +263,9 @@ def test_export_many_draws_every_image_in_one_browser(cases, tmp_path, monkeypat
         ]
     )
     assert [f.name for f in files] == ["timeline.png", "timeline.svg", "complaints.png"]
-    assert len(calls) == 1 and len(calls[0]) == 3, "one Chromium session for every image"
+    # one Chromium session for every image (a second one only if the first failed)
+    assert 1 <= len(calls) <= export_module.ATTEMPTS
+    assert all(len(paths) == 3 for paths in calls)
     assert all(f.stat().st_size > 1000 for f in files)
 
 
