@@ -1,16 +1,18 @@
-"""Time the notebook interactions: a widget change until its chart is in the Output.
+"""Time the notebook interactions: a widget change until its chart is updated.
 
 Issue "Scale", item 4: on the sample case, a widget change redrawing a chart
 stays under 300 ms. This script loads a case, investigates it once, builds
 the views the notebooks build (``coverage_view`` as in notebooks 00 and 02,
 ``timeline_view`` as in 00 and 03), then sets each control programmatically,
-as a person would change it, and times the change until the view's Output
-holds the new figure as plotly JSON (the display bundle a front end gets).
+as a person would change it, and times the change until the view's
+FigureWidget holds the new figure (the changes a front end gets are sent:
+one ``Plotly.update``, and traces added or removed).
 
 An IPython shell is started in-process so that :meth:`ChartView.redraw`
 takes the path it takes in a notebook; without a kernel the widgets' comms
-are inert, so the time is the library's: the handler, the figure and its
-JSON, not the browser drawing it.
+are inert, so the time is the library's: the handler, the figure and the
+in-place update, not the browser drawing it (tests/test_notebooks_in_browser.py
+times that).
 
 Each interaction cycles through a few values (ending where it started) for
 ``--repeat`` rounds; the table gives the median and the max per interaction.
@@ -38,25 +40,15 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 SAMPLE = HERE.parent / "datasets" / "april-trojan"
 LIMIT_MS = 300.0
-MIME = "application/vnd.plotly.v1+json"
-
-
-def _shown(view) -> object:
-    """The plotly JSON in the view's Output (fails when there is none)."""
-    outputs = view.output.outputs
-    if not outputs or MIME not in outputs[0]["data"]:
-        raise RuntimeError("the view's Output holds no plotly figure")
-    return outputs[0]["data"][MIME]
 
 
 def _time_change(view, change: Callable[[], None]) -> float:
-    """Milliseconds from a control change until a new figure is in the Output."""
-    before = view.output.outputs
+    """Milliseconds from a control change until the view's FigureWidget is updated."""
+    before = view.figure
     start = time.perf_counter()
     change()
-    _shown(view)
     elapsed = (time.perf_counter() - start) * 1000
-    if view.output.outputs is before:
+    if view.figure is before or view.graph is None:
         raise RuntimeError("the change did not redraw the chart")
     return elapsed
 
@@ -147,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from IPython.core.interactiveshell import InteractiveShell
 
-    InteractiveShell.instance()  # so ChartView.redraw fills its Output as in a notebook
+    InteractiveShell.instance()  # so ChartView.redraw updates its FigureWidget as in a notebook
 
     from forensics.views.notebook import open_case
 

@@ -3,7 +3,11 @@ what it must, case text is escaped and names masked, export writes files."""
 
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -15,6 +19,7 @@ import pytest
 from forensics import investigate, load
 from forensics.synth import generate
 from forensics.views import charts
+from forensics.views.charts import exporting as export_module
 
 KINDS = [
     "usb_malware",
@@ -289,16 +294,14 @@ def test_export_writes_every_format(cases, tmp_path):
 
 @needs_chromium
 def test_export_many_draws_every_image_in_one_browser(cases, tmp_path, monkeypatch):
-    import kaleido
-
     calls = []
-    draw = kaleido.write_fig_from_object_sync
+    draw = export_module._draw_in_child
 
-    def counted(specs, **kwargs):
-        calls.append([spec["path"] for spec in specs])
-        return draw(specs, **kwargs)
+    def counted(spec_file, browser, timeout):
+        calls.append([spec["path"] for spec in json.loads(spec_file.read_text())])
+        return draw(spec_file, browser, timeout)
 
-    monkeypatch.setattr(kaleido, "write_fig_from_object_sync", counted)
+    monkeypatch.setattr(export_module, "_draw_in_child", counted)
     findings = cases("usb_malware")
     files = charts.export_many(
         [
@@ -307,12 +310,71 @@ def test_export_many_draws_every_image_in_one_browser(cases, tmp_path, monkeypat
         ]
     )
     assert [f.name for f in files] == ["timeline.png", "timeline.svg", "complaints.png"]
-    assert len(calls) == 1 and len(calls[0]) == 3, "one Chromium session for every image"
+    # one Chromium session for every image (a second one only if the first failed)
+    assert 1 <= len(calls) <= export_module.ATTEMPTS
+    assert all(len(paths) == 3 for paths in calls)
     assert all(f.stat().st_size > 1000 for f in files)
 
 
+@needs_chromium
+def test_exports_at_the_same_time_all_succeed_and_print_nothing(cases, tmp_path, capfd):
+    """Three exports at once, from threads of one process (a notebook, the
+    test runner) while a second process exports too: each draws every image
+    in a browser of its own, and nothing (no choreographer traceback) is
+    printed."""
+    findings = cases("usb_malware")
+    figures = [charts.timeline(findings), charts.complaint_spike(findings)]
+    script = (
+        "import sys, plotly.graph_objects as go\n"
+        "from forensics.views import charts\n"
+        "fig = go.Figure(go.Scatter(x=[1, 2, 3], y=[3, 1, 2]))\n"
+        "charts.export(fig, sys.argv[1], formats=('svg', 'png'))\n"
+    )
+    other = subprocess.Popen([sys.executable, "-c", script, str(tmp_path / "other" / "chart")])
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        batches = list(
+            pool.map(
+                lambda i: charts.export_many(
+                    [
+                        (fig, tmp_path / f"t{i}" / f"chart{j}", ("svg", "png"))
+                        for j, fig in enumerate(figures)
+                    ]
+                ),
+                range(3),
+            )
+        )
+    assert other.wait(timeout=600) == 0
+    written = [f for batch in batches for f in batch]
+    written += [tmp_path / "other" / "chart.svg", tmp_path / "other" / "chart.png"]
+    assert len(written) == 3 * 4 + 2
+    assert all(f.stat().st_size > 500 for f in written)
+    printed = capfd.readouterr()
+    assert "Traceback" not in printed.err + printed.out
+    assert "JSONError" not in printed.err + printed.out
+
+
+def test_a_failed_export_is_tried_again_then_reported_in_one_sentence(
+    cases, tmp_path, monkeypatch, capfd
+):
+    attempts = []
+
+    def fail(spec_file, browser, timeout):
+        attempts.append(browser)
+        return "BrowserFailedError: The browser seemed to close immediately after starting."
+
+    monkeypatch.setattr(export_module, "find_chromium", lambda: Path(sys.executable))
+    monkeypatch.setattr(export_module, "_draw_in_child", fail)
+    with pytest.raises(charts.ChartExportError) as raised:
+        charts.export(charts.complaint_spike(cases("none")), tmp_path / "x", formats=("png",))
+    assert len(attempts) == export_module.ATTEMPTS == 2
+    message = str(raised.value)
+    assert "close immediately" in message and "tried 2 times" in message
+    assert "\n" not in message and "Traceback" not in message
+    assert capfd.readouterr().err == ""
+
+
 def test_export_without_chromium_is_a_clear_error(cases, tmp_path, monkeypatch):
-    monkeypatch.setattr(charts, "find_chromium", lambda: None)
+    monkeypatch.setattr(export_module, "find_chromium", lambda: None)
     fig = charts.complaint_spike(cases("none"))
     with pytest.raises(charts.ChartExportError, match="make chromium"):
         charts.export(fig, tmp_path / "spike")

@@ -21,6 +21,7 @@ from forensics.privacy import escape
 from forensics.response.report import build_report, defang
 from forensics.synth import generate
 from forensics.views import charts
+from forensics.views.charts import exporting
 
 ORDERS = 2000
 MARKER_SCRIPT = "<script>document.body.setAttribute('data-pwned', 'y' + 'es')</script>"
@@ -237,7 +238,7 @@ def test_cli_report_writes_everything(usb, tmp_path, capsys):
 
 
 def test_cli_report_without_chromium_still_writes_html(usb, tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(charts, "find_chromium", lambda: None)
+    monkeypatch.setattr(exporting, "find_chromium", lambda: None)
     out = tmp_path / "out"
     assert main(["report", str(usb), "--out", str(out), "--quiet"]) == 0
     assert (out / "report.html").is_file() and (out / "findings.json").is_file()

@@ -187,3 +187,40 @@ def test_a_view_shows_its_figure_as_plotly_json():
     bundle = _bundle(go.Figure(go.Scatter(x=[1, 2], y=[3, 4])))
     assert "application/vnd.plotly.v1+json" in bundle["data"]
     assert bundle["data"]["text/plain"] == "<Figure>"
+
+
+def test_update_in_place_sends_only_changes_and_ends_on_the_new_figure(findings):
+    import plotly.graph_objects as go
+
+    from forensics.views import charts
+    from forensics.views.widgets import update_in_place
+
+    top = findings.suspects[0].person_id
+    machine = findings.vector.machines[0]
+    figures = [
+        charts.timeline(findings, person=top),
+        charts.timeline(findings),
+        charts.timeline(findings, machine=machine),
+        charts.timeline(findings, person=top),
+        charts.coverage(findings),
+        charts.coverage(findings, level="machine"),
+    ]
+
+    def shown(fig) -> str:
+        j = fig.to_plotly_json()
+        j["layout"].pop("template", None)
+        j["data"] = [{k: v for k, v in t.items() if k != "uid"} for t in j["data"]]
+        return go.Figure(j).to_json()
+
+    graph = go.FigureWidget(figures[0])
+    counts = []
+    for fig in figures[1:]:
+        counts.append(update_in_place(graph, fig))
+        assert shown(graph) == shown(fig)
+    assert counts[2][0] > 0 and counts[-1][0] > 0, "traces of the same type are updated in place"
+    # nothing changed: nothing sent
+    sent = []
+    graph.on_edits_completed = None
+    graph._send_update_msg = lambda *a, **k: sent.append(a)
+    assert update_in_place(graph, figures[-1]) == (len(graph.data), 0, 0)
+    assert sent == []

@@ -46,6 +46,7 @@ __all__ = [
     "coverage_view",
     "timeline_view",
     "show_table",
+    "update_in_place",
 ]
 
 LEVELS: tuple[str, ...] = (
@@ -367,6 +368,13 @@ def _option(item: str | tuple[str, str]) -> tuple[str, str]:
 class ChartView(widgets.VBox):
     """Controls above a chart that is redrawn whenever a control changes.
 
+    A plotly figure is shown in a ``plotly.graph_objects.FigureWidget``
+    that is updated in place: the traces and layout properties that changed
+    are sent as one ``Plotly.update`` (traces added or removed as such), so
+    the browser redraws the chart it has instead of building a new one (a
+    new plotly output in JupyterLab is drawn four times: react, redraw,
+    resize and a PNG snapshot). Anything else is shown in an ``Output``.
+
     Parameters
     ----------
     controls : sequence of controls
@@ -379,13 +387,16 @@ class ChartView(widgets.VBox):
     ----------
     figure : plotly.graph_objects.Figure or None
         The figure last drawn (for tests and for export).
+    graph : plotly.graph_objects.FigureWidget or None
+        Where a plotly figure is displayed (in a notebook).
     output : ipywidgets.Output
-        Where the figure is displayed.
+        Where anything else is displayed.
     """
 
     def __init__(self, controls: Sequence[Any], draw: Callable[[], Any]) -> None:
         self.controls = tuple(controls)
         self.output = widgets.Output()
+        self.graph = None
         self.figure = None
         self._draw = draw
         boxes = [c.widget if isinstance(c, _Control) else c for c in self.controls]
@@ -408,13 +419,94 @@ class ChartView(widgets.VBox):
         self.figure = self._draw()
         if get_ipython() is None:  # no front end to show it (scripts, tests)
             return
+        if _is_plotly(self.figure):
+            if self.graph is None:
+                import plotly.graph_objects as go
+
+                self.graph = go.FigureWidget(self.figure)
+                self.children = (*self.children[:-1], self.graph)
+            else:
+                update_in_place(self.graph, self.figure)
+            return
         # Replace the Output's content in one trait update rather than
         # display() inside ``with self.output``: with ipykernel 7, a large
         # display message sent from inside that context can leave a
         # jupyter_client caller (nbclient, nbval) waiting for the reply
-        # until its timeout. (IPython's formatter would not do either: it
-        # calls a figure's _ipython_display_, which shows it in the cell.)
+        # until its timeout.
         self.output.outputs = ({"output_type": "display_data", **_bundle(self.figure)},)
+
+
+def _is_plotly(figure: Any) -> bool:
+    return type(figure).__module__.startswith("plotly.") and hasattr(figure, "to_plotly_json")
+
+
+def update_in_place(graph, figure) -> tuple[int, int, int]:
+    """Make the FigureWidget ``graph`` show ``figure``, sending only changes.
+
+    Traces are matched by position while their types agree: their changed
+    properties, and the layout's, go in one ``batch_update`` (one
+    ``Plotly.update`` in the browser); traces past that point are deleted
+    and the new ones added. The template is kept (every chart here uses the
+    same one).
+
+    Returns
+    -------
+    (updated, deleted, added) : tuple of int
+        How many traces were updated in place, deleted and added.
+    """
+    new = figure.to_plotly_json()
+    traces = new.get("data", [])
+    kept = 0
+    for old, fresh in zip(graph.data, traces, strict=False):
+        if old.type != fresh.get("type", "scatter"):
+            break
+        kept += 1
+    deleted = len(graph.data) - kept
+    if deleted:
+        graph.data = graph.data[:kept]
+    old_layout = _leaves(graph.layout.to_plotly_json(), skip=("template",))
+    new_layout = _leaves(new.get("layout", {}), skip=("template",))
+    fixed = ("type", "uid")  # a trace's type is matched above; uids are the widget's
+    with graph.batch_update():
+        for trace, fresh in zip(graph.data[:kept], traces[:kept], strict=True):
+            old, wanted = _leaves(trace.to_plotly_json(), skip=fixed), _leaves(fresh, skip=fixed)
+            for path, value in _changes(old, wanted):
+                trace[path] = value
+        for path, value in _changes(old_layout, new_layout):
+            graph.layout[path] = value
+    if len(traces) > kept:
+        graph.add_traces(traces[kept:])
+    return kept, deleted, len(traces) - kept
+
+
+def _leaves(obj: dict, prefix: str = "", skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    """``{"marker.line.width": 1, ...}``: nested properties by their path
+    (lists, such as data arrays or shapes, are values); ``skip``: top-level
+    keys left out."""
+    out: dict[str, Any] = {}
+    for key, value in obj.items():
+        if not prefix and key in skip:
+            continue
+        path = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            out.update(_leaves(value, f"{path}."))
+        else:
+            out[path] = value
+    return out
+
+
+def _changes(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The (path, value) settings that turn ``old`` into ``new`` (None
+    removes a property)."""
+    from plotly.io.json import to_json_plotly
+
+    def same(a: Any, b: Any) -> bool:
+        if type(a) is type(b) and isinstance(a, str | int | float | bool):
+            return a == b
+        return to_json_plotly(a) == to_json_plotly(b)
+
+    gone = [(path, None) for path in old if path not in new]
+    return gone + [(p, v) for p, v in new.items() if p not in old or not same(old[p], v)]
 
 
 def _bundle(figure: Any) -> dict:
