@@ -661,6 +661,17 @@ def _decode_error(
 _hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="forensics-sha256")
 
 
+def _one_chunk(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with each column in one chunk, rechunked a column at a time
+    (the old chunks of a column are freed before the next is copied)."""
+    columns = frame.get_columns()
+    del frame
+    out = []
+    while columns:
+        out.append(columns.pop(0).rechunk())
+    return pl.DataFrame(out)
+
+
 def read_parquet(path: Path, file: str) -> RawTable:
     """Scan a Parquet file lazily; ``_row`` is the 1-based record number.
 
@@ -686,7 +697,11 @@ def read_parquet(path: Path, file: str) -> RawTable:
         dup = next(n for n in names if names.count(n) > 1)
         raise CaseError(f"{file}: column {dup!r} appears twice", file=file, column=dup)
     renamed = [pl.nth(i).alias(new) for i, new in enumerate(names)]
-    frame = scan.select(renamed).with_row_index(ROW, offset=1)
+    # Read whole (polars decodes the columns in parallel) rather than typed
+    # a morsel at a time: typing first looks at each column as a whole
+    # (forensics._cells.text_facts), and the loaded table keeps the columns
+    # that need no change as they were read, in one chunk each.
+    frame = _one_chunk(scan.select(renamed).with_row_index(ROW, offset=1).collect()).lazy()
     return RawTable(
         frame=frame,
         header=tuple(names),

@@ -20,15 +20,25 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import polars as pl
 
-from ._cells import NUL_IN_CELL, Steps, nul_cell, text_of, typed_cell
+from ._cells import (
+    NUL_IN_CELL,
+    UNKNOWN,
+    Steps,
+    TextFacts,
+    nul_cell,
+    padded_cells,
+    text_facts,
+    text_of,
+    typed_cell,
+)
 from ._errors import CaseError
 from ._readers import RawTable
-from .schema import ROW, TABLES, TableSchema
+from .schema import ROW, TABLES, Column, ColumnKind, TableSchema
 
 __all__ = [
     "QUARANTINE_SCHEMA",
@@ -153,6 +163,11 @@ class _Plan:
     values: list[pl.Expr]  # _row, contract columns, extras: the accepted frame
     reasons: list[tuple[str, pl.Expr, pl.Expr]]  # (column, why, value as found)
     faults: list[pl.Expr]  # Boolean, one per checked column
+    names: list[str] = field(default_factory=list)  # of the accepted frame, in order
+    same: dict[str, str] = field(default_factory=dict)
+    """Accepted columns that are a source column as it is (name -> source
+    name): taken from the source rather than computed, so that the loaded
+    table shares their memory with what was read instead of copying it."""
 
     @property
     def damaged(self) -> pl.Expr:
@@ -168,7 +183,9 @@ def _typing_plan(
     zone: str,
     reference: datetime | None,
     withhold: frozenset[str] = frozenset(),
+    facts: Mapping[str, TextFacts] | None = None,
 ) -> _Plan:
+    facts = facts or {}
     dtypes = source.collect_schema()
     position = {name: i for i, name in enumerate(dtypes.names())}
     steps = Steps(source)
@@ -182,29 +199,83 @@ def _typing_plan(
     reasons: list[tuple[str, pl.Expr, pl.Expr]] = []
     faults: list[pl.Expr] = []
     withheld: list[pl.Expr] = []
+    names, same = [ROW], {}
     for column in schema.columns:
         kept = withheld if column.name in withhold else values
         if column.name not in mapping:
             if kept is values:
                 values.append(pl.lit(None, column.dtype).alias(column.name))
+                names.append(column.name)
             continue
         src, dtype = col(mapping[column.name]), dtypes[mapping[column.name]]
-        value, reason, damaged = typed_cell(steps, column, src, dtype, zone, reference=reference)
-        kept.append(value.alias(column.name))
+        known = facts.get(mapping[column.name], UNKNOWN)
+        value, reason, damaged = typed_cell(
+            steps, column, src, dtype, zone, reference=reference, facts=known
+        )
         reasons.append((column.name, reason, _value_text(src, dtype)))
         faults.append(damaged)
+        if kept is values and _as_read(column, dtype, known):
+            same[column.name] = mapping[column.name]
+            names.append(column.name)
+            continue
+        kept.append(value.alias(column.name))
+        if kept is values:
+            names.append(column.name)
     if withheld:
         # Checked like any cell, but only a hash of them is kept: what
         # telling a duplicate row from a reused key needs.
         values.append(pl.struct(withheld).hash(0x5EED).alias(_WITHHELD))
+        names.append(_WITHHELD)
     for name in extras:
         src, dtype = col(name), dtypes[name]
-        values.append(text_of(src, dtype).alias(name))
-        nul = nul_cell(src, dtype)
+        known = facts.get(name, UNKNOWN)
+        names.append(name)
+        if dtype == pl.String and not (known.padded or known.empty):
+            same[name] = name
+        else:
+            values.append(text_of(src, dtype, known).alias(name))
+        nul = nul_cell(src, dtype, known)
         if nul is not None:
             reasons.append((name, pl.when(nul).then(pl.lit(NUL_IN_CELL)), _value_text(src, dtype)))
             faults.append(nul)
-    return _Plan(steps.frame, values, reasons, faults)
+    return _Plan(steps.frame, values, reasons, faults, names, same)
+
+
+def _as_read(column: Column, dtype: pl.DataType, facts: TextFacts) -> bool:
+    """Whether the typed column is the source column unchanged: text with
+    nothing to strip and no empty cell (for an enum, every value listed)."""
+    if dtype != pl.String or column.dtype != pl.String or facts.padded or facts.empty:
+        return False
+    return column.kind is not ColumnKind.ENUM or not facts.unlisted
+
+
+def _text_facts(
+    source: pl.LazyFrame, mapping: dict[str, str], schema: TableSchema
+) -> dict[str, TextFacts]:
+    """:class:`TextFacts` of every ``String`` column of ``source``, by its name."""
+    dtypes = source.collect_schema()
+    listed = {mapping[c.name]: c.listed for c in schema.columns if c.values and c.name in mapping}
+    names = [name for name, dtype in dtypes.items() if dtype == pl.String]
+    if not names:
+        return {}
+    position = {name: i for i, name in enumerate(dtypes.names())}
+    exprs = [
+        fact.alias(f"{i}.{j}")
+        for i, name in enumerate(names)
+        for j, fact in enumerate(text_facts(pl.nth(position[name]), listed.get(name)))
+    ]
+    row = source.select(exprs).collect().row(0)
+    width = len(exprs) // len(names)
+    found = {
+        name: [bool(v) for v in row[i * width : (i + 1) * width]] for i, name in enumerate(names)
+    }
+    # Where the first and last bytes allow it, look at the cells themselves.
+    maybe = [name for name, facts in found.items() if facts[0]]
+    if maybe:
+        exact = source.select(padded_cells(pl.nth(position[n])).alias(n) for n in maybe).collect()
+        for name in maybe:
+            found[name][0] = bool(exact.get_column(name).item())
+    return {name: TextFacts(*facts) for name, facts in found.items()}
 
 
 def _collect(frame: pl.LazyFrame) -> pl.DataFrame:
@@ -223,6 +294,7 @@ def _cell_quarantine(
     schema: TableSchema,
     zone: str,
     reference: datetime | None,
+    facts: Mapping[str, TextFacts],
 ) -> pl.DataFrame:
     """One line per bad cell of the records at ``rows`` (``_row`` values)."""
     source = raw.frame
@@ -232,7 +304,8 @@ def _cell_quarantine(
         # depends on its whole column: type everything again.)
         row_dtype = source.collect_schema()[ROW]
         source = source.filter(pl.col(ROW).is_in(rows.cast(row_dtype).implode()))
-    plan = _typing_plan(source, mapping, extras, schema, zone, reference)
+    # What holds for every cell of a column holds for these rows' cells.
+    plan = _typing_plan(source, mapping, extras, schema, zone, reference, facts=facts)
     why = [r.alias(_WHY + name) for name, r, _ in plan.reasons]
     found = [pl.when(r.is_not_null()).then(v).alias(_RAW + name) for name, r, v in plan.reasons]
     typed = plan.frame.select(pl.col(ROW).cast(pl.Int64), *why, *found).collect()
@@ -327,12 +400,22 @@ def check_table(
         row aside) but left out of the accepted frame.
     """
     mapping, extras = match_header(raw.header, schema, file)
-    plan = _typing_plan(raw.frame, mapping, extras, schema, zone, reference, withhold)
+    facts = _text_facts(raw.frame, mapping, schema)
+    plan = _typing_plan(raw.frame, mapping, extras, schema, zone, reference, withhold, facts)
     typed = _collect(plan.frame.select(*plan.values, plan.damaged.alias(_WHY)))
+    if plan.same:
+        source = raw.frame.select(pl.col(list(plan.same.values()))).collect()
+        typed = pl.DataFrame(
+            [
+                source.get_column(plan.same[n]).alias(n) if n in plan.same else typed.get_column(n)
+                for n in [*plan.names, _WHY]
+            ]
+        )
+        del source
     damaged_cells = typed.get_column(_WHY)
     if damaged_cells.any():
         rows = typed.get_column(ROW).filter(damaged_cells)
-        cells = _cell_quarantine(raw, rows, mapping, extras, schema, zone, reference)
+        cells = _cell_quarantine(raw, rows, mapping, extras, schema, zone, reference, facts)
         if cells.get_column("row").n_unique() != rows.len():
             # The Boolean verdicts and the reasons are separate expressions;
             # a row set aside must never go without its reason.
