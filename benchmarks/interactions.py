@@ -63,7 +63,7 @@ def _time_change(view, change: Callable[[], None]) -> float:
 
 def _interactions(findings):
     """(view name, interaction, view, [changes]) for what a person can change."""
-    from forensics.widgets import coverage_view, timeline_view
+    from forensics.views.widgets import coverage_view, timeline_view
 
     top = findings.suspects[0].person_id if findings.suspects else None
     suspects = [s.person_id for s in findings.suspects[:3]]
@@ -149,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
 
     InteractiveShell.instance()  # so ChartView.redraw fills its Output as in a notebook
 
-    from forensics.notebook import open_case
+    from forensics.views.notebook import open_case
 
     load = os.getloadavg()
     print(f"case {args.case}; {os.cpu_count()} CPUs, load average {load[0]:.2f} at start")

@@ -1,7 +1,7 @@
 """Reference implementations of the common-point core: two written as an
 analyst would, one as a strong DuckDB user would.
 
-All compute what :func:`forensics.core.core_counts` computes, straight from
+All compute what :func:`forensics.scale.core.core_counts` computes, straight from
 the case's Parquet files. :data:`CORE_SQL` (DuckDB) and :func:`pandas_core`
 *explode* every access event into one row per order it exposed and count
 distinct orders; :data:`STRONG_SQL` (DuckDB) never does (see there). The

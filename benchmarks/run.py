@@ -9,7 +9,7 @@ usage):
     ``forensics investigate CASE --out DIR``: start-up, load, investigation
     and findings written; wall time measured around the process.
 ``core``
-    :func:`forensics.core.core_counts` on a loaded case; the load is timed
+    :func:`forensics.scale.core.core_counts` on a loaded case; the load is timed
     separately, and the peak RSS of the core alone is read after resetting
     the process's high-water mark (``/proc/self/clear_refs``).
 ``strong``, ``duckdb``, ``pandas``
@@ -113,7 +113,7 @@ def _worker(kind: str, case: Path, table_out: Path | None, duckdb_memory: str) -
         result["rows"] = {"orders": frames[0].height, "access": frames[1].height}
     elif kind == "core":
         from forensics.case import load
-        from forensics.core import core_counts
+        from forensics.scale.core import core_counts
 
         t0 = time.perf_counter()
         loaded = load(case)
@@ -348,7 +348,7 @@ def assert_same(tables: dict[str, Path]) -> int:
                     pl.col("hits").ne_missing(pl.col("hits_core")),
                 )
             )
-            raise AssertionError(f"{name} differs from forensics.core.core_counts:\n{diff}")
+            raise AssertionError(f"{name} differs from forensics.scale.core.core_counts:\n{diff}")
     return core.height
 
 

@@ -17,8 +17,8 @@ CASE = "../datasets/april-trojan"
 REVEAL = False
 
 # %%
-from forensics import charts, notebook
-from forensics.widgets import coverage_view, show_table, timeline_view
+from forensics.views import charts, notebook
+from forensics.views.widgets import coverage_view, show_table, timeline_view
 
 findings = notebook.open_case(CASE)
 top = findings.suspects[0].person_id if findings.suspects else None

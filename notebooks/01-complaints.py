@@ -15,8 +15,8 @@ CASE = "../datasets/april-trojan"
 REVEAL = False
 
 # %%
-from forensics import charts, notebook
-from forensics.widgets import show_table
+from forensics.views import charts, notebook
+from forensics.views.widgets import show_table
 
 findings = notebook.open_case(CASE)
 TZ = findings.case.timezone()

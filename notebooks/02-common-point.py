@@ -13,8 +13,8 @@
 CASE = "../datasets/april-trojan"
 
 # %%
-from forensics import notebook
-from forensics.widgets import coverage_view, show_table
+from forensics.views import notebook
+from forensics.views.widgets import coverage_view, show_table
 
 findings = notebook.open_case(CASE)
 TZ = findings.case.timezone()

@@ -12,8 +12,8 @@
 CASE = "../datasets/april-trojan"
 
 # %%
-from forensics import notebook
-from forensics.widgets import show_table, timeline_view
+from forensics.views import notebook
+from forensics.views.widgets import show_table, timeline_view
 
 findings = notebook.open_case(CASE)
 TZ = findings.case.timezone()

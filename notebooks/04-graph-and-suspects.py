@@ -13,9 +13,9 @@ CASE = "../datasets/april-trojan"
 # %%
 from IPython.display import display
 
-from forensics import charts, notebook
-from forensics.graph import explain
-from forensics.widgets import show_table
+from forensics.analysis.graph import explain
+from forensics.views import charts, notebook
+from forensics.views.widgets import show_table
 
 findings = notebook.open_case(CASE)
 TZ = findings.case.timezone()

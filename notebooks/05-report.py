@@ -13,7 +13,8 @@ REVEAL = False
 FORMATS = ("html",)
 
 # %%
-from forensics import charts, notebook, report
+from forensics.response import report
+from forensics.views import charts, notebook
 
 findings = notebook.open_case(CASE)
 out = notebook.output_folder(OUT, CASE)

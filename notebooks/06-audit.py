@@ -23,11 +23,12 @@ REVEAL_CONTACTS = False
 # %%
 import polars as pl
 
-from forensics import notebook
 from forensics.audit import audit, write_audit
 from forensics.audit import summary_text as audit_summary
-from forensics.respond import infection_windows, respond, summary_text, write_pack
-from forensics.widgets import show_table
+from forensics.response.leakpath import infection_windows
+from forensics.response.respond import respond, summary_text, write_pack
+from forensics.views import notebook
+from forensics.views.widgets import show_table
 
 findings = notebook.open_case(CASE)
 out = notebook.output_folder(OUT, CASE)

@@ -18,8 +18,8 @@ import pytest
 from casefiles import TABLE_ROWS, csv_text, snapshot, write_case
 
 from forensics import load
+from forensics.analysis.indicators import INDICATOR_SCHEMA
 from forensics.audit import SEVERITY, audit, one_person_one_account, run_audit
-from forensics.indicators import INDICATOR_SCHEMA
 from forensics.synth import generate
 
 ORDERS = 3000

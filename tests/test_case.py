@@ -13,7 +13,7 @@ import pytest
 from casefiles import CASE_TOML, TABLE_ROWS, csv_text, snapshot, table_text, write_case
 
 from forensics.case import Case, CaseError, load
-from forensics.schema import REQUIRED_TABLES, ROW, TABLES
+from forensics.case.schema import REQUIRED_TABLES, ROW, TABLES
 
 
 def _utc(*args: int) -> datetime:
@@ -523,7 +523,7 @@ def test_dangling_reference_is_kept_and_reported(tmp_path):
 def test_dangling_references_found_by_hash_or_by_string(tmp_path, monkeypatch, large):
     # Against large tables ids are compared by a seeded 64-bit hash; both
     # ways must find the same rows.
-    monkeypatch.setattr("forensics._tables._LARGE", large)
+    monkeypatch.setattr("forensics.case._tables._LARGE", large)
     extra = [
         ["A4", "2024-04-03 02:00:00", "ACC-GHOST", "PC-01", "", "view_order", "O9999", "", "", ""],
         ["A5", "2024-04-03 02:01:00", "ACC-01", "PC-01", "", "view_order", "O1001", "", "", ""],
@@ -547,7 +547,7 @@ def test_naive_times_shifted_by_a_fixed_offset_equal_the_zone_lookup(zone):
     # Where a zone's offset is fixed for decades (Shanghai since 1991),
     # naive times are shifted instead of looked up: same instants, and the
     # same nulls for wall times that never existed (Shanghai's 1986-91 DST).
-    from forensics._cells import _localize
+    from forensics.case._cells import _localize
 
     rng = random.Random(7)
     naive = [
@@ -758,7 +758,7 @@ def test_parquet_changed_while_read_is_a_case_error(tmp_path, monkeypatch):
     # between must not get the hash of other bytes than those read.
     root = write_case(tmp_path / "case", orders=None)
     _strings_frame("orders").write_parquet(root / "orders.parquet")
-    import forensics._readers as readers
+    import forensics.case._readers as readers
 
     real, calls = readers._identity, []
 
@@ -886,11 +886,11 @@ def test_files_path_may_not_leave_the_folder(tmp_path, path):
 def test_a_denied_badge_is_not_presence_inside(tmp_path):
     """A badge the door refused opened nothing: it shows as an attempt on the
     timeline and is not presence before the shift; a granted one is."""
-    from forensics.clock import estimate_offsets
-    from forensics.exposure import exposure_events, order_index
-    from forensics.indicators import indicators
-    from forensics.sessions import sessionize
-    from forensics.timeline import timeline as build_timeline
+    from forensics.analysis.clock import estimate_offsets
+    from forensics.analysis.exposure import exposure_events, order_index
+    from forensics.analysis.indicators import indicators
+    from forensics.analysis.sessions import sessionize
+    from forensics.analysis.timeline import timeline as build_timeline
 
     badge = csv_text(
         [

@@ -12,8 +12,9 @@ import plotly.graph_objects as go
 import polars as pl
 import pytest
 
-from forensics import charts, investigate, load
+from forensics import investigate, load
 from forensics.synth import generate
+from forensics.views import charts
 
 KINDS = [
     "usb_malware",

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from forensics import load
-from forensics.clock import estimate_offsets, format_offset
+from forensics.analysis.clock import estimate_offsets, format_offset
 from forensics.synth import generate, simulate
 
 

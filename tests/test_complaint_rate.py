@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from forensics.commonpoint import _poisson_logsf
-from forensics.complaints import _background
+from forensics.analysis.commonpoint import _poisson_logsf
+from forensics.analysis.complaints import _background
 
 SETTINGS = dict(alpha=1e-3, min_background=0.1, history=21, guard=4, min_ratio=1.5)
 

@@ -24,7 +24,7 @@ from casefiles import CASE_TOML, TABLE_ROWS, csv_text, table_text, write_case
 
 import forensics
 from forensics.case import Case, CaseError, load
-from forensics.schema import ROW
+from forensics.case.schema import ROW
 from forensics.synth import generate
 
 

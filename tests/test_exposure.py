@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forensics.exposure import union_size
+from forensics.scale.portable import union_size
 
 SAMPLE = Path(__file__).resolve().parents[1] / "datasets" / "april-trojan"
 
@@ -96,7 +96,7 @@ def test_union_size_on_many_random_paths():
 def test_path_counts_exposed_matches_union_size(intervals, limit, one_level):
     """path_counts counts exposure its own way (single orders sorted, ranges
     swept); the numbers are union_size's (the portable core's)."""
-    from forensics.commonpoint import path_counts
+    from forensics.analysis.commonpoint import path_counts
 
     n = len(intervals)
     events = pl.DataFrame(
@@ -147,7 +147,7 @@ def test_hypergeometric_tail_matches_scipy(total, data):
     the log, on either side of the mode and at the ends of the support."""
     from scipy import stats
 
-    from forensics.commonpoint import _hypergeom_log_tail
+    from forensics.analysis.commonpoint import _hypergeom_log_tail
 
     marked = data.draw(st.integers(0, total))
     drawn = data.draw(st.lists(st.integers(0, total), min_size=1, max_size=20))
@@ -164,7 +164,7 @@ def test_hypergeometric_tail_on_a_marketplace_scale():
     """Millions of orders, wide distributions: still scipy's numbers."""
     from scipy import stats
 
-    from forensics.commonpoint import _hypergeom_log_tail
+    from forensics.analysis.commonpoint import _hypergeom_log_tail
 
     N, K, n = 10_000_000, 400_000, 5_000_000
     k = np.array([1, 150_000, 199_000, 200_000, 200_001, 201_500, 260_000, 400_000])
@@ -177,8 +177,8 @@ def test_order_rows_by_hash_match_the_string_join(monkeypatch):
     """Against many orders the loader matches ids by two seeded hashes; the
     rows must be the string join's, unknown and empty ids included, and two
     orders sharing the first hash fall back to the strings."""
-    import forensics._tables as tables
-    from forensics._tables import match_rows
+    import forensics.case._tables as tables
+    from forensics.case._tables import match_rows
 
     rng = np.random.default_rng(5)
     n = 5000
@@ -202,9 +202,9 @@ def test_order_rows_by_hash_match_the_string_join(monkeypatch):
 def test_loader_order_rows_give_the_string_join_numbers(monkeypatch):
     """A large case's access rows are numbered from the loader's match;
     the numbers must be those of matching the ids as strings."""
-    import forensics._tables as tables
+    import forensics.case._tables as tables
     from forensics import load
-    from forensics.exposure import exposure_events, order_index
+    from forensics.analysis.exposure import exposure_events, order_index
 
     monkeypatch.setattr(tables, "_LARGE", 0)
     case = load(SAMPLE)
@@ -222,7 +222,7 @@ def test_order_numbers_are_placement_then_id_whatever_the_file_order(layout):
     file lists the orders; placed[idx] is that order's time."""
     from types import SimpleNamespace
 
-    from forensics.exposure import order_index
+    from forensics.analysis.exposure import order_index
 
     rng = np.random.default_rng(11)
     n = 3000

@@ -152,8 +152,13 @@ def test_numbered_members_count_like_candidate_events(cases, kind):
     """The engine counts each level from members numbered straight off the
     events (and machine slices for devices and processes); the plain route
     through candidate_events must give the same table, level by level."""
-    from forensics.commonpoint import keyed_counts, path_counts
-    from forensics.exposure import LEVELS, candidate_events, infection_starts, level_members
+    from forensics.analysis.commonpoint import keyed_counts, path_counts
+    from forensics.analysis.exposure import (
+        LEVELS,
+        candidate_events,
+        infection_starts,
+        level_members,
+    )
 
     _, findings = cases(kind, 2, SIZES[0])
     case, events, hits = findings.case, findings.events, findings.hits

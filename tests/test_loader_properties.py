@@ -23,9 +23,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import forensics
-from forensics._cells import SPACES
 from forensics.case import Case, CaseError, load
-from forensics.schema import ROW, TABLES
+from forensics.case._cells import SPACES
+from forensics.case.schema import ROW, TABLES
 from forensics.synth import generate
 
 FAST = settings(

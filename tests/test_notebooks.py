@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from forensics.nbtools import CHECK_MARKER, clean, is_checked, problems
+from forensics.views.nbtools import CHECK_MARKER, clean, is_checked, problems
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 EXPECTED = [

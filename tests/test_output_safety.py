@@ -20,12 +20,14 @@ from hypothesis import strategies as st
 from plotly.offline import get_plotlyjs
 
 import forensics
-from forensics import charts, cli, report
+from forensics import cli
 from forensics.case import CaseError, load
 from forensics.privacy import write_csv
-from forensics.report import build_report
+from forensics.response import report
+from forensics.response.report import build_report
 from forensics.synth import generate
-from forensics.widgets import show_table
+from forensics.views import charts
+from forensics.views.widgets import show_table
 
 CHROMIUM = charts.find_chromium()
 needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="no Chromium")

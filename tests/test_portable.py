@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from forensics import load
-from forensics.core import core_counts, core_inputs
-from forensics.portable import core_table, prepare
+from forensics.scale.core import core_counts, core_inputs, prepare
+from forensics.scale.portable import core_table
 from forensics.synth import generate
 
 
@@ -79,7 +79,7 @@ def test_eager_and_lazy_match_order_by_order_count(intervals, hit_pairs, limit, 
 @pytest.mark.parametrize("one_by_one", [0, 10_000])
 def test_many_random_paths(monkeypatch, one_by_one):
     # Stretches counted one at a time, or all in one reduceat pass.
-    monkeypatch.setattr("forensics.sweep._ONE_BY_ONE", one_by_one)
+    monkeypatch.setattr("forensics.scale.sweep._ONE_BY_ONE", one_by_one)
     rng = np.random.default_rng(0)
     n = 5000
     lo = rng.integers(0, 3000, n)

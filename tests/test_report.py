@@ -15,11 +15,12 @@ import polars as pl
 import pytest
 from plotly.offline import get_plotlyjs
 
-from forensics import charts, investigate, load
+from forensics import investigate, load
 from forensics.cli import main
 from forensics.privacy import escape
-from forensics.report import build_report, defang
+from forensics.response.report import build_report, defang
 from forensics.synth import generate
+from forensics.views import charts
 
 ORDERS = 2000
 MARKER_SCRIPT = "<script>document.body.setAttribute('data-pwned', 'y' + 'es')</script>"

@@ -17,7 +17,9 @@ import pytest
 from casefiles import csv_text, snapshot, write_case
 
 from forensics import investigate, load
-from forensics.respond import BASIS, respond, run_respond
+from forensics.case import OutputInCaseError
+from forensics.response.buyers import BASIS
+from forensics.response.respond import respond, run_respond
 from forensics.synth import generate
 
 SEEDS = [1, 2, 3]
@@ -237,8 +239,9 @@ def test_csv_cells_that_look_like_formulas_are_defused(tmp_path):
 
 def test_refuses_to_write_inside_the_case(tmp_path):
     case = _hostile_case(tmp_path / "case")
-    with pytest.raises(SystemExit):
+    with pytest.raises(OutputInCaseError, match="inside the case folder"):
         run_respond(case, case / "out")
+    assert not (case / "out").exists()
 
 
 def test_buyer_list_needs_the_personal_data(tmp_path):

@@ -16,8 +16,8 @@ import polars as pl
 import pytest
 
 from forensics import load
-from forensics.core import core_counts
-from forensics.portable import core_counts_spark, main, prepare, spark_session
+from forensics.scale.core import core_counts, main, prepare
+from forensics.scale.portable import core_counts_spark, spark_session
 from forensics.synth import generate
 
 pytest.importorskip("pyspark", reason="pyspark not installed (pip install -e '.[spark]')")

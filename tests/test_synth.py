@@ -16,7 +16,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from forensics.schema import REQUIRED_TABLES, TABLES
+from forensics.case.schema import REQUIRED_TABLES, TABLES
 from forensics.synth import VECTORS, generate, simulate
 
 SEEDS = (3, 11)

@@ -10,7 +10,7 @@ from casefiles import TABLE_ROWS, csv_text, table_text, write_case
 
 from forensics import cli
 from forensics.case import load
-from forensics.validation import main_timestamp, validation_rows
+from forensics.case.validation import main_timestamp, validation_rows
 
 
 def _broken_orders() -> str:

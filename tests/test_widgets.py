@@ -8,8 +8,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from forensics import notebook
-from forensics.widgets import (
+from forensics.views import notebook
+from forensics.views.widgets import (
     LEVELS,
     ChartView,
     EntityFilter,
@@ -145,7 +145,7 @@ def test_output_folder_refuses_the_case(tmp_path):
 
 
 def test_coverage_view_redraws_from_the_controls(findings):
-    from forensics.widgets import coverage_view
+    from forensics.views.widgets import coverage_view
 
     view = coverage_view(findings)
     picker, only, days = view.controls
@@ -159,7 +159,7 @@ def test_coverage_view_redraws_from_the_controls(findings):
 
 
 def test_timeline_view_starts_on_the_leak_window(findings):
-    from forensics.widgets import timeline_view
+    from forensics.views.widgets import timeline_view
 
     top = findings.suspects[0].person_id
     view = timeline_view(findings, person=top)
@@ -174,7 +174,7 @@ def test_timeline_view_starts_on_the_leak_window(findings):
 def test_a_view_shows_its_figure_as_plotly_json():
     import plotly.graph_objects as go
 
-    from forensics.widgets import _bundle
+    from forensics.views.widgets import _bundle
 
     bundle = _bundle(go.Figure(go.Scatter(x=[1, 2], y=[3, 4])))
     assert "application/vnd.plotly.v1+json" in bundle["data"]

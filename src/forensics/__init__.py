@@ -3,7 +3,8 @@
 __version__ = "0.1.0"
 
 from .case import Case, CaseError, load  # noqa: E402
-from .investigate import Findings, investigate  # noqa: E402
+from .findings import Findings  # noqa: E402
+from .investigate import investigate  # noqa: E402
 
 load_case = load
 

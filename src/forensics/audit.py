@@ -40,14 +40,14 @@ from pathlib import Path
 
 import polars as pl
 
+from .analysis.clock import estimate_offsets
+from .analysis.exposure import exposure_events, order_index
+from .analysis.indicators import indicators as find_indicators
+from .analysis.indicators import shift_windows
+from .analysis.sessions import sessionize
+from .analysis.timeline import timeline as build_timeline
 from .case import Case
-from .clock import estimate_offsets
-from .exposure import exposure_events, order_index
-from .indicators import indicators as find_indicators
-from .indicators import shift_windows
 from .privacy import write_csv
-from .sessions import sessionize
-from .timeline import timeline as build_timeline
 
 __all__ = [
     "AuditSettings",

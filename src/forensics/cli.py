@@ -14,7 +14,7 @@ __all__ = ["main"]
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from .validation import print_validation
+    from .case.validation import print_validation
 
     return print_validation(Path(args.case), max_reasons=args.reasons)
 
@@ -47,13 +47,13 @@ def _cmd_investigate(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from .report import run_report
+    from .response.report import run_report
 
     return run_report(Path(args.case), Path(args.out), reveal=args.reveal, progress=not args.quiet)
 
 
 def _cmd_respond(args: argparse.Namespace) -> int:
-    from .respond import run_respond
+    from .response.respond import run_respond
 
     return run_respond(Path(args.case), Path(args.out), reveal_contacts=args.reveal_contacts)
 
@@ -65,7 +65,7 @@ def _cmd_audit(args: argparse.Namespace) -> int:
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    from .custody import run_verify
+    from .case.custody import run_verify
 
     return run_verify(Path(args.out), Path(args.case))
 

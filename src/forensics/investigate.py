@@ -13,18 +13,13 @@ Steps, in the order the data flows (DESIGN.md):
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
-import networkx as nx
 import polars as pl
 
-from . import __version__
-from .case import Case, load
-from .clock import ClockOffset, estimate_offsets
-from .commonpoint import (
+from .analysis.clock import estimate_offsets
+from .analysis.commonpoint import (
     CommonPointSettings,
     common_points,
     complaint_hits,
@@ -33,8 +28,8 @@ from .commonpoint import (
     onset,
     score_paths,
 )
-from .complaints import ComplaintRate, complaint_orders, complaint_rate, link_complaints
-from .exposure import (
+from .analysis.complaints import ComplaintRate, complaint_orders, complaint_rate, link_complaints
+from .analysis.exposure import (
     CANDIDATE_KEY,
     LEVELS,
     MachineOrder,
@@ -45,162 +40,19 @@ from .exposure import (
     machine_order,
     order_index,
 )
-from .graph import evidence_graph, explain
-from .indicators import access_rows, flagged_paths
-from .indicators import indicators as find_indicators
+from .analysis.graph import evidence_graph
+from .analysis.indicators import access_rows, flagged_paths
+from .analysis.indicators import indicators as find_indicators
+from .analysis.sessions import sessionize
+from .analysis.suspects import VectorCall, classify, rank_suspects, refine_malware_kind
+from .analysis.timeline import timeline as build_timeline
+from .case import Case, load
+from .case.custody import output_folder
+from .case.localtime import zone
+from .findings import Findings
 from .progress import steps
-from .sessions import sessionize
-from .suspects import Suspect, VectorCall, classify, rank_suspects, refine_malware_kind
-from .timeline import timeline as build_timeline
-from .validation import flagged_lines
 
-__all__ = ["Findings", "investigate", "run_investigation", "FORMAT"]
-
-FORMAT = "forensics.findings/1"
-MAX_VECTORS = 50
-
-
-@dataclass(frozen=True)
-class Findings:
-    """Everything the investigation concluded, and the frames behind it."""
-
-    case: Case
-    vector: VectorCall
-    suspects: tuple[Suspect, ...]
-    points: pl.DataFrame  # every candidate path, most significant first
-    path_members: pl.DataFrame  # machines/accounts/apps of the leak path, on the path's events
-    clock_offsets: dict[str, ClockOffset]
-    complaints: pl.DataFrame  # linked complaints
-    complaint_orders: pl.DataFrame
-    rate: ComplaintRate
-    sessions: pl.DataFrame
-    events: pl.DataFrame
-    members: pl.DataFrame  # level, cand, ev: which events make up each significant path
-    hits: pl.DataFrame
-    indicators: pl.DataFrame
-    ruled_out: tuple[str, ...]
-    settings: dict[str, Any] = field(default_factory=dict)
-    graph: nx.MultiDiGraph | None = None
-    _timeline: pl.DataFrame | None = field(default=None, repr=False, compare=False)
-
-    @property
-    def timeline(self) -> pl.DataFrame:
-        """Every event of the case on the back-office clock
-        (:func:`forensics.timeline.timeline`), built when first asked for:
-        the investigation itself reads only a few of the access events."""
-        if self._timeline is None:
-            object.__setattr__(self, "_timeline", build_timeline(self.case, self.clock_offsets))
-        return self._timeline
-
-    @property
-    def vectors(self) -> pl.DataFrame:
-        """The significant paths reported in findings.json."""
-        sig = self.points.filter(pl.col("significant"))
-        path = self.path_members.filter(pl.col("significant"))
-        # A member of the leak path is reported with its figures on the path.
-        sig = sig.join(path.select("level", "id"), on=["level", "id"], how="anti")
-        # Every member of the leak path, then the strongest other points.
-        order = dict(
-            by=["strength", "level", "id"], descending=[True, False, False], nulls_last=True
-        )
-        others = sig.sort(**order).head(MAX_VECTORS)
-        return pl.concat([path.sort(**order), others], how="diagonal_relaxed")
-
-    def to_dict(self) -> dict:
-        """findings.json as a dict (CASE_FORMAT.md). Each input also counts
-        the lines ``forensics validate`` lists as kept but worth a look:
-        ``unregistered`` ids and ``unlisted`` descriptive values."""
-        tz = self.case.timezone()
-        unregistered, unlisted = flagged_lines(self.case)
-        iso = _iso(tz)
-        return {
-            "format": FORMAT,
-            "case_id": self.case.meta.case_id,
-            "vector": {"kind": self.vector.kind, "confidence": self.vector.confidence},
-            "suspects": [
-                {
-                    "person_id": s.person_id,
-                    "score": s.score,
-                    "role": s.role,
-                    "evidence": [e.as_dict() | {"at": iso(e.at)} for e in s.evidence],
-                    "paths": explain(self.graph, s.person_id) if self.graph is not None else [],
-                }
-                for s in self.suspects
-            ],
-            "vectors": [
-                {
-                    "level": r["level"],
-                    "id": r["id"],
-                    "coverage": round(r["coverage"], 4),
-                    "lift": round(r["lift"], 3),
-                    "p_value": float(f"{r['p_value']:.3g}"),
-                    "log10_p": round(r["log10_p"], 2),
-                    "route": "onset" if r.get("onset") else "association",
-                    "exposed": r["exposed"],
-                    "hits": r["hits"],
-                    "first_exposure": iso(r["first_exposure"]),
-                }
-                for r in self.vectors.iter_rows(named=True)
-            ],
-            "leak_window": {"start": iso(self.vector.leak_start), "end": iso(self.vector.leak_end)},
-            "leak_path": {
-                "machines": list(self.vector.machines),
-                "accounts": list(self.vector.accounts),
-                "apps": list(self.vector.apps),
-                "devices": list(self.vector.devices),
-                "rationale": list(self.vector.rationale),
-            },
-            "clock_offsets": {o.file: o.text for o in self.clock_offsets.values()},
-            "clock_offset_detail": {
-                o.file: {
-                    "offset": o.text,
-                    "pairs": o.pairs,
-                    "support": o.support,
-                    "spread_s": o.spread_s,
-                    "confidence": o.confidence,
-                    "method": o.method,
-                }
-                for o in self.clock_offsets.values()
-            },
-            "complaints": {
-                "total": self.complaints.height,
-                "background_per_day": round(self.rate.background_per_day, 3),
-                "spike_start": str(self.rate.spike_start) if self.rate.spike_start else None,
-                "spike_end": str(self.rate.spike_end) if self.rate.spike_end else None,
-                "spike_complaints": self.rate.spike_complaints,
-            },
-            "ruled_out": list(self.ruled_out),
-            "inputs": [
-                {
-                    "file": f.file,
-                    "sha256": f.sha256,
-                    "rows": f.rows,
-                    "quarantined": f.quarantined,
-                    "unregistered": unregistered.get(f.file, 0),
-                    "unlisted": unlisted.get(f.file, 0),
-                }
-                for f in self.case.inputs
-            ],
-            "tool": {"name": "forensics", "version": __version__, "settings": self.settings},
-        }
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False, sort_keys=False) + "\n"
-
-
-def _iso(tz: str):
-    def fmt(t):
-        if t is None:
-            return None
-        return t.astimezone(_zone(tz)).isoformat()
-
-    return fmt
-
-
-def _zone(tz: str):
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(tz)
+__all__ = ["investigate", "run_investigation"]
 
 
 def investigate(
@@ -213,7 +65,7 @@ def investigate(
     """Run the whole investigation on a loaded case.
 
     ``complaint_nodes=False``: the evidence graph without a node per
-    complaint (see :func:`forensics.graph.evidence_graph`); what
+    complaint (see :func:`forensics.analysis.graph.evidence_graph`); what
     ``findings.json`` says is the same, and ``forensics investigate``, which
     writes only that, saves building tens of thousands of edges.
     """
@@ -334,6 +186,8 @@ def investigate(
         hits=hits,
         indicators=inds,
         ruled_out=ruled,
+        infection_starts=starts,
+        order_index=index,
         settings={
             "alpha": settings.alpha,
             "min_lift": settings.min_lift,
@@ -390,7 +244,7 @@ def _spike(case: Case, rate: ComplaintRate, counted: pl.DataFrame):
         return None, counted.clear()
     from datetime import UTC, datetime, time
 
-    start = datetime.combine(rate.spike_start, time(0), tzinfo=_zone(case.timezone())).astimezone(
+    start = datetime.combine(rate.spike_start, time(0), tzinfo=zone(case.timezone())).astimezone(
         UTC
     )
     day = pl.col("received_at").dt.convert_time_zone(case.timezone()).dt.date()
@@ -483,15 +337,11 @@ def run_investigation(case_path: Path, out: Path, *, progress: bool = True) -> i
     The buyers' personal data is checked but not held (``personal=False``):
     findings.json carries none of it.
     """
+    output_folder(out, case_path, create=False)
     case = load(case_path, progress=progress, personal=False)
     out = Path(out)
-    if (
-        out.resolve() == Path(case_path).resolve()
-        or Path(case_path).resolve() in out.resolve().parents
-    ):
-        raise SystemExit("forensics: refusing to write inside the case folder")
     findings = investigate(case, progress=progress, complaint_nodes=False)
-    out.mkdir(parents=True, exist_ok=True)
+    out = output_folder(out, case_path)
     (out / "findings.json").write_text(findings.to_json(), encoding="utf-8")
     v = findings.vector
     print(f"vector: {v.kind} (confidence {v.confidence})")

@@ -16,7 +16,7 @@ from typing import Any
 
 import polars as pl
 
-from ..schema import TABLES, ColumnKind
+from ..case.schema import TABLES, ColumnKind
 
 __all__ = ["Recorder", "internal_schema", "TIME_COLUMN", "ID_PREFIX"]
 

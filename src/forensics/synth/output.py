@@ -8,7 +8,7 @@ from pathlib import Path
 
 import polars as pl
 
-from ..schema import TABLES
+from ..case.schema import TABLES
 from .build import SyntheticCase, simulate
 
 __all__ = ["generate", "write_case", "prepare_folder", "PARQUET_ABOVE"]

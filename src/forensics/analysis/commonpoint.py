@@ -1,0 +1,718 @@
+"""Common point of compromise: which path saw the complained orders.
+
+Card-fraud investigators find the shop where all the stolen cards were used;
+here we find the path (account, machine, session, device, app, …) through
+which the complained orders were seen. For every candidate of
+:func:`forensics.analysis.exposure.candidate_events`:
+
+``exposed`` (n)
+    distinct orders the path exposed, among the orders placed up to the last
+    complaint (the universe, N orders).
+``hits`` (k)
+    distinct complained orders it exposed *in time* — before the complaint's
+    deadline (``contacted_at``, else ``received_at``) — through an action that
+    shows every field the scammer quoted. Exposure after the deadline cannot
+    explain the call (customer service looking up a complaining buyer's order
+    is the everyday example) and is counted in ``ruled_out_time``.
+``coverage``
+    share of complaints (first complaint of each buyer about each order) with
+    at least one candidate order exposed in time.
+``precision``, ``lift``
+    k / n, and its ratio to the base rate K / N (K = complained orders).
+``p_value``
+    hypergeometric tail P(X >= k) for n orders drawn from N of which K were
+    complained: how surprising the overlap is if the path had nothing to do
+    with the leak. ``p_adjusted`` is Bonferroni over every candidate tested.
+``first_exposure``
+    the earliest in-time exposure of a complained order through the path.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+import polars as pl
+from scipy import special
+
+from ..scale.sweep import exposed_sweep
+from .exposure import ACTION_FIELDS, CANDIDATE_KEY, OrderIndex, event_columns
+
+__all__ = [
+    "complaint_hits",
+    "common_points",
+    "path_counts",
+    "keyed_counts",
+    "score_paths",
+    "onset",
+    "flagged",
+    "CommonPointSettings",
+]
+
+
+@dataclass(frozen=True)
+class CommonPointSettings:
+    """Thresholds of :func:`common_points` (documented defaults)."""
+
+    alpha: float = 0.01
+    """Family-wise error rate: a candidate is significant when its
+    Bonferroni-adjusted p-value is at most ``alpha``."""
+    min_lift: float = 1.2
+    """A significant path must also concentrate complaints (a leak of most
+    orders cannot show a high lift, so this is a sanity bound)."""
+    min_hits: int = 3
+    """Fewer complained orders than this prove nothing, whatever the p-value."""
+    quiet_factor: float = 0.01
+    """With no complaint spike a leak is unlikely to begin with, so the
+    overlap route demands ``alpha * quiet_factor`` (the pre-registered
+    family of flagged paths keeps ``alpha``)."""
+    min_flagged_hits: int = 2
+    """Complained orders a path flagged beforehand (malware, a stale
+    account) must show to be significant in its own small family."""
+    onset_window_days: float = 14.0
+    """How long before the complaint spike a new path may have opened."""
+    min_onset_coverage: float = 0.5
+    """Share of the spike's complaints a path must explain by its recent
+    exposure to be significant by onset."""
+
+
+def complaint_hits(
+    events: pl.DataFrame, complaint_orders: pl.DataFrame, index: OrderIndex
+) -> pl.DataFrame:
+    """Every (access event, complaint, candidate order) where the event exposed the order.
+
+    Returns
+    -------
+    pl.DataFrame
+        ``ev``, ``complaint_id``, ``idx``, ``at``, ``in_time``, ``fields_ok``.
+    """
+    named = complaint_orders.get_column("order_id").drop_nulls().unique().implode()
+    numbers = index.orders.lazy().filter(pl.col("order_id").is_in(named)).select("order_id", "idx")
+    co = complaint_orders.join(numbers.collect(), on="order_id").select(
+        "complaint_id", "idx", "deadline", "quoted"
+    )
+    # Lazy, so that of millions of events only those on a complained order
+    # (and the few ranges) are ever copied.
+    ev = events.lazy().select("ev", "at", "action", "lo", "hi")
+    width = pl.col("hi") - pl.col("lo")
+    wanted = co.get_column("idx").unique().implode()
+    by_order = (
+        ev.filter((width == 1) & pl.col("lo").is_in(wanted))
+        .rename({"lo": "idx"})
+        .drop("hi")
+        .join(co.lazy(), on="idx")
+        .collect()
+    )
+    ranges = ev.filter(width > 1).collect()
+    by_range = ranges.join_where(
+        co, pl.col("lo") <= pl.col("idx"), pl.col("hi") > pl.col("idx")
+    ).drop("lo", "hi")
+    cols = ["ev", "complaint_id", "idx", "at", "action", "deadline", "quoted"]
+    hits = pl.concat([by_order.select(cols), by_range.select(cols)])
+    shown = pl.DataFrame(
+        {
+            "action": list(ACTION_FIELDS),
+            "_shown": [sorted(v) for v in ACTION_FIELDS.values()],
+        }
+    )
+    return (
+        hits.join(shown, on="action", how="left")
+        .with_columns(
+            (pl.col("at") <= pl.col("deadline")).alias("in_time"),
+            pl.col("quoted")
+            .list.set_difference(pl.col("_shown").fill_null(pl.lit([], dtype=pl.List(pl.String))))
+            .list.len()
+            .eq(0)
+            .alias("fields_ok"),
+        )
+        .select("ev", "complaint_id", "idx", "at", "in_time", "fields_ok")
+    )
+
+
+def common_points(
+    members: pl.DataFrame,
+    events: pl.DataFrame,
+    hits: pl.DataFrame,
+    *,
+    counted_complaints: pl.DataFrame,
+    universe: int,
+    complained: int,
+    settings: CommonPointSettings | None = None,
+) -> pl.DataFrame:
+    """Score every candidate path.
+
+    Parameters
+    ----------
+    members : level, cand, ev
+    events : ev, lo, hi, at
+    hits : output of :func:`complaint_hits`
+    counted_complaints : complaint_id of the complaints coverage counts
+    universe : N, orders placed up to the last complaint
+    complained : K, distinct complained (candidate) orders
+
+    Returns
+    -------
+    pl.DataFrame sorted most significant first, one row per candidate.
+    """
+    counts = path_counts(
+        members, events, hits, counted_complaints=counted_complaints, universe=universe
+    )
+    return score_paths(
+        counts,
+        n_complaints=counted_complaints.height,
+        universe=universe,
+        complained=complained,
+        settings=settings,
+    )
+
+
+def path_counts(
+    members: pl.DataFrame,
+    events: pl.DataFrame,
+    hits: pl.DataFrame,
+    *,
+    counted_complaints: pl.DataFrame,
+    universe: int,
+) -> pl.DataFrame:
+    """The counts behind :func:`common_points`, one row per candidate.
+
+    Each candidate's counts depend on its own events only, so the members
+    of a large case can be counted a level at a time and the tables
+    concatenated before :func:`score_paths`.
+
+    Returns
+    -------
+    pl.DataFrame
+        ``level``, ``cand``, ``exposed``, ``hits``, ``first_exposure``,
+        ``last_exposure``, ``covered``, ``ruled_out_time``,
+        ``ruled_out_fields``, ``first_event``, ``last_event``, ``events``.
+    """
+    keyed, cands = _numbered(members)
+    return keyed_counts(
+        keyed, cands, events, hits, counted_complaints=counted_complaints, universe=universe
+    )
+
+
+def keyed_counts(
+    keyed: pl.DataFrame,
+    cands: pl.DataFrame,
+    events: pl.DataFrame,
+    hits: pl.DataFrame,
+    *,
+    counted_complaints: pl.DataFrame,
+    universe: int,
+) -> pl.DataFrame:
+    """:func:`path_counts` of candidates already numbered: ``keyed`` holds
+    ``_k`` and ``ev`` (one row per member event, each event at most once
+    per candidate; with ``lo``, ``hi`` and ``at`` too, the events are not
+    looked up again) and ``cands`` holds ``_k``, ``level``, ``cand``.
+    :func:`forensics.analysis.exposure.level_members` builds both straight from the
+    events (``keyed`` may be lazy: then each count reads only what it needs)."""
+    if not {"lo", "hi", "at"} <= set(keyed.collect_schema().names()):
+        # One look-up of what the counts need from each member's event.
+        keyed = keyed.lazy().select(_K, "ev").collect()
+        keyed = keyed.with_columns(event_columns(events, keyed["ev"], "lo", "hi", "at"))
+    keyed = keyed.lazy()
+    hit_events = hits.get_column("ev").unique().implode()
+    mh = keyed.filter(pl.col("ev").is_in(hit_events)).select(_K, "ev").join(hits.lazy(), on="ev")
+    ok = pl.col("in_time") & pl.col("fields_ok")
+    counted = counted_complaints.get_column("complaint_id").implode()
+    per_complaint = (
+        mh.filter(pl.col("complaint_id").is_in(counted))
+        .group_by(_K, "complaint_id")
+        .agg(
+            ok.any().alias("ok"),
+            pl.col("in_time").any().alias("any_in_time"),
+        )
+        .group_by(_K)
+        .agg(
+            pl.col("ok").sum().alias("covered"),
+            (~pl.col("any_in_time")).sum().alias("ruled_out_time"),
+            (pl.col("any_in_time") & ~pl.col("ok")).sum().alias("ruled_out_fields"),
+        )
+    )
+    per_order = mh.group_by(_K).agg(
+        pl.col("idx").filter(ok).n_unique().alias("hits"),
+        pl.col("at").filter(ok).min().alias("first_exposure"),
+        pl.col("at").filter(ok).max().alias("last_exposure"),
+    )
+    span = keyed.group_by(_K).agg(
+        pl.col("at").min().alias("first_event"),
+        pl.col("at").max().alias("last_event"),
+        pl.len().alias("events"),
+    )
+    rest = (
+        cands.lazy()
+        .select(pl.col(_K).cast(pl.Int64), "level", "cand")
+        .join(per_order, on=_K, how="left")
+        .join(per_complaint, on=_K, how="left")
+        .join(span, on=_K, how="left")
+        .with_columns(
+            pl.col("hits").fill_null(0),
+            pl.col("covered").fill_null(0),
+            pl.col("ruled_out_time").fill_null(0),
+            pl.col("ruled_out_fields").fill_null(0),
+        )
+    )
+    # The sweep runs on one core in numpy; polars groups the rest on the
+    # others meanwhile (both let go of the GIL).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        grouped = pool.submit(rest.collect)
+        exposed = _exposed(keyed, limit=universe, top=cands.get_column(_K).max())
+        rest = grouped.result()
+    columns = ["level", "cand", "exposed"] + [
+        c for c in rest.columns if c not in (_K, "level", "cand")
+    ]
+    return rest.join(exposed, on=_K).select(columns).sort("level", "cand")
+
+
+_K = CANDIDATE_KEY
+
+
+def _numbered(members: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Candidates numbered: ``keyed`` (``_k``, ``ev``: one row per member) and
+    ``cands`` (``_k``, ``level``, ``cand``).
+
+    The counts group and join millions of member rows; on an integer
+    number instead of two strings. Members of one level (as
+    :func:`forensics.investigate` counts them) are numbered by the
+    categorical code of ``cand``: one hashing pass of the strings.
+    """
+    members = members.select("level", "cand", "ev").filter(
+        pl.col("level").is_not_null() & pl.col("cand").is_not_null()
+    )
+    one_level = members.height > 0 and bool(
+        members.select((pl.col("level") == pl.col("level").first()).all()).item()
+    )
+    if one_level:
+        coded = members.select(pl.col("cand").cast(pl.Categorical).alias("_cat"), pl.col("ev"))
+        keyed = coded.select(pl.col("_cat").to_physical().cast(pl.Int64).alias(_K), "ev")
+        cands = (
+            coded.select("_cat")
+            .unique()
+            .select(
+                pl.col("_cat").to_physical().cast(pl.Int64).alias(_K),
+                pl.lit(members["level"][0]).alias("level"),
+                pl.col("_cat").cast(pl.String).alias("cand"),
+            )
+        )
+        return keyed, cands
+    cands = (
+        members.select("level", "cand")
+        .unique()
+        .sort("level", "cand")
+        .with_row_index(_K)
+        .with_columns(pl.col(_K).cast(pl.Int64))
+    )
+    keyed = members.join(cands, on=["level", "cand"]).select(_K, "ev")
+    return keyed, cands
+
+
+def _exposed(
+    keyed: pl.DataFrame | pl.LazyFrame, *, limit: int, top: int | None = None
+) -> pl.DataFrame:
+    """``_k``, ``exposed``: distinct orders numbered below ``limit`` each
+    numbered candidate (``_k``, ``lo``, ``hi`` of each member event)
+    exposed; a candidate with none is left out. The sweep is
+    :func:`forensics.scale.portable.exposed_sweep`, the one
+    :func:`forensics.scale.portable.core_table` uses, so every route counts with
+    one piece of code."""
+    span = limit + 1
+    k = pl.col(_K).cast(pl.Int64)
+    lo = pl.col("lo").cast(pl.Int64)
+    hi = pl.col("hi").clip(upper_bound=limit).cast(pl.Int64)
+    place = k * span
+    keyed = keyed.lazy()
+    points, ranges = pl.collect_all(
+        [
+            keyed.filter(hi - lo == 1).select((place + lo).alias("p")),
+            keyed.filter(hi - lo > 1).select((place + lo).alias("s"), (place + hi).alias("e")),
+        ]
+    )
+    if top is None:  # the highest candidate number (any upper bound will do)
+        top = keyed.select(k.max()).collect().item()
+    # polars sorts these (partly ordered) numbers about 3x faster than
+    # numpy; as a Series, not in the query, which would sort by an index.
+    points = points.to_series().sort().to_numpy()
+    if points.size == 0 and ranges.is_empty():
+        return pl.DataFrame(schema={_K: pl.Int64, "exposed": pl.Int64})
+    top = int(top) + 1
+    exposed = exposed_sweep(
+        points,
+        ranges["s"].to_numpy(),
+        ranges["e"].to_numpy(),
+        span,
+        top,
+    )
+    keys = np.flatnonzero(exposed)
+    return pl.DataFrame({_K: keys.astype(np.int64), "exposed": exposed[keys]})
+
+
+def score_paths(
+    table: pl.DataFrame,
+    *,
+    n_complaints: int,
+    universe: int,
+    complained: int,
+    settings: CommonPointSettings | None = None,
+) -> pl.DataFrame:
+    """Statistics and significance of the counts of :func:`path_counts`
+    (see :func:`common_points`); Bonferroni over every candidate in ``table``."""
+    settings = settings or CommonPointSettings()
+    n_complaints = max(n_complaints, 1)
+    n = table["exposed"].to_numpy()
+    k = table["hits"].to_numpy()
+    N, K = max(universe, 1), max(complained, 1)
+    logp = _hypergeom_logsf(k, n, N, K)
+    p = np.exp(logp)
+    tested = max(int((k > 0).sum()), 1)
+    table = table.with_columns(
+        (pl.col("covered") / n_complaints).alias("coverage"),
+        (pl.col("hits") / pl.col("exposed")).alias("precision"),
+        ((pl.col("hits") / pl.col("exposed")) / (K / N)).alias("lift"),
+        pl.Series("p_value", p, dtype=pl.Float64),
+        pl.Series("log10_p", logp / np.log(10), dtype=pl.Float64),
+        pl.Series("p_adjusted", np.minimum(p * tested, 1.0), dtype=pl.Float64),
+        pl.Series("log10_p_adjusted", np.minimum((logp + np.log(tested)) / np.log(10), 0.0)),
+    ).with_columns(
+        (
+            (pl.col("log10_p_adjusted") <= np.log10(settings.alpha))
+            & (pl.col("lift") >= settings.min_lift)
+            & (pl.col("hits") >= settings.min_hits)
+        ).alias("significant")
+    )
+    return table.sort(
+        pl.col("significant"),
+        pl.col("log10_p"),
+        pl.col("lift"),
+        pl.col("level"),
+        pl.col("cand"),
+        descending=[True, False, True, False, False],
+    ).select(
+        "level",
+        pl.col("cand").alias("id"),
+        "events",
+        "exposed",
+        "hits",
+        "covered",
+        "coverage",
+        "precision",
+        "lift",
+        "p_value",
+        "log10_p",
+        "p_adjusted",
+        "significant",
+        "first_exposure",
+        "last_exposure",
+        "first_event",
+        "last_event",
+        "ruled_out_time",
+        "ruled_out_fields",
+    )
+
+
+def _hypergeom_logsf(k: np.ndarray, n: np.ndarray, N: int, K: int) -> np.ndarray:
+    """log P(X >= k), X ~ hypergeometric(N, K, max(n, k)); 0 where k is 0.
+
+    Log-space: strong leaks give p-values far below float range. Thousands
+    of paths share few distinct (k, n) pairs, so each pair is computed once,
+    and all of them together by :func:`_hypergeom_log_tail`.
+    """
+    logp = np.zeros(len(k), dtype=np.float64)
+    some = k > 0
+    if not some.any():
+        return logp
+    pairs = np.stack([k[some], np.maximum(n[some], k[some])], axis=1).astype(np.int64)
+    distinct, back = np.unique(pairs, axis=0, return_inverse=True)
+    tail = _hypergeom_log_tail(distinct[:, 0], distinct[:, 1], N, K)
+    logp[some] = tail[back.reshape(-1)]
+    return logp
+
+
+_TAIL_BLOCK = 256
+_TAIL_EPS = np.log(1e-20)
+
+
+def _hypergeom_log_tail(k: np.ndarray, n: np.ndarray, N: int, K: int) -> np.ndarray:
+    """log P(X >= k) for X ~ hypergeometric(N, K, n), every (k, n) at once.
+
+    scipy.stats' tail costs about 13 ms a call when n is in the millions, and a
+    large case has thousands of paths. The distribution is log-concave, so
+    from ``k`` the terms only fall moving away from the mode: above the
+    mode the upper tail is summed upwards from ``k``; otherwise the lower
+    tail below ``k`` is summed downwards and subtracted from 1.
+    """
+    k = np.asarray(k, dtype=np.int64)
+    n = np.asarray(n, dtype=np.int64)
+    out = np.zeros(k.size, dtype=np.float64)
+    low, high = np.maximum(0, n + K - N), np.minimum(n, K)  # the support
+    mode = ((n + 1) * (K + 1)) // (N + 2)
+    out[k > high] = -np.inf
+    upper = (k <= high) & (k > low) & (k > mode)
+    lower = (k <= high) & (k > low) & ~upper
+    if upper.any():
+        out[upper] = _log_sum_away(k[upper], 1, n[upper], N, K, low[upper], high[upper])
+    if lower.any():
+        below = _log_sum_away(k[lower] - 1, -1, n[lower], N, K, low[lower], high[lower])
+        out[lower] = np.log1p(-np.minimum(np.exp(below), 1.0))
+    return out
+
+
+def _log_sum_away(start, step: int, n, N: int, K: int, low, high) -> np.ndarray:
+    """log of the pmf summed from ``start`` in direction ``step`` (+1 or
+    -1) to the end of the support, where the terms only fall.
+
+    Each term is the log-pmf at ``start`` plus the running sum of the
+    log ratios of neighbouring terms; a block of terms per step for every
+    sum still open, until a term falls below 1e-20 of its sum.
+    """
+    nf = n.astype(np.float64)
+    total = np.full(start.size, -np.inf)
+    pos = start.astype(np.float64)  # where the next block starts
+    head = _hypergeom_logpmf(start, n, N, K)  # log pmf at pos
+    todo = np.arange(start.size)
+    j = np.arange(_TAIL_BLOCK, dtype=np.float64)
+    while todo.size:
+        at = pos[todo, None] + step * j  # this block's positions
+        inside = (at >= low[todo, None]) & (at <= high[todo, None])
+        ratios = _log_ratio(at, nf[todo, None], N, K, step)  # to the next term
+        terms = head[todo, None] + np.concatenate(
+            [np.zeros((todo.size, 1)), np.cumsum(ratios[:, :-1], axis=1)], axis=1
+        )
+        terms = np.where(inside, terms, -np.inf)
+        total[todo] = np.logaddexp(total[todo], special.logsumexp(terms, axis=1))
+        done = ~inside[:, -1] | (terms[:, -1] < total[todo] + _TAIL_EPS)
+        head[todo] = terms[:, -1] + ratios[:, -1]
+        pos[todo] += step * _TAIL_BLOCK
+        todo = todo[~done]
+    return total
+
+
+def _hypergeom_logpmf(k, n, N: int, K: int) -> np.ndarray:
+    """log P(X = k), X ~ hypergeometric(N, K, n): scipy.stats' own formula
+    in log-beta functions (scipy.stats alone takes a second to import)."""
+    k, n = np.asarray(k, dtype=np.float64), np.asarray(n, dtype=np.float64)
+    bad = N - K
+    betaln = special.betaln
+    return (
+        betaln(K + 1, 1)
+        + betaln(bad + 1, 1)
+        + betaln(N - n + 1, n + 1)
+        - betaln(k + 1, K - k + 1)
+        - betaln(n - k + 1, bad - n + k + 1)
+        - betaln(N + 1, 1)
+    )
+
+
+def _log_ratio(a, n, N: int, K: int, step: int):
+    """log pmf(a + step) - log pmf(a); -inf past the support."""
+    if step > 0:
+        num, den = (K - a) * (n - a), (a + 1) * (N - K - n + a + 1)
+    else:
+        num, den = a * (N - K - n + a), (K - a + 1) * (n - a + 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.log(num) - np.log(den)
+    return np.where((num > 0) & (den > 0), r, -np.inf)
+
+
+def onset(
+    points: pl.DataFrame,
+    members: pl.DataFrame,
+    events: pl.DataFrame,
+    hits: pl.DataFrame,
+    *,
+    complaints: pl.DataFrame,
+    spike_complaints: pl.DataFrame,
+    spike_start: datetime | None,
+    period_start: datetime | None,
+    settings: CommonPointSettings | None = None,
+) -> pl.DataFrame:
+    """Second route to significance: the complaints began when the path opened.
+
+    When one path exposed most of the shop's orders (an app pulling every
+    order, an export of months), its exposure looks like the base rate and no
+    overlap statistic can single it out. What still sets it apart is time:
+    before its first event the shop saw complaints at the background rate;
+    within ``onset_window_days`` after it, a burst of complaints about orders
+    it had exposed. For every path whose first event leaves at least three
+    days of evidence before it, ``onset_p`` is the Poisson probability of at
+    least that many covered complaints in the window after the first event,
+    given the rate of *all* complaints in the window before it (plus half a
+    complaint, so a quiet start is not infinitely surprising). The shop's
+    long-running paths cannot be tested this way (their first event is the
+    start of the evidence) and rely on the overlap route.
+
+    Adds ``recent_coverage`` (share of the spike's complaints explained by
+    exposures since ``spike_start - onset_window``), ``onset_p``, ``onset``
+    (the route applies: Bonferroni-significant over the paths tested, covering
+    at least ``min_onset_coverage`` of the spike) and ``strength`` (``-log10``
+    of the smaller p-value of the routes that made the path significant).
+    """
+    settings = settings or CommonPointSettings()
+    window = timedelta(days=settings.onset_window_days)
+    base = points.with_columns(
+        pl.lit(0.0).alias("recent_coverage"),
+        pl.lit(1.0).alias("onset_p"),
+        pl.lit(False).alias("onset"),
+    )
+    if spike_start is None or period_start is None or spike_complaints.height < settings.min_hits:
+        return base.with_columns((-pl.col("log10_p")).alias("strength"))
+    window_start = spike_start - window
+    n_spike = spike_complaints.height
+    # Which complaints each path explains: the (path, complaint) pairs,
+    # each once. Hits and members meet on the event, and a complained
+    # event belongs to many paths: the pairs are built on path numbers from
+    # the hits that count, the event then dropped.
+    ok = hits.lazy().filter(pl.col("in_time") & pl.col("fields_ok"))
+    paths = members.select("level", "cand").unique(maintain_order=True).with_row_index("_p")
+    by_path = members.lazy().join(paths.lazy(), on=["level", "cand"]).select("_p", "ev")
+    named = paths.lazy().select("_p", "level", pl.col("cand").alias("id"))
+    spiked = spike_complaints["complaint_id"].implode()
+    recent = (
+        ok.filter((pl.col("at") >= window_start) & pl.col("complaint_id").is_in(spiked))
+        .select("ev", "complaint_id")
+        .unique()
+        .join(by_path, on="ev")
+        .group_by("_p")
+        .agg((pl.col("complaint_id").n_unique() / n_spike).alias("recent_coverage"))
+        .join(named, on="_p")
+        .drop("_p")
+    )
+    # Complaints received in the window after each path's first event that it explains.
+    first = (
+        points.lazy()
+        .select("level", pl.col("id").alias("cand"), "first_event")
+        .join(paths.lazy(), on=["level", "cand"])
+        .select("_p", "first_event")
+    )
+    received = complaints.lazy().select("complaint_id", "received_at")
+    after = (
+        ok.select("ev", "complaint_id")
+        .unique()
+        .join(by_path, on="ev")
+        .select("_p", "complaint_id")
+        .unique()
+        .join(first, on="_p")
+        .join(received, on="complaint_id")
+        .filter(
+            (pl.col("received_at") >= pl.col("first_event"))
+            & (pl.col("received_at") <= pl.col("first_event") + window)
+        )
+        .group_by("_p")
+        .agg(pl.col("complaint_id").n_unique().alias("_after"))
+        .join(named, on="_p")
+        .drop("_p")
+    )
+    # Apart: as one query, polars would cache the hits and members they share.
+    recent, after = recent.collect(), after.collect()
+    times = complaints["received_at"].sort()
+    table = points.join(recent, on=["level", "id"], how="left").join(
+        after, on=["level", "id"], how="left"
+    )
+    fe = table["first_event"]
+    pre_start = (
+        fe.to_frame()
+        .select(pl.max_horizontal(pl.col("first_event") - window, pl.lit(period_start)))
+        .to_series()
+    )
+    pre_days = ((fe - pre_start).dt.total_seconds() / 86400).to_numpy()
+    n_pre = (
+        times.search_sorted(fe, side="left").cast(pl.Int64)
+        - times.search_sorted(pre_start, side="left").cast(pl.Int64)
+    ).to_numpy()
+    n_after = table["_after"].fill_null(0).to_numpy()
+    # Only a path that opened in the window before the spike can be why it
+    # began; one that opened weeks earlier had its chance to show.
+    opened = (fe >= window_start).fill_null(False).to_numpy()
+    testable = (np.nan_to_num(pre_days, nan=0.0) >= 3.0) & opened
+    with np.errstate(divide="ignore", invalid="ignore"):
+        expected = (
+            (n_pre + 0.5) / np.where(testable, pre_days, 1.0) * window.total_seconds() / 86400
+        )
+        logp = np.where(testable & (n_after > 0), _poisson_logsf(n_after, expected), 0.0)
+    tested = max(int((testable & (n_after > 0)).sum()), 1)
+    table = table.with_columns(
+        pl.col("recent_coverage").fill_null(0.0),
+        pl.Series("onset_p", np.exp(logp)),
+        pl.Series("_onset_log10", logp / np.log(10)),
+    )
+    is_onset = (
+        (pl.col("_onset_log10") + np.log10(tested) <= np.log10(settings.alpha))
+        & (pl.col("recent_coverage") >= settings.min_onset_coverage)
+        & (pl.col("hits") >= settings.min_hits)
+    )
+    strength = pl.max_horizontal(
+        pl.when(pl.col("significant")).then(-pl.col("log10_p")).otherwise(0.0),
+        pl.when(pl.col("onset")).then(-pl.col("_onset_log10")).otherwise(0.0),
+    )
+    out = (
+        table.with_columns(is_onset.alias("onset"))
+        .with_columns(
+            pl.when(pl.col("significant") | pl.col("onset"))
+            .then(strength)
+            .otherwise(-pl.col("log10_p"))
+            .alias("strength"),
+        )
+        .with_columns((pl.col("significant") | pl.col("onset")).alias("significant"))
+        .drop("_after", "_onset_log10")
+    )
+    return out.sort(
+        pl.col("significant"),
+        pl.col("strength"),
+        pl.col("lift"),
+        pl.col("level"),
+        pl.col("id"),
+        descending=[True, True, True, False, False],
+    )
+
+
+def flagged(
+    points: pl.DataFrame,
+    suspicious: pl.DataFrame,
+    *,
+    settings: CommonPointSettings | None = None,
+) -> pl.DataFrame:
+    """Third route: paths flagged before looking at complaints.
+
+    ``suspicious`` (``level``, ``id``) were picked from endpoint or account
+    evidence alone (:func:`forensics.analysis.indicators.flagged_paths`), so they are
+    a pre-registered family: Bonferroni over their number only, and
+    ``min_flagged_hits`` complained orders suffice. Adds ``flagged``.
+    """
+    settings = settings or CommonPointSettings()
+    family = max(suspicious.height, 1)
+    keys = suspicious.with_columns(pl.lit(True).alias("flagged"))
+    out = points.join(keys, on=["level", "id"], how="left").with_columns(
+        pl.col("flagged").fill_null(False)
+    )
+    route = (
+        pl.col("flagged")
+        & (pl.col("log10_p") + np.log10(family) <= np.log10(settings.alpha))
+        & (pl.col("hits") >= settings.min_flagged_hits)
+        & (pl.col("lift") >= settings.min_lift)
+    )
+    return out.with_columns((pl.col("significant") | route).alias("significant")).sort(
+        pl.col("significant"),
+        pl.col("strength"),
+        pl.col("lift"),
+        pl.col("level"),
+        pl.col("id"),
+        descending=[True, True, True, False, False],
+    )
+
+
+def _poisson_logsf(k: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """``log P(X >= k)`` for Poisson ``mean``, finite however small.
+
+    The log of the tail (``pdtrc``) underflows to ``-inf`` far in the tail; there the
+    Chernoff bound ``-(k log(k / mean) - k + mean)`` (tight to a log factor)
+    stands in, so strengths stay comparable numbers.
+    """
+    k = np.asarray(k, dtype=float)
+    mean = np.asarray(mean, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        exact = np.where(k < 1, 0.0, np.log(special.pdtrc(np.maximum(k - 1, 0), mean)))
+        bound = -(k * np.log(k / mean) - k + mean)
+    return np.where(np.isfinite(exact), exact, bound)

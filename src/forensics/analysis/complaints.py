@@ -1,0 +1,309 @@
+"""Buyer complaints: which orders they point at, and whether they form a spike.
+
+A complaint names its order, or only the buyer. In the second case every
+order of that buyer placed before the complaint is a *candidate* order: a
+path explains the complaint if it exposed any one of them in time. The
+scammer cannot have called before the path saw the order, so a complaint's
+``deadline`` is ``contacted_at`` when the buyer gave it, else ``received_at``.
+
+Shops receive scam complaints all the time (buyers' data leaks elsewhere
+too), and that background is rarely flat: it grows with the orders on the
+books, follows weekdays and promotions. :func:`complaint_rate` estimates it
+for each day from the quiet days *before* it (a straight-line fit over the
+previous weeks, so a steady ramp is background, not a spike), allows for
+over-dispersion where counts are large, and flags the days the background
+cannot explain. The spike is the burst of flagged days with the largest
+excess; a lone busy day weeks earlier does not date the leak.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import polars as pl
+from scipy import special
+
+from ..case import Case
+from ..case.schema import QUOTED_FIELDS
+
+__all__ = [
+    "link_complaints",
+    "complaint_orders",
+    "ComplaintRate",
+    "complaint_rate",
+]
+
+
+def link_complaints(case: Case) -> pl.DataFrame:
+    """Complaints with their deadline, parsed quoted fields and repeat flag.
+
+    Returns
+    -------
+    pl.DataFrame
+        ``complaint_id``, ``_row``, ``buyer_id``, ``order_id``, ``received_at``,
+        ``contacted_at``, ``deadline``, ``category``, ``quoted`` (list of
+        known field names), ``repeat`` (the buyer complained before, about
+        the same order or without naming one).
+    """
+    c = case.complaints
+    known = list(QUOTED_FIELDS)
+    quoted = (
+        pl.col("quoted_fields")
+        .fill_null("")
+        .str.to_lowercase()
+        .str.replace_all(r"[,\s|/]+", ";")
+        .str.split(";")
+        .list.eval(pl.element().filter(pl.element().is_in(known)))
+        .list.unique()
+        .list.sort()
+    )
+    # A buyer may give a buyer id only through the order. (Of millions of
+    # orders, only the complained ones are joined.)
+    buyer_of_order = _orders_among(case.orders, "order_id", c).select(
+        "order_id", pl.col("buyer_id").alias("_ob")
+    )
+    out = (
+        c.join(buyer_of_order, on="order_id", how="left")
+        .with_columns(
+            pl.coalesce("buyer_id", "_ob").alias("buyer_id"),
+            pl.min_horizontal("contacted_at", "received_at").alias("deadline"),
+            quoted.alias("quoted"),
+        )
+        .drop("_ob")
+        .sort("received_at", "_row")
+        .with_columns(
+            (
+                pl.col("buyer_id").is_not_null()
+                & (pl.int_range(pl.len()).over("buyer_id", pl.col("order_id").fill_null("")) > 0)
+            ).alias("repeat")
+        )
+    )
+    return out.select(
+        "complaint_id",
+        "_row",
+        "buyer_id",
+        "order_id",
+        "received_at",
+        "contacted_at",
+        "deadline",
+        "category",
+        "quoted",
+        "repeat",
+    )
+
+
+def complaint_orders(case: Case, linked: pl.DataFrame) -> pl.DataFrame:
+    """Complaint to candidate orders.
+
+    Returns
+    -------
+    pl.DataFrame
+        ``complaint_id``, ``order_id``, ``explicit`` (the buyer named this
+        order), ``deadline``, ``quoted``. A complaint naming an order missing
+        from orders.csv falls back to the buyer's orders.
+    """
+    orders = case.orders.select("order_id", "buyer_id", "placed_at")
+    named = linked.filter(pl.col("order_id").is_not_null()).join(
+        _orders_among(orders, "order_id", linked).select("order_id"), on="order_id", how="semi"
+    )
+    explicit = named.select(
+        "complaint_id", "order_id", pl.lit(True).alias("explicit"), "deadline", "quoted"
+    )
+    by_buyer = (
+        linked.join(named.select("complaint_id"), on="complaint_id", how="anti")
+        .filter(pl.col("buyer_id").is_not_null())
+        .select("complaint_id", "buyer_id", "received_at", "deadline", "quoted")
+        .join(_orders_among(orders, "buyer_id", linked), on="buyer_id")
+        .filter(pl.col("placed_at") <= pl.col("received_at"))
+        .select("complaint_id", "order_id", pl.lit(False).alias("explicit"), "deadline", "quoted")
+    )
+    return pl.concat([explicit, by_buyer]).unique(["complaint_id", "order_id"], maintain_order=True)
+
+
+def _orders_among(orders: pl.DataFrame, column: str, complaints: pl.DataFrame) -> pl.DataFrame:
+    """The orders whose ``column`` (order or buyer id) some complaint gives:
+    a few thousand of millions, before any join."""
+    wanted = complaints.get_column(column).drop_nulls().unique()
+    return orders.filter(pl.col(column).is_in(wanted.implode()))
+
+
+@dataclass(frozen=True)
+class ComplaintRate:
+    """Daily complaint counts against the background rate."""
+
+    daily: pl.DataFrame  # day, complaints, expected, p_value, spike
+    background_per_day: float  # on the spike's days, else on the quiet days
+    spike_start: date | None
+    spike_end: date | None
+    spike_complaints: int
+    excess: float  # complaints above background on spike days
+    p_value: float  # of the whole spike under the background rate
+
+    @property
+    def has_spike(self) -> bool:
+        return self.spike_start is not None
+
+
+def complaint_rate(
+    case: Case,
+    linked: pl.DataFrame,
+    *,
+    alpha: float = 1e-3,
+    min_background: float = 0.1,
+    history_days: int = 21,
+    guard_days: int = 4,
+    min_ratio: float = 1.5,
+) -> ComplaintRate:
+    """Separate a complaint spike from the background rate.
+
+    Parameters
+    ----------
+    alpha : float
+        Per-day significance of a spike day under the background.
+    min_background : float
+        Floor of the background rate (complaints per day) when the quiet
+        days show none, so a handful of complaints is not a "spike".
+    history_days : int
+        The background of a day is a straight line fitted to the quiet days
+        in the ``history_days`` before it (with fewer than a week of them,
+        the mean of all quiet days).
+    guard_days : int
+        Days just before a day left out of its history, so that the first
+        days of a slowly rising spike do not lift the line that should
+        expose them.
+    min_ratio : float
+        A spike day must also exceed its background by this factor: with
+        thousands of complaints a day, a few per cent more is significant
+        but is not a leak.
+    """
+    tz = case.timezone()
+    first_order = case.orders.select(
+        pl.col("placed_at").min().dt.convert_time_zone(tz).dt.date()
+    ).item()
+    days = linked.select(pl.col("received_at").dt.convert_time_zone(tz).dt.date().alias("day"))
+    if days.is_empty():
+        empty = pl.DataFrame(
+            schema={
+                "day": pl.Date,
+                "complaints": pl.Int64,
+                "expected": pl.Float64,
+                "p_value": pl.Float64,
+                "spike": pl.Boolean,
+            }
+        )
+        return ComplaintRate(empty, 0.0, None, None, 0, 0.0, 1.0)
+    start = days["day"].min()
+    if first_order is not None:
+        start = min(start, first_order)
+    end = days["day"].max()
+    calendar = pl.DataFrame({"day": pl.date_range(start, end, "1d", eager=True)})
+    counts = calendar.join(
+        days.group_by("day").len("complaints"), on="day", how="left"
+    ).with_columns(pl.col("complaints").fill_null(0).cast(pl.Int64))
+    c = counts["complaints"].to_numpy().astype(float)
+    expected, pv, spike, dispersion = _background(
+        c,
+        alpha=alpha,
+        min_background=min_background,
+        history=history_days,
+        guard=guard_days,
+        min_ratio=min_ratio,
+    )
+    daily = counts.with_columns(
+        pl.Series("expected", expected), pl.Series("p_value", pv), pl.Series("spike", spike)
+    )
+    if not spike.any():
+        quiet = float(c.mean()) if c.size else 0.0
+        return ComplaintRate(daily, max(quiet, min_background), None, None, 0, 0.0, 1.0)
+    idx = np.flatnonzero(spike)
+    n_spike = int(c[idx].sum())
+    mean = float(expected[idx].sum())
+    whole = float(_sf(np.array([n_spike]), np.array([mean]), dispersion)[0])
+    return ComplaintRate(
+        daily=daily,
+        background_per_day=float(expected[idx].mean()),
+        spike_start=daily["day"][int(idx[0])],
+        spike_end=daily["day"][int(idx[-1])],
+        spike_complaints=n_spike,
+        excess=float((c[idx] - expected[idx]).sum()),
+        p_value=whole,
+    )
+
+
+def _sf(counts: np.ndarray, expected: np.ndarray, dispersion: float) -> np.ndarray:
+    """P(X >= count) under the background: Poisson, or negative binomial
+    with variance ``dispersion`` times the mean."""
+    # scipy.special, not scipy.stats (which takes a second to import):
+    # Poisson P(X > k) is pdtrc; negative binomial P(X > k) with n successes
+    # of probability p is the regularized beta I_{1-p}(k + 1, n).
+    k = np.asarray(counts, dtype=np.float64) - 1
+    at_least = np.maximum(k, 0)
+    if dispersion > 1.0:
+        n, p = expected / (dispersion - 1.0), 1.0 / dispersion
+        tail = special.betainc(at_least + 1, n, 1.0 - p)
+    else:
+        tail = special.pdtrc(at_least, expected)
+    return np.where(k < 0, 1.0, tail)
+
+
+def _background(
+    c: np.ndarray,
+    *,
+    alpha: float,
+    min_background: float,
+    history: int,
+    guard: int,
+    min_ratio: float,
+    weak_alpha: float = 0.01,
+    max_gap: int = 1,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Expected count, p-value and spike flag of every day, and the dispersion.
+
+    Iterates: fit each day's background on the quiet days before it, flag
+    the days it cannot explain, refit without them, until the flags settle.
+    Then keeps the one burst with the largest excess: flagged days joined
+    by days that are high at ``weak_alpha``, with gaps of at most
+    ``max_gap`` days.
+    """
+    n = c.size
+    t = np.arange(n, dtype=float)
+    quiet = np.ones(n, dtype=bool)
+    expected = np.full(n, min_background)
+    pv = np.ones(n)
+    strong = np.zeros(n, dtype=bool)
+    dispersion = 1.0
+    for _ in range(6):
+        fallback = float(c[quiet].mean()) if quiet.any() else min_background
+        for i in range(n):
+            hi = max(0, i - guard)
+            lo = max(0, hi - history)
+            keep = quiet[lo:hi]
+            tt, cc = t[lo:hi][keep], c[lo:hi][keep]
+            if cc.size >= 7:
+                slope, intercept = np.polyfit(tt, cc, 1)
+                # A falling line may not fall below half the recent level.
+                e = max(intercept + slope * i, 0.5 * float(cc.mean()))
+            else:
+                e = fallback
+            expected[i] = max(e, min_background)
+        dispersion = 1.0
+        if quiet.sum() > 5 and np.median(expected[quiet]) >= 5:
+            # Robust Pearson dispersion (median of chi-square(1) is 0.455);
+            # only where counts are large enough for it to mean anything.
+            pearson = (c[quiet] - expected[quiet]) ** 2 / expected[quiet]
+            dispersion = max(1.0, float(np.median(pearson)) / 0.455)
+        pv = _sf(c, expected, dispersion)
+        strong = (pv < alpha) & (c >= min_ratio * expected)
+        if np.array_equal(~strong, quiet):
+            break
+        quiet = ~strong
+    spike = np.zeros(n, dtype=bool)
+    if strong.any():
+        member = np.flatnonzero(strong | ((pv < weak_alpha) & (c > expected)))
+        bursts = np.split(member, np.flatnonzero(np.diff(member) > max_gap + 1) + 1)
+        bursts = [b for b in bursts if strong[b].any()]
+        best = max(bursts, key=lambda b: (float((c[b] - expected[b]).sum()), -int(b[0])))
+        spike[best] = True
+    return expected, pv, spike, dispersion

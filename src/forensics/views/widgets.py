@@ -1,0 +1,654 @@
+"""ipywidgets views for the notebooks: controls with a typed ``.value``.
+
+In the manner of msticpy's ``QueryTime``, every control here exposes a plain,
+typed ``.value`` (a level name, a pair of UTC datetimes, a person and a
+machine id), and the library never receives a widget: a chart function is
+called with those values, nothing else. No analysis happens in this module;
+the views only choose what to draw and redraw it when a control changes.
+
+==================  ======================================================
+control             ``.value``
+==================  ======================================================
+:class:`LevelPicker`   ``str | None``: a common-point level, None for all
+:class:`TimeWindow`    ``(start, end)``: UTC datetimes, half-open, whole
+                       local days of the case
+:class:`EntityFilter`  ``{"person": str | None, "machine": str | None}``
+==================  ======================================================
+
+:func:`coverage_view` and :func:`timeline_view` wire the controls to
+:func:`forensics.views.charts.coverage` and :func:`forensics.views.charts.timeline`.
+:func:`show_table` displays a frame with personal data masked and every cell
+HTML-escaped, so text from the evidence never renders as markup.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Generic, TypedDict, TypeVar
+from zoneinfo import ZoneInfo
+
+import ipywidgets as widgets
+import polars as pl
+
+from ..privacy import escape, mask_frame
+
+__all__ = [
+    "LEVELS",
+    "Entities",
+    "LevelPicker",
+    "TimeWindow",
+    "EntityFilter",
+    "ChartView",
+    "Table",
+    "coverage_view",
+    "timeline_view",
+    "show_table",
+]
+
+LEVELS: tuple[str, ...] = (
+    "account",
+    "machine",
+    "session",
+    "device",
+    "app",
+    "ip",
+    "event",
+    "process",
+)
+"""The levels at which a common point of the complained orders is sought."""
+
+T = TypeVar("T")
+
+
+class _Control(Generic[T]):
+    """A control: an ipywidgets ``widget`` and a typed ``value``.
+
+    Displaying the control displays its widget; :meth:`observe` calls back
+    with the new typed value, never with a widget or a traitlets change.
+    """
+
+    widget: widgets.Widget
+
+    @property
+    def value(self) -> T:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _traits(self) -> Iterable[tuple[widgets.Widget, str]]:
+        """The (widget, trait) pairs whose change changes ``value``."""
+        raise NotImplementedError  # pragma: no cover
+
+    def observe(self, callback: Callable[[T], Any]) -> None:
+        """Call ``callback(value)`` whenever the value changes."""
+
+        def handler(_change: dict) -> None:
+            callback(self.value)
+
+        for widget, trait in self._traits():
+            widget.observe(handler, names=trait)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(value={self.value!r})"
+
+
+class LevelPicker(_Control[str | None]):
+    """Choose the level of common points to show: account, machine, ...
+
+    Parameters
+    ----------
+    levels : sequence of str, optional
+        The levels offered, in this order (default :data:`LEVELS`).
+    value : str or None, optional
+        Initial choice; None means every level.
+    description : str, optional
+        Label shown beside the drop-down.
+
+    Examples
+    --------
+    >>> picker = LevelPicker(value="machine")
+    >>> picker.value
+    'machine'
+    >>> picker.value = None
+    >>> picker.value is None
+    True
+    """
+
+    ALL = "all levels"
+    _NONE = ""  # the widget's value for "all": a None value shows as no selection
+
+    def __init__(
+        self,
+        levels: Sequence[str] = LEVELS,
+        *,
+        value: str | None = None,
+        description: str = "Level",
+    ) -> None:
+        unknown = [lv for lv in levels if lv not in LEVELS]
+        if unknown:
+            raise ValueError(f"unknown level(s) {unknown}; expected some of {LEVELS}")
+        self.levels = tuple(levels)
+        self.widget = widgets.Dropdown(
+            options=[(self.ALL, self._NONE), *((lv, lv) for lv in self.levels)],
+            value=self._NONE,
+            description=description,
+        )
+        self.value = value
+
+    @classmethod
+    def from_findings(cls, findings, *, value: str | None = None) -> LevelPicker:
+        """The levels that have candidate paths in ``findings.points``."""
+        present = set(findings.points["level"].unique().to_list())
+        return cls([lv for lv in LEVELS if lv in present], value=value)
+
+    @property
+    def value(self) -> str | None:
+        return self.widget.value or None
+
+    @value.setter
+    def value(self, level: str | None) -> None:
+        if level is not None and level not in self.levels:
+            raise ValueError(f"level {level!r} is not one of {self.levels}")
+        self.widget.value = level or self._NONE
+
+    def _traits(self):
+        yield self.widget, "value"
+
+
+class TimeWindow(_Control[tuple[datetime, datetime]]):
+    """A range of whole local days, given as a half-open UTC interval.
+
+    The slider runs over the calendar days ``first`` to ``last`` in the
+    case's time zone ``tz``. ``value`` is ``(start, end)``: midnight starting
+    the first chosen day and midnight ending the last one, both converted to
+    UTC, so an event is inside when ``start <= at < end``.
+
+    Parameters
+    ----------
+    first, last : date
+        The first and last day offered (local to ``tz``).
+    tz : str, optional
+        IANA zone of the days (the case's zone; default UTC).
+    value : (datetime, datetime), optional
+        Initial window; each end is snapped to the local day it falls on.
+        Default: the whole span.
+    description : str, optional
+        Label shown beside the slider.
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> window = TimeWindow(date(2024, 4, 1), date(2024, 4, 12), tz="Asia/Shanghai")
+    >>> window.value[0].isoformat()
+    '2024-03-31T16:00:00+00:00'
+    >>> window.days = (date(2024, 4, 4), date(2024, 4, 4))
+    >>> [t.isoformat() for t in window.value]
+    ['2024-04-03T16:00:00+00:00', '2024-04-04T16:00:00+00:00']
+    """
+
+    def __init__(
+        self,
+        first: date,
+        last: date,
+        *,
+        tz: str = "UTC",
+        value: tuple[datetime, datetime] | None = None,
+        description: str = "Days",
+    ) -> None:
+        if last < first:
+            raise ValueError(f"last day {last} is before first day {first}")
+        self.tz = tz
+        self._zone = ZoneInfo(tz)
+        days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+        self.widget = widgets.SelectionRangeSlider(
+            options=[(d.strftime("%a %d %b"), d) for d in days],
+            index=(0, len(days) - 1),
+            description=description,
+            continuous_update=False,
+            layout=widgets.Layout(width="90%"),
+        )
+        if value is not None:
+            self.value = value
+
+    @classmethod
+    def from_findings(cls, findings, **kwargs: Any) -> TimeWindow:
+        """Every day of the case's timeline, in the case's time zone."""
+        tz = findings.case.timezone()
+        at = findings.timeline["at"].drop_nulls()
+        if at.is_empty():
+            today = datetime.now(UTC).astimezone(ZoneInfo(tz)).date()
+            return cls(today, today, tz=tz, **kwargs)
+        first = at.min().astimezone(ZoneInfo(tz)).date()
+        last = at.max().astimezone(ZoneInfo(tz)).date()
+        return cls(first, last, tz=tz, **kwargs)
+
+    @property
+    def days(self) -> tuple[date, date]:
+        """The first and last chosen local day (inclusive)."""
+        return self.widget.value
+
+    @days.setter
+    def days(self, days: tuple[date, date]) -> None:
+        options = [d for _, d in self.widget.options]
+        lo = _clip_index(options, days[0])
+        hi = _clip_index(options, days[1])
+        self.widget.index = (min(lo, hi), max(lo, hi))
+
+    @property
+    def value(self) -> tuple[datetime, datetime]:
+        first, last = self.days
+        start = datetime.combine(first, time(0), tzinfo=self._zone)
+        end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=self._zone)
+        return start.astimezone(UTC), end.astimezone(UTC)
+
+    @value.setter
+    def value(self, window: tuple[datetime, datetime]) -> None:
+        start, end = window
+        if start.tzinfo is None or end.tzinfo is None:
+            raise ValueError("TimeWindow needs time-zone-aware datetimes")
+        last = end.astimezone(self._zone)
+        # A window ending exactly at midnight does not include that day.
+        last_day = last.date() - timedelta(days=1) if last.time() == time(0) else last.date()
+        self.days = (start.astimezone(self._zone).date(), last_day)
+
+    def _traits(self):
+        yield self.widget, "value"
+
+
+def _clip_index(options: list[date], day: date) -> int:
+    if day <= options[0]:
+        return 0
+    if day >= options[-1]:
+        return len(options) - 1
+    return options.index(day)
+
+
+class Entities(TypedDict):
+    """The value of an :class:`EntityFilter`."""
+
+    person: str | None
+    machine: str | None
+
+
+class EntityFilter(_Control[Entities]):
+    """Choose a person and/or a machine (None: anyone, any machine).
+
+    Parameters
+    ----------
+    people, machines : sequence of str or of (label, id)
+        The choices; a plain string is its own label.
+    person, machine : str or None, optional
+        Initial choice.
+
+    Examples
+    --------
+    >>> f = EntityFilter(["P001", ("P020 (new hire)", "P020")], ["PC-03"], person="P020")
+    >>> f.value
+    {'person': 'P020', 'machine': None}
+    """
+
+    ANY_PERSON = "anyone"
+    ANY_MACHINE = "any machine"
+
+    def __init__(
+        self,
+        people: Sequence[str | tuple[str, str]] = (),
+        machines: Sequence[str | tuple[str, str]] = (),
+        *,
+        person: str | None = None,
+        machine: str | None = None,
+    ) -> None:
+        # "" stands for None in the widgets: a None value shows as no selection.
+        self.person = widgets.Dropdown(
+            options=[(self.ANY_PERSON, ""), *map(_option, people)], description="Person"
+        )
+        self.machine = widgets.Dropdown(
+            options=[(self.ANY_MACHINE, ""), *map(_option, machines)], description="Machine"
+        )
+        self.widget = widgets.HBox([self.person, self.machine])
+        self.value = Entities(person=person, machine=machine)
+
+    @classmethod
+    def from_findings(cls, findings, **kwargs: Any) -> EntityFilter:
+        """Everyone on the staff list or in the timeline, and every machine.
+
+        People are labelled with their role and, for suspects, their rank;
+        names are left out (ids are enough to follow the evidence).
+        """
+        case = findings.case
+        roles = dict(case.staff.select("person_id", "role").iter_rows())
+        seen = findings.timeline["person_id"].drop_nulls().unique().to_list()
+        rank = {s.person_id: i for i, s in enumerate(findings.suspects, start=1)}
+        people = []
+        for pid in sorted(set(roles) | set(seen), key=lambda p: (rank.get(p, 10**6), p)):
+            label = f"{pid} · {roles.get(pid) or 'not on staff list'}"
+            if pid in rank:
+                label += f" · suspect {rank[pid]}"
+            people.append((label, pid))
+        machines = set(case.machines["machine_id"].drop_nulls().to_list())
+        machines |= set(findings.timeline["machine_id"].drop_nulls().unique().to_list())
+        path = set(findings.vector.machines)
+        ordered = sorted(machines, key=lambda m: (m not in path, m))
+        return cls(
+            people,
+            [(f"{m} · leak path" if m in path else m, m) for m in ordered],
+            **kwargs,
+        )
+
+    @property
+    def value(self) -> Entities:
+        return Entities(person=self.person.value or None, machine=self.machine.value or None)
+
+    @value.setter
+    def value(self, value: Entities) -> None:
+        for key, dropdown in (("person", self.person), ("machine", self.machine)):
+            choice = value.get(key) or ""
+            if choice not in [v for _, v in dropdown.options]:
+                raise ValueError(f"{key} {choice!r} is not among the choices")
+            dropdown.value = choice
+
+    def _traits(self):
+        yield self.person, "value"
+        yield self.machine, "value"
+
+
+def _option(item: str | tuple[str, str]) -> tuple[str, str]:
+    return (item, item) if isinstance(item, str) else (item[0], item[1])
+
+
+# --------------------------------------------------------------------------
+# views
+
+
+class ChartView(widgets.VBox):
+    """Controls above a chart that is redrawn whenever a control changes.
+
+    Parameters
+    ----------
+    controls : sequence of controls
+        :class:`LevelPicker`, :class:`TimeWindow`, ... (or plain widgets).
+    draw : callable
+        Called with no argument; reads the controls' values and returns a
+        ``plotly.graph_objects.Figure``.
+
+    Attributes
+    ----------
+    figure : plotly.graph_objects.Figure or None
+        The figure last drawn (for tests and for export).
+    output : ipywidgets.Output
+        Where the figure is displayed.
+    """
+
+    def __init__(self, controls: Sequence[Any], draw: Callable[[], Any]) -> None:
+        self.controls = tuple(controls)
+        self.output = widgets.Output()
+        self.figure = None
+        self._draw = draw
+        boxes = [c.widget if isinstance(c, _Control) else c for c in self.controls]
+        super().__init__([*boxes, self.output])
+        for c in self.controls:
+            if isinstance(c, _Control):
+                c.observe(lambda _value: self.redraw())
+            else:
+                c.observe(lambda _change: self.redraw(), names="value")
+        self.redraw()
+
+    def __repr__(self) -> str:
+        values = ", ".join(repr(c) for c in self.controls if isinstance(c, _Control))
+        return f"{type(self).__name__}({values}): run the notebook to see the chart"
+
+    def redraw(self) -> None:
+        """Draw the chart again from the controls' current values."""
+        from IPython import get_ipython
+
+        self.figure = self._draw()
+        if get_ipython() is None:  # no front end to show it (scripts, tests)
+            return
+        # Replace the Output's content in one trait update rather than
+        # display() inside ``with self.output``: with ipykernel 7, a large
+        # display message sent from inside that context can leave a
+        # jupyter_client caller (nbclient, nbval) waiting for the reply
+        # until its timeout. (IPython's formatter would not do either: it
+        # calls a figure's _ipython_display_, which shows it in the cell.)
+        self.output.outputs = ({"output_type": "display_data", **_bundle(self.figure)},)
+
+
+def _bundle(figure: Any) -> dict:
+    """A display bundle for a plotly figure (anything else: its repr)."""
+    text = {"text/plain": f"<{type(figure).__name__}>"}
+    if hasattr(figure, "to_dict"):
+        # What plotly's "plotly_mimetype" renderer sends, without importing
+        # plotly.io's renderers (nbformat and jsonschema: seconds on a first draw).
+        from plotly.io.json import to_json
+
+        fig = json.loads(to_json(figure, validate=False, remove_uids=False))
+        return {"data": {"application/vnd.plotly.v1+json": fig, **text}, "metadata": {}}
+    return {"data": {"text/plain": repr(figure)}, "metadata": {}}
+
+
+def _within(frame: pl.DataFrame, column: str, window: tuple[datetime, datetime]) -> pl.DataFrame:
+    start, end = window
+    return frame.filter((pl.col(column) >= start) & (pl.col(column) < end))
+
+
+def coverage_view(
+    findings,
+    *,
+    level: str | None = None,
+    top: int = 20,
+    significant_only: bool = False,
+    window: bool = True,
+) -> ChartView:
+    """The coverage/lift chart with a level picker and, optionally, a window.
+
+    The window keeps the candidate paths first exposed (first showed a
+    complained order in time) within the chosen days: a way to ask which
+    paths opened around the leak window. Their figures are unchanged; they
+    were computed over the whole case.
+
+    Parameters
+    ----------
+    findings : forensics.Findings
+    level : str or None, optional
+        Initial level (None: every level).
+    top : int, optional
+        Paths shown, most significant first.
+    significant_only : bool, optional
+        Initial state of the "significant only" box.
+    window : bool, optional
+        Offer a :class:`TimeWindow` over the case's days.
+
+    Returns
+    -------
+    ChartView
+    """
+    from . import charts
+
+    picker = LevelPicker.from_findings(findings)
+    if level is not None:
+        picker.value = level
+    only = widgets.Checkbox(value=significant_only, description="significant only")
+    days = TimeWindow.from_findings(findings, description="First seen") if window else None
+    whole = days.widget.index if days is not None else None
+
+    def draw():
+        shown = findings
+        if days is not None and days.widget.index != whole:
+            points = findings.points.filter(pl.col("first_exposure").is_not_null())
+            shown = dataclasses.replace(
+                findings,
+                points=_within(points, "first_exposure", days.value),
+                path_members=_within(
+                    findings.path_members.filter(pl.col("first_exposure").is_not_null()),
+                    "first_exposure",
+                    days.value,
+                ),
+            )
+        return charts.coverage(shown, level=picker.value, top=top, significant_only=only.value)
+
+    controls: list[Any] = [picker, only]
+    if days is not None:
+        controls.append(days)
+    return ChartView(controls, draw)
+
+
+def _default_days(findings, tz: str) -> tuple[date, date]:
+    """The days :func:`forensics.views.charts.timeline` shows by default: the leak
+    window ± a day (its first days only, when it is long), else the
+    complaint spike and the three days before, else the whole case."""
+    zone, day = ZoneInfo(tz), timedelta(days=1)
+    v, r = findings.vector, findings.rate
+    if v.leak_start is not None:
+        first = v.leak_start.astimezone(zone).date() - day
+        last = (v.leak_end or v.leak_start).astimezone(zone).date() + day
+        return first, min(last, first + 3 * day)
+    if r.has_spike:
+        return r.spike_start - 3 * day, r.spike_end + day
+    return date.min, date.max  # clipped to the case's span
+
+
+def timeline_view(findings, *, person: str | None = None, machine: str | None = None) -> ChartView:
+    """The case timeline with person, machine and day controls.
+
+    Parameters
+    ----------
+    findings : forensics.Findings
+    person, machine : str or None, optional
+        Initial filter.
+
+    The days start on the leak window, a day either side (else on the
+    complaint spike and the three days before it); widen them at will.
+
+    Returns
+    -------
+    ChartView
+    """
+    from . import charts
+
+    entities = EntityFilter.from_findings(findings, person=person, machine=machine)
+    days = TimeWindow.from_findings(findings)
+    days.days = _default_days(findings, days.tz)
+
+    def draw():
+        start, end = days.value
+        chosen = entities.value
+        return charts.timeline(
+            findings,
+            person=chosen["person"],
+            machine=chosen["machine"],
+            start=start,
+            end=end,
+            tz=days.tz,
+        )
+
+    return ChartView([entities, days], draw)
+
+
+# --------------------------------------------------------------------------
+# tables
+
+
+@dataclasses.dataclass(frozen=True)
+class Table:
+    """A frame made safe for display: masked, escaped, cut to ``max_rows``.
+
+    Renders as an HTML table in a notebook and as plain text elsewhere
+    (``repr``), which is what nbval compares in checked cells.
+    """
+
+    frame: pl.DataFrame  # already masked, formatted as text, cut
+    total: int
+    caption: str | None = None
+
+    def _repr_html_(self) -> str:
+        head = "".join(f"<th>{escape(c)}</th>" for c in self.frame.columns)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{escape(v)}</td>" for v in row) + "</tr>"
+            for row in self.frame.iter_rows()
+        )
+        caption = f"<caption>{escape(self._caption())}</caption>"
+        return (
+            f'<table class="forensics-table">{caption}<thead><tr>{head}</tr></thead>'
+            f"<tbody>{body}</tbody></table>"
+        )
+
+    def _caption(self) -> str:
+        shown = f"{self.frame.height} of {self.total} rows"
+        return f"{self.caption} ({shown})" if self.caption else shown
+
+    def __repr__(self) -> str:
+        lines = [self._caption(), " | ".join(self.frame.columns)]
+        lines += [" | ".join("" if v is None else v for v in row) for row in self.frame.iter_rows()]
+        return "\n".join(lines)
+
+    def to_widget(self) -> widgets.HTML:
+        """The table as an ``ipywidgets.HTML`` (for use inside other views)."""
+        return widgets.HTML(value=self._repr_html_())
+
+
+def show_table(
+    frame: pl.DataFrame,
+    *,
+    reveal: bool = False,
+    max_rows: int = 20,
+    tz: str | None = None,
+    max_chars: int = 120,
+    caption: str | None = None,
+) -> Table:
+    """A frame ready to display: personal data masked, every cell escaped.
+
+    Parameters
+    ----------
+    frame : polars.DataFrame
+        Any frame; columns named like personal data (``buyer_name``,
+        ``phone``, ``address``) are masked unless ``reveal``.
+    reveal : bool, optional
+        Show personal data unmasked (for an authorised investigator only).
+    max_rows : int, optional
+        Rows shown; the caption says how many there were.
+    tz : str, optional
+        Show time-zone-aware timestamps in this zone (default: as stored).
+    max_chars : int, optional
+        Longer cells are cut with an ellipsis.
+    caption : str, optional
+
+    Returns
+    -------
+    Table
+        Displays as an escaped HTML table; ``repr`` gives plain text.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> t = show_table(pl.DataFrame({"phone": ["13812345678"], "text": ["<b>hi</b>"]}))
+    >>> print(repr(t))
+    1 of 1 rows
+    phone | text
+    *******5678 | <b>hi</b>
+    >>> "<b>" in t._repr_html_()
+    False
+    """
+    shown = mask_frame(frame.head(max_rows), reveal=reveal)
+    cols = []
+    for name, dtype in shown.schema.items():
+        col = pl.col(name)
+        if isinstance(dtype, pl.Datetime):
+            if tz is not None and dtype.time_zone is not None:
+                col = col.dt.convert_time_zone(tz)
+            col = col.dt.strftime("%Y-%m-%d %H:%M:%S")
+        elif isinstance(dtype, pl.List | pl.Array):
+            col = col.cast(pl.List(pl.String)).list.join(", ")
+        elif isinstance(dtype, pl.Struct):
+            col = col.struct.json_encode()
+        text = col.cast(pl.String).str.replace_all(r"[\r\n]+", " ")
+        cut = (
+            pl.when(text.str.len_chars() > max_chars)
+            .then(text.str.slice(0, max_chars - 1) + "…")
+            .otherwise(text)
+        )
+        cols.append(cut.alias(name))
+    return Table(shown.select(cols), frame.height, caption)
