@@ -345,9 +345,10 @@ def _duplicates(frame: pl.DataFrame, schema: TableSchema) -> pl.DataFrame:
         # the keys unique (hashing is several times faster than comparing
         # strings); a collision only costs the exact check.
         increasing = (present > present.shift(1)).all()
-        unique = frame.select(increasing).item() or frame.select(
-            present.hash().n_unique() == key.count()
-        ).item()
+        unique = (
+            frame.select(increasing).item()
+            or frame.select(present.hash().n_unique() == key.count()).item()
+        )
         suspect = key.is_null() if unique else key.is_null() | key.is_duplicated()
         frame = frame.filter(suspect)
         if frame.is_empty():
@@ -470,7 +471,7 @@ _ROWS_KEPT = frozenset({("access", "order_id")})
 """References whose matched rows the engine uses, whatever the size."""
 
 
-def match_rows(ids: pl.Series, known: pl.Series) -> pl.Series:
+def match_rows(ids: pl.Series, known: pl.Series, *, unique: bool = False) -> pl.Series:
     """The row (0-based, ``UInt32``) of ``known`` holding each of ``ids``;
     null where the id is null or not among ``known`` (the first row where
     ``known`` repeats an id).
@@ -481,14 +482,17 @@ def match_rows(ids: pl.Series, known: pl.Series) -> pl.Series:
     wrong match needs both to collide (about 1 in 10**31 per id against 10M
     orders; the seeds are drawn afresh at every call, so ids written to
     collide under one pair do not under the next). If two known ids share
-    the first hash, the ids are compared as strings.
+    the first hash, the ids are compared as strings, unless ``unique`` says
+    that ``known`` holds no null and no id twice (a table's checked key):
+    then only the row whose second hash agrees too is kept, which is the
+    one row holding the id, and counting the distinct hashes is spared.
     """
     table = known.to_frame("id").with_row_index("row")
     if known.len() > _LARGE:
         first, second = secrets.randbits(64), secrets.randbits(64)
         h1, h2 = pl.col("id").hash(first), pl.col("id").hash(second)
         keyed = table.select(h1.alias("h"), h2.alias("g_known"), "row")
-        if keyed.get_column("h").n_unique() == keyed.height:
+        if unique or keyed.get_column("h").n_unique() == keyed.height:
             # An inner join in any order, then the rows put back by position:
             # twice as fast as a left join that keeps the order.
             pairs = (
@@ -517,6 +521,13 @@ def match_rows(ids: pl.Series, known: pl.Series) -> pl.Series:
         .get_column("row")
         .cast(pl.UInt32)
     )
+
+
+def _is_key(table: str, column: str) -> bool:
+    """Whether ``column`` is the key of ``table`` and cannot be empty: then
+    the accepted rows hold each value once (:func:`_duplicates`)."""
+    schema = TABLES[table]
+    return schema.key == column and not schema.column(column).nullable
 
 
 @dataclass(frozen=True)
@@ -555,7 +566,12 @@ def find_unregistered(tables: Mapping[str, pl.DataFrame], files: Mapping[str, st
             if tables[target].height > _LARGE or (name, column.name) in _ROWS_KEPT:
                 # Against many ids (orders), and where the engine needs them,
                 # the row each id names is kept: the missing ids have none.
-                found = match_rows(frame.get_column(column.name), tables[target][target_column])
+                # A table's key was checked (no null, no repeat) by check_table.
+                found = match_rows(
+                    frame.get_column(column.name),
+                    tables[target][target_column],
+                    unique=_is_key(target, target_column),
+                )
                 matched[(name, column.name)] = found
                 missing = rows.lazy().filter(ids.is_not_null() & pl.lit(found).is_null())
             else:
