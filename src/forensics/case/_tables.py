@@ -198,12 +198,14 @@ def _typing_plan(
     values: list[pl.Expr] = [pl.col(ROW).cast(pl.Int64)]
     reasons: list[tuple[str, pl.Expr, pl.Expr]] = []
     faults: list[pl.Expr] = []
-    withheld: list[pl.Expr] = []
     names, same = [ROW], {}
     for column in schema.columns:
-        kept = withheld if column.name in withhold else values
+        # A withheld column is checked like any other and kept, under a
+        # private name, only until duplicates are looked for (a row that
+        # differs in it alone is not a copy); check_table then drops it.
+        out = _WITHHELD + column.name if column.name in withhold else column.name
         if column.name not in mapping:
-            if kept is values:
+            if out == column.name:
                 values.append(pl.lit(None, column.dtype).alias(column.name))
                 names.append(column.name)
             continue
@@ -214,18 +216,11 @@ def _typing_plan(
         )
         reasons.append((column.name, reason, _value_text(src, dtype)))
         faults.append(damaged)
-        if kept is values and _as_read(column, dtype, known):
-            same[column.name] = mapping[column.name]
-            names.append(column.name)
-            continue
-        kept.append(value.alias(column.name))
-        if kept is values:
-            names.append(column.name)
-    if withheld:
-        # Checked like any cell, but only a hash of them is kept: what
-        # telling a duplicate row from a reused key needs.
-        values.append(pl.struct(withheld).hash(0x5EED).alias(_WITHHELD))
-        names.append(_WITHHELD)
+        names.append(out)
+        if _as_read(column, dtype, known):
+            same[out] = mapping[column.name]
+        else:
+            values.append(value.alias(out))
     for name in extras:
         src, dtype = col(name), dtypes[name]
         known = facts.get(name, UNKNOWN)
@@ -433,8 +428,7 @@ def check_table(
     duplicates = _duplicates(accepted, schema)
     if duplicates.height:
         accepted = accepted.filter(~pl.col(ROW).is_in(duplicates["row"].implode()))
-    if _WITHHELD in accepted.columns:
-        accepted = accepted.drop(_WITHHELD)
+    accepted = accepted.drop([c for c in accepted.columns if c.startswith(_WITHHELD)])
     damaged = raw.damaged.select("row", pl.lit(None, pl.String).alias("column"), "reason", "value")
     quarantine = (
         _lines([damaged, cells, duplicates])
