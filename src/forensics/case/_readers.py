@@ -8,9 +8,9 @@ but, vectorised, in :mod:`forensics.case._tables`.
 
 Files are only ever opened for reading. A CSV file is hashed in the pass
 that parses it, so the SHA-256 in the chain of custody is the hash of
-exactly what was read. A Parquet file is scanned lazily (only the columns
-and rows needed, never whole in memory) and hashed in a thread meanwhile;
-that it did not change in between is checked from its inode and times.
+exactly what was read. A Parquet file is read whole by polars (its columns
+decoded in parallel) and hashed in a thread meanwhile; that it did not
+change in between is checked from its inode and times.
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ class RawTable:
     size: int
     format: str
     encoding: str | None
-    identity: tuple[int, ...] | None = None  # (device, inode, size, mtime) when read lazily
+    identity: tuple[int, ...] | None = None  # (device, inode, size, times): Parquet
 
     @property
     def sha256(self) -> str:
@@ -92,7 +92,7 @@ class RawTable:
     def confirm_unchanged(self, path: Path, file: str) -> None:
         """Raise :class:`CaseError` if ``path`` changed since it was opened.
 
-        A lazily read file is hashed and parsed in two passes; a file that
+        A Parquet file is hashed and parsed in two passes; a file that
         was replaced or written to in between would make the hash that of
         other bytes than those read.
         """
@@ -673,10 +673,10 @@ def _one_chunk(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def read_parquet(path: Path, file: str) -> RawTable:
-    """Scan a Parquet file lazily; ``_row`` is the 1-based record number.
+    """Read a Parquet file; ``_row`` is the 1-based record number.
 
-    Only the footer is read here. The bytes are hashed in a thread (hashlib
-    releases the GIL) while the caller collects the scan, and
+    The bytes are hashed in a thread (hashlib releases the GIL) while polars
+    decodes the file, and
     :meth:`RawTable.confirm_unchanged` checks afterwards that the file is
     still the one hashed.
 

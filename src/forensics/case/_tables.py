@@ -5,7 +5,11 @@ All checks here are vectorised polars expressions over whole columns:
 1. header: contract columns matched case-insensitively; all missing
    required columns reported together;
 2. cells: typed by :mod:`forensics.case._cells`; every bad cell becomes one
-   quarantine line, and its row is set aside;
+   quarantine line, and its row is set aside. Each text column is first
+   looked at as a whole (:func:`forensics.case._cells.text_facts`: no cell
+   padded, none with NUL, none empty, every enum value listed); the work
+   those facts rule out is skipped, and a column that needs no change is
+   kept as read rather than copied;
 3. duplicates, among the rows that passed 2: a later copy of an earlier
    row, or a later row reusing a key with different content, is set aside
    naming the line of the first;
@@ -274,10 +278,11 @@ def _text_facts(
 
 
 def _collect(frame: pl.LazyFrame) -> pl.DataFrame:
-    # The streaming engine types the file a morsel at a time: only the
-    # typed columns are ever whole in memory, not the cells as read nor the
-    # intermediate columns of every step (that made a 10M-order Parquet case
-    # peak at several times its loaded size).
+    # The streaming engine types the file a morsel at a time: besides the
+    # file as read, only the typed columns are ever whole in memory, not the
+    # intermediate columns of every step (the regex groups of a CSV's
+    # timestamps; that made a 10M-order case peak at several times its
+    # loaded size).
     return frame.collect(engine="streaming")
 
 
