@@ -12,11 +12,15 @@ usage):
     :func:`forensics.scale.core.core_counts` on a loaded case; the load is timed
     separately, and the peak RSS of the core alone is read after resetting
     the process's high-water mark (``/proc/self/clear_refs``).
-``duckdb``, ``pandas``
-    the same core written as an analyst would (``benchmarks/reference.py``),
-    reading the same Parquet files; their tables must equal the library's.
+``strong``, ``duckdb``, ``pandas``
+    the same core in DuckDB as a strong user would write it, and in DuckDB
+    and pandas as an analyst would (``benchmarks/reference.py``), reading the
+    same Parquet files; their tables must equal the library's.
 ``floor``
     one polars read of the Parquet columns the core needs.
+``stages``
+    ``benchmarks/stages.py``: what ``forensics investigate`` does, step by
+    step (once per size).
 
 Times inside a worker exclude interpreter start-up and imports. Each
 measurement is repeated ``--runs`` times (the references only once at 10M
@@ -48,7 +52,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 BIN = Path(sys.executable).parent
 SAMPLE = REPO / "datasets" / "april-trojan"
-KINDS = ("floor", "core", "duckdb", "pandas", "e2e")
+KINDS = ("floor", "core", "strong", "duckdb", "pandas", "e2e", "stages")
 SCENARIO = "usb_malware"
 SEED = 1
 
@@ -57,6 +61,10 @@ E2E_10M_SECONDS, E2E_10M_GB = 60.0, 8.0
 E2E_1M_SECONDS = 10.0
 SAMPLE_SECONDS = 5.0
 VS_DUCKDB, VS_PANDAS, VS_FLOOR = 3.0, 10.0, 3.0
+# Targets of issue 19.
+E2E_VS_STRONG_10M, E2E_10M_GB_19 = 1.5, 5.0
+E2E_1M_SECONDS_19 = 4.0
+LOAD_VS_FLOOR = 3.0
 
 
 # --------------------------------------------------------------------------- workers
@@ -118,6 +126,13 @@ def _worker(kind: str, case: Path, table_out: Path | None, duckdb_memory: str) -
         result["seconds"] = t2 - t1
         if reset:
             result["core_peak_rss"] = _peak_rss_bytes()
+    elif kind == "strong":
+        from reference import duckdb_strong_core
+
+        t0 = time.perf_counter()
+        spill = case.parent / "duckdb-spill"
+        table = duckdb_strong_core(case, memory_limit=duckdb_memory, temp_directory=spill)
+        result["seconds"] = time.perf_counter() - t0
     elif kind == "duckdb":
         from reference import duckdb_core
 
@@ -150,6 +165,7 @@ class Measurement:
     cpu_seconds: list[float] = field(default_factory=list)
     load_seconds: list[float] = field(default_factory=list)
     peak_rss: list[int] = field(default_factory=list)
+    stages: dict | None = None  # stages.py --json of the last run
     core_peak_rss: list[int] = field(default_factory=list)
     skipped: str | None = None
 
@@ -261,10 +277,12 @@ def measure(
     skipped with the reason, and no table is returned.
     """
     m = Measurement()
-    table = work / f"{kind}.parquet" if kind in ("core", "duckdb", "pandas") else None
+    table = work / f"{kind}.parquet" if kind in ("core", "strong", "duckdb", "pandas") else None
     if kind == "e2e":
         out = work / "findings"
         cmd = [str(BIN / "forensics"), "investigate", str(case), "--out", str(out), "--quiet"]
+    elif kind == "stages":
+        cmd = [sys.executable, str(HERE / "stages.py"), str(case), "--json"]
     else:
         cmd = [sys.executable, str(HERE / "run.py"), "--worker", kind, str(case)]
         cmd += [f"--duckdb-memory={duckdb_memory}"]
@@ -277,6 +295,10 @@ def measure(
             print(f"  {kind:7s} {stop}", flush=True)
             return m, None
         if kind == "e2e":
+            m.seconds.append(wall)
+            m.cpu_seconds.append(cpu)
+        elif kind == "stages":
+            m.stages = json.loads(text.strip().splitlines()[-1])
             m.seconds.append(wall)
             m.cpu_seconds.append(cpu)
         else:
@@ -450,13 +472,16 @@ def write_results(path: Path, info: dict, results: dict, sample: Measurement | N
         "CPU seconds (user + system, all threads) of the same runs, medians: less",
         "sensitive than wall time to other work on the machine.",
         "",
-        "| orders | e2e | core | DuckDB | pandas | floor |",
-        "|---|---|---|---|---|---|",
+        "| orders | e2e | core | DuckDB strong | DuckDB | pandas | floor |",
+        "|---|---|---|---|---|---|---|",
     ]
     for label, r in results.items():
         m = r["m"]
-        cpu = [_s(m[k].median_cpu()) for k in ("e2e", "core", "duckdb", "pandas", "floor")]
+        kinds = ("e2e", "core", "strong", "duckdb", "pandas", "floor")
+        cpu = [_s(m[k].median_cpu()) for k in kinds]
         lines.append(f"| {label} | " + " | ".join(cpu) + " |")
+    lines += _strong_section(results)
+    lines += _stage_section(results)
     lines += ["", "## Targets (issue 5)", ""]
 
     def get(label: str, kind: str) -> Measurement | None:
@@ -520,7 +545,110 @@ def write_results(path: Path, info: dict, results: dict, sample: Measurement | N
                 )
     lines += ["| target | measured | verdict |", "|---|---|---|"]
     lines += [f"| {t} | {v} | {_verdict(ok)} |" for t, v, ok in checks]
+    lines += ["", "## Targets (issue 19)", "", "| target | measured | verdict |", "|---|---|---|"]
+    lines += [f"| {t} | {v} | {_verdict(ok)} |" for t, v, ok in _issue19_checks(results)]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _strong_section(results: dict) -> list[str]:
+    """The product against the strong DuckDB core and the load against the floor."""
+    lines = [
+        "",
+        "## The product against the strong DuckDB core (issue 19)",
+        "",
+        "*DuckDB strong* is `STRONG_SQL` of `benchmarks/reference.py` (orders numbered",
+        "by time, ranges as intervals by ASOF joins, intervals merged by gaps and islands,",
+        "single orders as a bitmap), from the Parquet files, everything included; its",
+        "table equals the library's. *load* is `forensics.load` of the whole case (every",
+        "file and cell typed, checked and hashed) as measured in the *core* runs.",
+        "",
+        "| orders | e2e s | e2e RSS | DuckDB strong s | DuckDB strong RSS | e2e / strong "
+        "| load s | floor s | load / floor |",
+        "|" + "---|" * 9,
+    ]
+    for label, r in results.items():
+        m = r["m"]
+        e2e, strong = m["e2e"].median(), m["strong"].median()
+        load, floor = m["core"].median_load(), m["floor"].median()
+        lines.append(
+            f"| {label} | {_s(e2e)} | {_gb(m['e2e'].peak())} | {_s(strong)} "
+            f"| {_gb(m['strong'].peak())} | {_ratio(e2e, strong)} | {_s(load)} | {_s(floor)} "
+            f"| {_ratio(load, floor)} |"
+        )
+    return lines
+
+
+def _stage_section(results: dict) -> list[str]:
+    """Wall and CPU seconds of each step of ``forensics investigate``, per size."""
+    sizes = [(label, r["m"]["stages"].stages) for label, r in results.items()]
+    sizes = [(label, st) for label, st in sizes if st]
+    if not sizes:
+        return []
+    order: list[str] = []
+    for _, st in sizes:
+        order += [k for k in st["steps"] if k not in order]
+    lines = [
+        "",
+        "## Stages of `forensics investigate`",
+        "",
+        "`benchmarks/stages.py` (one run per size): wall seconds, CPU seconds (all threads)",
+        "and peak RSS (GB) while each step ran; steps in the order of the largest case.",
+        "",
+        "| step | " + " | ".join(f"{lb} s | {lb} CPU s | {lb} peak GB" for lb, _ in sizes) + " |",
+        "|---|" + "---|---|---|" * len(sizes),
+    ]
+    order.sort(key=lambda k: -sizes[-1][1]["steps"].get(k, {}).get("s", 0.0))
+    for step in order:
+        cells = []
+        for _, st in sizes:
+            row = st["steps"].get(step)
+            cells += [_s(row["s"]), _s(row["cpu"]), f"{row['peak_gb']:.2f}"] if row else ["—"] * 3
+        lines.append(f"| {step} | " + " | ".join(cells) + " |")
+    total = []
+    for _, st in sizes:
+        total += [_s(st["total"]), _s(st["cpu"]), f"{st['peak_gb']:.2f}"]
+    lines.append("| **total** | " + " | ".join(total) + " |")
+    return lines
+
+
+def _issue19_checks(results: dict) -> list[tuple[str, str, bool | None]]:
+    checks = []
+    ten, one = results.get("10M"), results.get("1M")
+    if ten is not None:
+        e2e, strong = ten["m"]["e2e"], ten["m"]["strong"]
+        if e2e.median() is not None and strong.median() is not None:
+            ratio = e2e.median() / strong.median()
+            checks.append(
+                (
+                    f"10M: end to end ≤ {E2E_VS_STRONG_10M}x DuckDB strong",
+                    f"{ratio:.2f}x ({_s(e2e.median())} s / {_s(strong.median())} s)",
+                    ratio <= E2E_VS_STRONG_10M,
+                )
+            )
+        if e2e.peak() is not None:
+            checks.append(
+                (
+                    f"10M: end to end peak RSS ≤ {E2E_10M_GB_19:.0f} GB",
+                    f"{_gb(e2e.peak())} GB",
+                    e2e.peak() <= E2E_10M_GB_19 * 1e9,
+                )
+            )
+    if one is not None and one["m"]["e2e"].median() is not None:
+        e1 = one["m"]["e2e"].median()
+        checks.append(
+            (f"1M: end to end ≤ {E2E_1M_SECONDS_19:.0f} s", f"{_s(e1)} s", e1 <= E2E_1M_SECONDS_19)
+        )
+    for label, r in results.items():
+        load, floor = r["m"]["core"].median_load(), r["m"]["floor"].median()
+        if load is not None and floor is not None:
+            checks.append(
+                (
+                    f"{label}: load ≤ {LOAD_VS_FLOOR:.0f}x the floor",
+                    f"{load / floor:.1f}x",
+                    load / floor <= LOAD_VS_FLOOR,
+                )
+            )
+    return checks
 
 
 def _pandas_guard(label_orders: int, history: dict, limit_gb: float) -> str | None:
@@ -563,7 +691,7 @@ def main(argv: list[str] | None = None) -> int:
         help="kill a measured process whose RSS passes this (the machine is shared)",
     )
     p.add_argument("--no-sample", action="store_true", help="skip datasets/april-trojan")
-    p.add_argument("--worker", choices=KINDS[:4], help=argparse.SUPPRESS)
+    p.add_argument("--worker", choices=KINDS[:5], help=argparse.SUPPRESS)
     p.add_argument("--table", type=Path, help=argparse.SUPPRESS)
     p.add_argument("case", nargs="?", type=Path, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -584,6 +712,7 @@ def main(argv: list[str] | None = None) -> int:
         history_file.write_text(json.dumps(history, indent=1))
         once = orders >= 10_000_000
         runs = {k: 1 if once and k in ("duckdb", "pandas") else args.runs for k in KINDS}
+        runs["stages"] = 1
         print(f"{label} orders: {case}", flush=True)
         m = {k: Measurement() for k in KINDS}
         tables = {}

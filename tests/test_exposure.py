@@ -199,6 +199,31 @@ def test_order_rows_by_hash_match_the_string_join(monkeypatch):
     assert match_rows(asked, known).equals(plain)
 
 
+def test_order_rows_of_a_unique_key_survive_first_hash_collisions(monkeypatch):
+    """With ``unique`` (a checked key), orders sharing the first hash are
+    told apart by the second: the rows are still the string join's."""
+    import forensics.case._tables as tables
+    from forensics.case._tables import match_rows
+
+    rng = np.random.default_rng(7)
+    ids = [f"O{i:07d}" for i in rng.permutation(3000)]
+    known = pl.Series("order_id", ids)
+    asked = pl.Series("order_id", [ids[i] for i in rng.integers(0, 3000, 9000)] + ["O9", None])
+    plain = match_rows(asked, known)
+    monkeypatch.setattr(tables, "_LARGE", 0)
+    seeds = iter([1, 2])
+    monkeypatch.setattr(tables.secrets, "randbits", lambda bits: next(seeds))
+    real = pl.Expr.hash
+
+    def first_collides(self, seed=0, *a):
+        return pl.lit(7, pl.UInt64) if seed == 1 else real(self, seed, *a)
+
+    monkeypatch.setattr(pl.Expr, "hash", first_collides)
+    hashed = match_rows(asked, known, unique=True)
+    assert hashed.equals(plain)
+    assert hashed.null_count() == 2
+
+
 def test_loader_order_rows_give_the_string_join_numbers(monkeypatch):
     """A large case's access rows are numbered from the loader's match;
     the numbers must be those of matching the ids as strings."""

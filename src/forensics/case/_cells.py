@@ -48,6 +48,7 @@ enum
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
@@ -56,6 +57,9 @@ from .schema import Column, ColumnKind
 
 __all__ = [
     "Steps",
+    "TextFacts",
+    "text_facts",
+    "padded_cells",
     "text_of",
     "typed_cell",
     "nul_cell",
@@ -130,9 +134,69 @@ class Steps:
         return pl.col(name)
 
 
-def text_of(src: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+@dataclass(frozen=True)
+class TextFacts:
+    """What every cell of a ``String`` column was found to be free of.
+
+    Computed over the whole column by :func:`text_facts` (aggregates, far
+    cheaper than the per-cell work they rule out), so that typing can skip
+    stripping a column in which no cell starts or ends with whitespace or a
+    BOM, looking for NUL where no cell holds one, and lower-casing an enum
+    column whose every value is already a listed (lower-case) one. Each
+    skip gives exactly what the full work would: a fact is only ever a
+    statement about every cell. The default assumes nothing.
+    """
+
+    padded: bool = True  # some cell starts or ends with a character that is stripped
+    nul: bool = True  # some cell holds a NUL byte
+    empty: bool = True  # some cell is ""
+    unlisted: bool = True  # some cell is not null and not one of the listed values
+
+
+UNKNOWN = TextFacts()
+
+_STRIPPED = SPACES + _INVISIBLE
+# The first and the last byte of each stripped character in UTF-8: a cell
+# that starts (ends) with none of them cannot need stripping at that end.
+_LEAD_BYTES = sorted({ch.encode()[0] for ch in _STRIPPED})
+_TAIL_BYTES = sorted({ch.encode()[-1] for ch in _STRIPPED})
+
+
+def text_facts(src: pl.Expr, listed: tuple[str, ...] | None = None) -> list[pl.Expr]:
+    """Aggregates of a ``String`` column, in the order of :class:`TextFacts`.
+
+    Evaluate them in one ``select`` and pass the row to ``TextFacts``.
+    ``listed`` (an enum column's values, lower-cased) makes the last one
+    meaningful; without it, it is always true.
+
+    The first is only a superset: some cell's first or last byte could
+    begin or end a stripped character (ids and codes never do; stripping
+    every cell of a column cost more than reading it). Where it is true,
+    :func:`padded_cells` says exactly.
+    """
+    raw = src.cast(pl.Binary)
+    first = raw.bin.get(0, null_on_oob=True)
+    last = raw.bin.get(-1, null_on_oob=True)
+    edge = (first.is_in(_LEAD_BYTES) | last.is_in(_TAIL_BYTES)).any()
+    nul = raw.bin.contains(b"\x00").any()
+    empty = (src == "").any()
+    unlisted = pl.lit(True) if listed is None else (src.is_not_null() & ~src.is_in(listed)).any()
+    return [edge, nul, empty, unlisted]
+
+
+def padded_cells(src: pl.Expr) -> pl.Expr:
+    """Whether some cell of a ``String`` column needs stripping (an aggregate)."""
+    return (src.str.strip_chars(_STRIPPED) != src).any()
+
+
+def text_of(src: pl.Expr, dtype: pl.DataType, facts: TextFacts = UNKNOWN) -> pl.Expr:
     """The cell as stripped text (whitespace, BOMs and zero-width spaces at
-    either end), empty -> null (any source dtype)."""
+    either end), empty -> null (any source dtype).
+
+    ``facts`` (of a ``String`` source) lets it skip what cannot change
+    anything: the strip where no cell is padded, the empty test where no
+    cell is empty.
+    """
     if dtype.is_nested():
         # Lists and structs (Parquet only) cannot be cast to String; their
         # JSON text is what a reader of the file would see anyway.
@@ -142,6 +206,8 @@ def text_of(src: pl.Expr, dtype: pl.DataType) -> pl.Expr:
         )
     if dtype != pl.String:
         return src.cast(pl.String)
+    if not facts.padded:
+        return pl.when(src != "").then(src) if facts.empty else src
     # A BOM left by concatenated exports (or a zero-width space) is invisible
     # but would make "O1005" and "\ufeffO1005" two different orders.
     # Not ``replace("", None)``: the streaming engine runs it on whole
@@ -150,9 +216,10 @@ def text_of(src: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     return pl.when(stripped != "").then(stripped)
 
 
-def nul_cell(src: pl.Expr, dtype: pl.DataType) -> pl.Expr | None:
-    """Boolean expression flagging NUL bytes (damage) in a String source."""
-    if dtype != pl.String:
+def nul_cell(src: pl.Expr, dtype: pl.DataType, facts: TextFacts = UNKNOWN) -> pl.Expr | None:
+    """Boolean expression flagging NUL bytes (damage) in a String source;
+    None when there can be none (not text, or no cell holds one)."""
+    if dtype != pl.String or not facts.nul:
         return None
     return src.str.contains("\x00", literal=True)
 
@@ -412,7 +479,11 @@ def _float(
     return _unread(value, present, "not a valid number")
 
 
-def _enum(text: pl.Expr, column: Column) -> _Typed:
+def _enum(text: pl.Expr, column: Column, facts: TextFacts) -> _Typed:
+    if not (facts.unlisted or facts.padded):
+        # Every cell is null or a listed value as it stands (so neither
+        # padded nor upper-case): nothing to lower-case, nothing to reject.
+        return text, _NO_REASON, _NO_FAULT
     value = text.str.to_lowercase()
     if column.open_values:
         # Descriptive: an unlisted value is kept (and listed by the loader).
@@ -430,6 +501,7 @@ def typed_cell(
     zone: str,
     *,
     reference: datetime | None = None,
+    facts: TextFacts = UNKNOWN,
 ) -> _Typed:
     """``(value, reason, damaged)`` expressions of one contract column.
 
@@ -450,6 +522,9 @@ def typed_cell(
         The case's ``opened_at`` (aware); timestamps more than
         :data:`PLAUSIBLE_YEARS` from it are quarantined. Without it, the
         median of the column is the reference.
+    facts : TextFacts
+        What a ``String`` source was found free of (:func:`text_facts`),
+        for work that can be skipped; the result is the same.
 
     Returns
     -------
@@ -464,7 +539,9 @@ def typed_cell(
         this is true.
     """
     if dtype == pl.String:
-        text = steps.keep(text_of(src, dtype))
+        text = text_of(src, dtype, facts)
+        if facts.padded or facts.empty:
+            text = steps.keep(text)
         present = text.is_not_null()
     else:
         # A typed Parquet column is only turned into text when it has to be
@@ -490,7 +567,7 @@ def typed_cell(
     elif kind is ColumnKind.FLOAT:
         value, reason, bad = _float(steps, src, dtype, text, present)
     else:
-        value, reason, bad = _enum(text, column)
+        value, reason, bad = _enum(text, column, facts if dtype == pl.String else UNKNOWN)
     reasons, faults = [reason], [bad]
     if column.non_negative:
         negative = value < 0
@@ -500,7 +577,7 @@ def typed_cell(
         empty = ~present
         reasons.insert(0, _why(empty, REQUIRED_EMPTY))
         faults.append(empty)
-    nul = nul_cell(src, dtype)
+    nul = nul_cell(src, dtype, facts)
     if nul is not None:
         reasons.insert(0, _why(nul, NUL_IN_CELL))
         faults.append(nul)

@@ -8,9 +8,9 @@ but, vectorised, in :mod:`forensics.case._tables`.
 
 Files are only ever opened for reading. A CSV file is hashed in the pass
 that parses it, so the SHA-256 in the chain of custody is the hash of
-exactly what was read. A Parquet file is scanned lazily (only the columns
-and rows needed, never whole in memory) and hashed in a thread meanwhile;
-that it did not change in between is checked from its inode and times.
+exactly what was read. A Parquet file is read whole by polars (its columns
+decoded in parallel) and hashed in a thread meanwhile; that it did not
+change in between is checked from its inode and times.
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ class RawTable:
     size: int
     format: str
     encoding: str | None
-    identity: tuple[int, ...] | None = None  # (device, inode, size, mtime) when read lazily
+    identity: tuple[int, ...] | None = None  # (device, inode, size, times): Parquet
 
     @property
     def sha256(self) -> str:
@@ -92,7 +92,7 @@ class RawTable:
     def confirm_unchanged(self, path: Path, file: str) -> None:
         """Raise :class:`CaseError` if ``path`` changed since it was opened.
 
-        A lazily read file is hashed and parsed in two passes; a file that
+        A Parquet file is hashed and parsed in two passes; a file that
         was replaced or written to in between would make the hash that of
         other bytes than those read.
         """
@@ -696,11 +696,22 @@ def _decode_error(
 _hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="forensics-sha256")
 
 
-def read_parquet(path: Path, file: str) -> RawTable:
-    """Scan a Parquet file lazily; ``_row`` is the 1-based record number.
+def _one_chunk(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with each column in one chunk, rechunked a column at a time
+    (the old chunks of a column are freed before the next is copied)."""
+    columns = frame.get_columns()
+    del frame
+    out = []
+    while columns:
+        out.append(columns.pop(0).rechunk())
+    return pl.DataFrame(out)
 
-    Only the footer is read here. The bytes are hashed in a thread (hashlib
-    releases the GIL) while the caller collects the scan, and
+
+def read_parquet(path: Path, file: str) -> RawTable:
+    """Read a Parquet file; ``_row`` is the 1-based record number.
+
+    The bytes are hashed in a thread (hashlib releases the GIL) while polars
+    decodes the file, and
     :meth:`RawTable.confirm_unchanged` checks afterwards that the file is
     still the one hashed.
 
@@ -721,7 +732,11 @@ def read_parquet(path: Path, file: str) -> RawTable:
         dup = next(n for n in names if names.count(n) > 1)
         raise CaseError(f"{file}: column {dup!r} appears twice", file=file, column=dup)
     renamed = [pl.nth(i).alias(new) for i, new in enumerate(names)]
-    frame = scan.select(renamed).with_row_index(ROW, offset=1)
+    # Read whole (polars decodes the columns in parallel) rather than typed
+    # a morsel at a time: typing first looks at each column as a whole
+    # (forensics._cells.text_facts), and the loaded table keeps the columns
+    # that need no change as they were read, in one chunk each.
+    frame = _one_chunk(scan.select(renamed).with_row_index(ROW, offset=1).collect()).lazy()
     return RawTable(
         frame=frame,
         header=tuple(names),

@@ -5,7 +5,11 @@ All checks here are vectorised polars expressions over whole columns:
 1. header: contract columns matched case-insensitively; all missing
    required columns reported together;
 2. cells: typed by :mod:`forensics.case._cells`; every bad cell becomes one
-   quarantine line, and its row is set aside;
+   quarantine line, and its row is set aside. Each text column is first
+   looked at as a whole (:func:`forensics.case._cells.text_facts`: no cell
+   padded, none with NUL, none empty, every enum value listed); the work
+   those facts rule out is skipped, and a column that needs no change is
+   kept as read rather than copied;
 3. duplicates, among the rows that passed 2: a later copy of an earlier
    row, or a later row reusing a key with different content, is set aside
    naming the line of the first;
@@ -20,15 +24,25 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import polars as pl
 
-from ._cells import NUL_IN_CELL, Steps, nul_cell, text_of, typed_cell
+from ._cells import (
+    NUL_IN_CELL,
+    UNKNOWN,
+    Steps,
+    TextFacts,
+    nul_cell,
+    padded_cells,
+    text_facts,
+    text_of,
+    typed_cell,
+)
 from ._errors import CaseError
 from ._readers import RawTable
-from .schema import ROW, TABLES, TableSchema
+from .schema import ROW, TABLES, Column, ColumnKind, TableSchema
 
 __all__ = [
     "QUARANTINE_SCHEMA",
@@ -153,6 +167,11 @@ class _Plan:
     values: list[pl.Expr]  # _row, contract columns, extras: the accepted frame
     reasons: list[tuple[str, pl.Expr, pl.Expr]]  # (column, why, value as found)
     faults: list[pl.Expr]  # Boolean, one per checked column
+    names: list[str] = field(default_factory=list)  # of the accepted frame, in order
+    same: dict[str, str] = field(default_factory=dict)
+    """Accepted columns that are a source column as it is (name -> source
+    name): taken from the source rather than computed, so that the loaded
+    table shares their memory with what was read instead of copying it."""
 
     @property
     def damaged(self) -> pl.Expr:
@@ -168,7 +187,9 @@ def _typing_plan(
     zone: str,
     reference: datetime | None,
     withhold: frozenset[str] = frozenset(),
+    facts: Mapping[str, TextFacts] | None = None,
 ) -> _Plan:
+    facts = facts or {}
     dtypes = source.collect_schema()
     position = {name: i for i, name in enumerate(dtypes.names())}
     steps = Steps(source)
@@ -181,40 +202,90 @@ def _typing_plan(
     values: list[pl.Expr] = [pl.col(ROW).cast(pl.Int64)]
     reasons: list[tuple[str, pl.Expr, pl.Expr]] = []
     faults: list[pl.Expr] = []
-    withheld: list[pl.Expr] = []
+    names, same = [ROW], {}
     for column in schema.columns:
-        kept = withheld if column.name in withhold else values
+        # A withheld column is checked like any other and kept, under a
+        # private name, only until duplicates are looked for (a row that
+        # differs in it alone is not a copy); check_table then drops it.
+        out = _WITHHELD + column.name if column.name in withhold else column.name
         if column.name not in mapping:
-            if kept is values:
+            if out == column.name:
                 values.append(pl.lit(None, column.dtype).alias(column.name))
+                names.append(column.name)
             continue
         src, dtype = col(mapping[column.name]), dtypes[mapping[column.name]]
-        value, reason, damaged = typed_cell(steps, column, src, dtype, zone, reference=reference)
-        kept.append(value.alias(column.name))
+        known = facts.get(mapping[column.name], UNKNOWN)
+        value, reason, damaged = typed_cell(
+            steps, column, src, dtype, zone, reference=reference, facts=known
+        )
         reasons.append((column.name, reason, _value_text(src, dtype)))
         faults.append(damaged)
-    if withheld:
-        # Checked like any cell, but only a hash of them is kept: what
-        # telling a duplicate row from a reused key needs.
-        values.append(pl.struct(withheld).hash(0x5EED).alias(_WITHHELD))
+        names.append(out)
+        if _as_read(column, dtype, known):
+            same[out] = mapping[column.name]
+        else:
+            values.append(value.alias(out))
     derived = {n.lower() for n in schema.derived}
     for name in extras:
         src, dtype = col(name), dtypes[name]
+        known = facts.get(name, UNKNOWN)
         # A file's own column named like a derived one is kept beside it.
         alias = f"{name}_in_file" if name.lower() in derived else name
-        values.append(text_of(src, dtype).alias(alias))
-        nul = nul_cell(src, dtype)
+        names.append(alias)
+        if dtype == pl.String and not (known.padded or known.empty):
+            same[alias] = name
+        else:
+            values.append(text_of(src, dtype, known).alias(alias))
+        nul = nul_cell(src, dtype, known)
         if nul is not None:
             reasons.append((name, pl.when(nul).then(pl.lit(NUL_IN_CELL)), _value_text(src, dtype)))
             faults.append(nul)
-    return _Plan(steps.frame, values, reasons, faults)
+    return _Plan(steps.frame, values, reasons, faults, names, same)
+
+
+def _as_read(column: Column, dtype: pl.DataType, facts: TextFacts) -> bool:
+    """Whether the typed column is the source column unchanged: text with
+    nothing to strip and no empty cell (for an enum, every value listed)."""
+    if dtype != pl.String or column.dtype != pl.String or facts.padded or facts.empty:
+        return False
+    return column.kind is not ColumnKind.ENUM or not facts.unlisted
+
+
+def _text_facts(
+    source: pl.LazyFrame, mapping: dict[str, str], schema: TableSchema
+) -> dict[str, TextFacts]:
+    """:class:`TextFacts` of every ``String`` column of ``source``, by its name."""
+    dtypes = source.collect_schema()
+    listed = {mapping[c.name]: c.listed for c in schema.columns if c.values and c.name in mapping}
+    names = [name for name, dtype in dtypes.items() if dtype == pl.String]
+    if not names:
+        return {}
+    position = {name: i for i, name in enumerate(dtypes.names())}
+    exprs = [
+        fact.alias(f"{i}.{j}")
+        for i, name in enumerate(names)
+        for j, fact in enumerate(text_facts(pl.nth(position[name]), listed.get(name)))
+    ]
+    row = source.select(exprs).collect().row(0)
+    width = len(exprs) // len(names)
+    found = {
+        name: [bool(v) for v in row[i * width : (i + 1) * width]] for i, name in enumerate(names)
+    }
+    # Where the first and last bytes allow it, look at the cells themselves.
+    maybe = [name for name, facts in found.items() if facts[0]]
+    if maybe:
+        exact = source.select(padded_cells(pl.nth(position[n])).alias(n) for n in maybe).collect()
+        for name in maybe:
+            found[name][0] = bool(exact.get_column(name).item())
+    return {name: TextFacts(*facts) for name, facts in found.items()}
 
 
 def _collect(frame: pl.LazyFrame) -> pl.DataFrame:
-    # The streaming engine types the file a morsel at a time: only the
-    # typed columns are ever whole in memory, not the cells as read nor the
-    # intermediate columns of every step (that made a 10M-order Parquet case
-    # peak at several times its loaded size).
+    # The streaming engine types the file a morsel at a time: besides the
+    # file as read, only the typed columns are ever whole in memory, not the
+    # intermediate columns of every step (the regex groups of a CSV's
+    # timestamps; that made a 10M-order case peak at several times its
+    # loaded size).
     return frame.collect(engine="streaming")
 
 
@@ -226,6 +297,7 @@ def _cell_quarantine(
     schema: TableSchema,
     zone: str,
     reference: datetime | None,
+    facts: Mapping[str, TextFacts],
 ) -> pl.DataFrame:
     """One line per bad cell of the records at ``rows`` (``_row`` values)."""
     source = raw.frame
@@ -235,7 +307,8 @@ def _cell_quarantine(
         # depends on its whole column: type everything again.)
         row_dtype = source.collect_schema()[ROW]
         source = source.filter(pl.col(ROW).is_in(rows.cast(row_dtype).implode()))
-    plan = _typing_plan(source, mapping, extras, schema, zone, reference)
+    # What holds for every cell of a column holds for these rows' cells.
+    plan = _typing_plan(source, mapping, extras, schema, zone, reference, facts=facts)
     why = [r.alias(_WHY + name) for name, r, _ in plan.reasons]
     found = [pl.when(r.is_not_null()).then(v).alias(_RAW + name) for name, r, v in plan.reasons]
     typed = plan.frame.select(pl.col(ROW).cast(pl.Int64), *why, *found).collect()
@@ -268,13 +341,18 @@ def _duplicates(frame: pl.DataFrame, schema: TableSchema) -> pl.DataFrame:
         # Grouping every column of millions of rows to find that out was the
         # slowest step of loading a large table.
         key = pl.col(schema.key)
-        # Distinct hashes are at most distinct keys, so as many hashes as
-        # keys proves the keys unique (hashing is several times faster than
-        # comparing strings); a collision only costs the exact check.
-        unique = key.drop_nulls().hash().n_unique() == key.count()
-        suspect = (
-            key.is_null() if frame.select(unique).item() else key.is_null() | key.is_duplicated()
+        present = key.drop_nulls()
+        # Keys in strictly increasing order (event ids usually are) are
+        # unique, which one comparison per row proves. Otherwise: distinct
+        # hashes are at most distinct keys, so as many hashes as keys proves
+        # the keys unique (hashing is several times faster than comparing
+        # strings); a collision only costs the exact check.
+        increasing = (present > present.shift(1)).all()
+        unique = (
+            frame.select(increasing).item()
+            or frame.select(present.hash().n_unique() == key.count()).item()
         )
+        suspect = key.is_null() if unique else key.is_null() | key.is_duplicated()
         frame = frame.filter(suspect)
         if frame.is_empty():
             return _lines([])
@@ -330,12 +408,22 @@ def check_table(
         row aside) but left out of the accepted frame.
     """
     mapping, extras = match_header(raw.header, schema, file)
-    plan = _typing_plan(raw.frame, mapping, extras, schema, zone, reference, withhold)
+    facts = _text_facts(raw.frame, mapping, schema)
+    plan = _typing_plan(raw.frame, mapping, extras, schema, zone, reference, withhold, facts)
     typed = _collect(plan.frame.select(*plan.values, plan.damaged.alias(_WHY)))
+    if plan.same:
+        source = raw.frame.select(pl.col(list(plan.same.values()))).collect()
+        typed = pl.DataFrame(
+            [
+                source.get_column(plan.same[n]).alias(n) if n in plan.same else typed.get_column(n)
+                for n in [*plan.names, _WHY]
+            ]
+        )
+        del source
     damaged_cells = typed.get_column(_WHY)
     if damaged_cells.any():
         rows = typed.get_column(ROW).filter(damaged_cells)
-        cells = _cell_quarantine(raw, rows, mapping, extras, schema, zone, reference)
+        cells = _cell_quarantine(raw, rows, mapping, extras, schema, zone, reference, facts)
         if cells.get_column("row").n_unique() != rows.len():
             # The Boolean verdicts and the reasons are separate expressions;
             # a row set aside must never go without its reason.
@@ -348,8 +436,7 @@ def check_table(
     duplicates = _duplicates(accepted, schema)
     if duplicates.height:
         accepted = accepted.filter(~pl.col(ROW).is_in(duplicates["row"].implode()))
-    if _WITHHELD in accepted.columns:
-        accepted = accepted.drop(_WITHHELD)
+    accepted = accepted.drop([c for c in accepted.columns if c.startswith(_WITHHELD)])
     damaged = raw.damaged.select("row", pl.lit(None, pl.String).alias("column"), "reason", "value")
     quarantine = (
         _lines([damaged, cells, duplicates])
@@ -386,7 +473,7 @@ _ROWS_KEPT = frozenset({("access", "order_id")})
 """References whose matched rows the engine uses, whatever the size."""
 
 
-def match_rows(ids: pl.Series, known: pl.Series) -> pl.Series:
+def match_rows(ids: pl.Series, known: pl.Series, *, unique: bool = False) -> pl.Series:
     """The row (0-based, ``UInt32``) of ``known`` holding each of ``ids``;
     null where the id is null or not among ``known`` (the first row where
     ``known`` repeats an id).
@@ -397,14 +484,17 @@ def match_rows(ids: pl.Series, known: pl.Series) -> pl.Series:
     wrong match needs both to collide (about 1 in 10**31 per id against 10M
     orders; the seeds are drawn afresh at every call, so ids written to
     collide under one pair do not under the next). If two known ids share
-    the first hash, the ids are compared as strings.
+    the first hash, the ids are compared as strings, unless ``unique`` says
+    that ``known`` holds no null and no id twice (a table's checked key):
+    then only the row whose second hash agrees too is kept, which is the
+    one row holding the id, and counting the distinct hashes is spared.
     """
     table = known.to_frame("id").with_row_index("row")
     if known.len() > _LARGE:
         first, second = secrets.randbits(64), secrets.randbits(64)
         h1, h2 = pl.col("id").hash(first), pl.col("id").hash(second)
         keyed = table.select(h1.alias("h"), h2.alias("g_known"), "row")
-        if keyed.get_column("h").n_unique() == keyed.height:
+        if unique or keyed.get_column("h").n_unique() == keyed.height:
             # An inner join in any order, then the rows put back by position:
             # twice as fast as a left join that keeps the order.
             pairs = (
@@ -433,6 +523,13 @@ def match_rows(ids: pl.Series, known: pl.Series) -> pl.Series:
         .get_column("row")
         .cast(pl.UInt32)
     )
+
+
+def _is_key(table: str, column: str) -> bool:
+    """Whether ``column`` is the key of ``table`` and cannot be empty: then
+    the accepted rows hold each value once (:func:`_duplicates`)."""
+    schema = TABLES[table]
+    return schema.key == column and not schema.column(column).nullable
 
 
 @dataclass(frozen=True)
@@ -471,7 +568,12 @@ def find_unregistered(tables: Mapping[str, pl.DataFrame], files: Mapping[str, st
             if tables[target].height > _LARGE or (name, column.name) in _ROWS_KEPT:
                 # Against many ids (orders), and where the engine needs them,
                 # the row each id names is kept: the missing ids have none.
-                found = match_rows(frame.get_column(column.name), tables[target][target_column])
+                # A table's key was checked (no null, no repeat) by check_table.
+                found = match_rows(
+                    frame.get_column(column.name),
+                    tables[target][target_column],
+                    unique=_is_key(target, target_column),
+                )
                 matched[(name, column.name)] = found
                 missing = rows.lazy().filter(ids.is_not_null() & pl.lit(found).is_null())
             else:
