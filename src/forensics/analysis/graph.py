@@ -56,6 +56,7 @@ def evidence_graph(findings, *, max_paths: int = 40, complaints: bool = True) ->
         .join(_members_of(findings, sig), on="ev")
         .group_by("level", "cand", "complaint_id")
         .agg(pl.col("at").min())
+        .sort("level", "cand", "complaint_id")
     )
     rows = dict(findings.complaints.select("complaint_id", "_row").iter_rows())
     for r in sig.iter_rows(named=True):
@@ -128,7 +129,9 @@ def _structure(g: nx.MultiDiGraph, findings) -> None:
     """Edges between paths: sessions/IPs/events to accounts and machines,
     apps to their account, devices to the machines they touched."""
     case = findings.case
-    present = {n for n in g.nodes}
+    # In insertion order (a set would follow the hash seed, and the order of
+    # edges decides which paths explain() finds first).
+    present = list(g.nodes)
     sess = findings.sessions
     # The first 20 access events of each event and IP node, found in one pass.
     first_events: dict[tuple[str, str], list[dict]] = {}
