@@ -29,7 +29,7 @@ import polars as pl
 from ..case import Case
 from ..case.localtime import local_text
 from .indicators import VISITOR_ROLES
-from .vector import VectorCall, brought_by
+from .vector import VectorCall, brought_by, camera_at_anchors
 
 __all__ = [
     "WEIGHTS",
@@ -125,26 +125,6 @@ class Suspect:
     on_staff: bool = True
 
 
-def _present(tl: pl.DataFrame, anchors: pl.DataFrame, window: timedelta) -> pl.DataFrame:
-    """Camera sightings at an anchor's machine around the anchor's time."""
-    cam = tl.filter(
-        (pl.col("table") == "camera")
-        & pl.col("machine_id").is_not_null()
-        & pl.col("action").is_in(["insert_device", "at_desk"])
-    ).select(
-        "machine_id",
-        pl.col("at").alias("c_at"),
-        pl.coalesce("end", "at").alias("c_end"),
-        "person_id",
-        pl.col("source").alias("c_source"),
-        pl.col("row").alias("c_row"),
-        pl.col("action").alias("c_action"),
-    )
-    return anchors.join(cam, on="machine_id").filter(
-        (pl.col("c_at") <= pl.col("at") + window) & (pl.col("c_end") >= pl.col("at") - window)
-    )
-
-
 def link_evidence(
     case: Case,
     call: VectorCall,
@@ -164,7 +144,7 @@ def link_evidence(
     anchors = call.anchors
     if anchors.is_empty():
         return out
-    present = _present(tl, anchors.filter(pl.col("machine_id").is_not_null()), window)
+    present = camera_at_anchors(tl, anchors.filter(pl.col("machine_id").is_not_null()), window)
     infection = call.kind in ("usb_malware", "visitor_malware", "malware")
     for r in present.iter_rows(named=True):
         if infection:

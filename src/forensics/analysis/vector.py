@@ -47,6 +47,7 @@ __all__ = [
     "classify",
     "refine_malware_kind",
     "brought_by",
+    "camera_at_anchors",
     "NOT_ACCOUNT_LIKE",
     "VISITOR_WORDS",
 ]
@@ -486,6 +487,30 @@ VISITOR_WORDS = (
 (lower-cased substring match on the sighting's note)."""
 
 
+def camera_at_anchors(tl: pl.DataFrame, anchors: pl.DataFrame, window: timedelta) -> pl.DataFrame:
+    """Camera sightings at an anchor's machine (inserting a device or at the
+    desk) within ``window`` of the anchor's time: the anchors' columns with
+    ``c_at``, ``c_end``, ``person_id``, ``c_source``, ``c_row``, ``c_action``
+    and ``c_note`` (the reviewer's note)."""
+    cam = tl.filter(
+        (pl.col("table") == "camera")
+        & pl.col("machine_id").is_not_null()
+        & pl.col("action").is_in(["insert_device", "at_desk"])
+    ).select(
+        "machine_id",
+        pl.col("at").alias("c_at"),
+        pl.coalesce("end", "at").alias("c_end"),
+        "person_id",
+        pl.col("source").alias("c_source"),
+        pl.col("row").alias("c_row"),
+        pl.col("action").alias("c_action"),
+        pl.col("detail").alias("c_note"),
+    )
+    return anchors.join(cam, on="machine_id").filter(
+        (pl.col("c_at") <= pl.col("at") + window) & (pl.col("c_end") >= pl.col("at") - window)
+    )
+
+
 def brought_by(
     case: Case,
     call: VectorCall,
@@ -507,34 +532,14 @@ def brought_by(
     anchors = call.anchors.filter(pl.col("machine_id").is_not_null())
     if anchors.is_empty():
         return 0.0, 0.0
-    cam = tl.filter(
-        (pl.col("table") == "camera")
-        & pl.col("machine_id").is_not_null()
-        & pl.col("action").is_in(["insert_device", "at_desk"])
-    ).select(
-        "machine_id",
-        pl.col("at").alias("c_at"),
-        pl.coalesce("end", "at").alias("c_end"),
-        "person_id",
-        "action",
-        pl.col("detail").str.to_lowercase().alias("note"),
-        "row",
-    )
-    seen = (
-        anchors.select("machine_id", "at")
-        .join(cam, on="machine_id")
-        .filter(
-            (pl.col("c_at") <= pl.col("at") + window) & (pl.col("c_end") >= pl.col("at") - window)
-        )
-        .unique("row")
-    )
+    seen = camera_at_anchors(tl, anchors.select("machine_id", "at"), window).unique("c_row")
     roles = dict(case.staff.select("person_id", pl.col("role").str.to_lowercase()).iter_rows())
     non_staff = staff = 0.0
     for r in seen.iter_rows(named=True):
-        weight = 3.0 if r["action"] == "insert_device" else 1.0
+        weight = 3.0 if r["c_action"] == "insert_device" else 1.0
         person = r["person_id"]
         if person is None:
-            note = r["note"] or ""
+            note = (r["c_note"] or "").lower()
             if any(w in note for w in VISITOR_WORDS):
                 non_staff += weight
         elif person not in roles or (roles[person] or "") in VISITOR_ROLES:
