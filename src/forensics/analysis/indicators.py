@@ -175,11 +175,18 @@ def indicators(
 def _off_hours(
     case: Case, tl: pl.DataFrame, staff: pl.DataFrame, grace: int, st: IndicatorSettings
 ) -> pl.DataFrame:
+    # Presence from every source that places a person in the office: camera,
+    # badge-in, and a login at an office machine (the account's owner).
     presence = tl.filter(
         pl.col("person_id").is_not_null()
         & (
             (pl.col("table") == "camera")
             | ((pl.col("table") == "badge") & (pl.col("action") == "in"))
+            | (
+                (pl.col("table") == "logins")
+                & (pl.col("action") == "login")
+                & pl.col("machine_id").is_not_null()
+            )
         )
     ).join(staff, on="person_id", how="inner")
     off = presence.filter(off_shift(case, grace))
