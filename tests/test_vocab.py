@@ -11,7 +11,7 @@ import pytest
 from forensics import investigate, load
 from forensics.analysis.suspects import LINK_KINDS, WEIGHTS
 from forensics.synth import VECTORS
-from forensics.views.charts import _INDICATOR_COLORS
+from forensics.views.charts._common import _INDICATOR_COLORS
 from forensics.vocab import INDICATORS, MALWARE_KINDS, IndicatorKind, VectorKind
 
 DATASETS = Path(__file__).resolve().parents[1] / "datasets"
