@@ -19,6 +19,7 @@ import polars as pl
 
 from ..analysis.clock import estimate_offsets
 from ..analysis.exposure import exposure_events, order_index
+from ..analysis.indicators import access_rows
 from ..analysis.indicators import indicators as find_indicators
 from ..analysis.sessions import sessionize
 from ..analysis.timeline import timeline as build_timeline
@@ -50,7 +51,10 @@ def audit(
     """Run every check and the watch on a loaded case (no complaint needed)."""
     st = settings or AuditSettings()
     offsets = estimate_offsets(case)
-    tl = build_timeline(case, offsets)
+    # The checks read the access rows of exports, API pulls and stale
+    # accounts only (as the investigation does): never a timeline of every
+    # order view of a large case.
+    tl = build_timeline(case, offsets, access=access_rows(case))
     events = exposure_events(case, sessionize(case), order_index(case))
     found = find_indicators(case, tl, events)
     tables = {
