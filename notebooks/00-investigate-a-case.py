@@ -11,16 +11,20 @@
 # [05 report](05-report.ipynb).
 #
 # To open another case, change `CASE` below (or run with papermill `-p CASE ...`).
+# `NOTES` names an investigator's notes file (JSONL, outside the case; written by the
+# review widget of [04](04-graph-and-suspects.ipynb)) to investigate with.
 
 # %% tags=["parameters"]
 CASE = "../datasets/april-trojan"
 REVEAL = False
+NOTES = None
 
 # %%
+from forensics.case.notes import load_notes
 from forensics.views import charts, notebook
 from forensics.views.widgets import coverage_view, show_table, timeline_view
 
-findings = notebook.open_case(CASE)
+findings = notebook.open_case(CASE, notes=load_notes(NOTES) if NOTES else None)
 top = findings.suspects[0].person_id if findings.suspects else None
 
 # %% [markdown]

@@ -9,15 +9,18 @@
 
 # %% tags=["parameters"]
 CASE = "../datasets/april-trojan"
+NOTES = None
 
 # %%
 from IPython.display import display
 
 from forensics.analysis.graph import explain
+from forensics.case.notes import load_notes
 from forensics.views import charts, notebook
+from forensics.views.review import ReviewView
 from forensics.views.widgets import show_table
 
-findings = notebook.open_case(CASE)
+findings = notebook.open_case(CASE, notes=load_notes(NOTES) if NOTES else None)
 TZ = findings.case.timezone()
 
 # %%
@@ -57,3 +60,16 @@ for s in findings.suspects:
     for direction in ("for", "against"):
         rows = notebook.evidence_table(s, direction=direction)
         display(show_table(rows, tz=TZ, caption=f"{s.person_id}: evidence {direction}"))
+
+# %% [markdown]
+# ## What to check next, and your notes
+# `to_review` lists the evidence that would most change the answer if you settled it
+# (who is on this footage, whom to interview, which machine to image). Answer an item
+# below: Identify, Exclude and Comment each append one line to `../out/notes.jsonl`,
+# beside the case, never inside it. Then set `NOTES = "../out/notes.jsonl"` in the
+# parameters cell (or papermill `-p NOTES ...`) and run again: each note is checked
+# against the record, applied unless the record contradicts it, and cited as
+# `notes.jsonl` line N in the evidence above.
+
+# %%
+ReviewView(findings, "../out/notes.jsonl")

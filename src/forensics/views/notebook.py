@@ -18,6 +18,7 @@ from ..analysis.suspects import Suspect
 from ..case import load
 from ..case.custody import output_folder as custody_output_folder
 from ..case.localtime import local_iso
+from ..case.notes import Notes
 from ..findings import Findings
 from ..investigate import investigate
 from ..vocab import VectorKind
@@ -41,9 +42,10 @@ __all__ = [
 ]
 
 
-def open_case(path: str | Path, *, progress: bool = False) -> Findings:
-    """Load the case folder at ``path`` and investigate it."""
-    return investigate(load(path, progress=progress), progress=progress)
+def open_case(path: str | Path, *, progress: bool = False, notes: Notes | None = None) -> Findings:
+    """Load the case folder at ``path`` and investigate it, with the
+    investigator's ``notes`` (:func:`forensics.case.notes.load_notes`) if any."""
+    return investigate(load(path, progress=progress), progress=progress, notes=notes)
 
 
 def _local(findings: Findings, at: datetime | None) -> str:
