@@ -277,8 +277,10 @@ def _logins(case: Case, owners: pl.DataFrame) -> pl.DataFrame:
 
 
 def _access(case: Case, owners: pl.DataFrame, events: pl.DataFrame | None) -> pl.DataFrame:
+    # Lazy: a large case has tens of millions of access rows, grouped here
+    # into a row per person, hour, kind and machine; none is copied whole.
     if events is not None:
-        acc = events.select(
+        acc = events.lazy().select(
             "account_id",
             "at",
             "machine_id",
@@ -287,7 +289,7 @@ def _access(case: Case, owners: pl.DataFrame, events: pl.DataFrame | None) -> pl
             pl.col("_row").cast(pl.Int64),
         )
     else:
-        acc = case.access.select(
+        acc = case.access.lazy().select(
             "account_id",
             "at",
             "machine_id",
@@ -297,7 +299,7 @@ def _access(case: Case, owners: pl.DataFrame, events: pl.DataFrame | None) -> pl
         )
     bulk = pl.col("action").is_in(["export_orders", "api_pull"])
     return (
-        acc.join(owners, on="account_id")
+        acc.join(owners.lazy(), on="account_id")
         .with_columns(
             pl.when(bulk).then(pl.lit(Kind.EXPORT)).otherwise(pl.lit(Kind.ACCESS)).alias("kind"),
             pl.col("at").dt.truncate("1h").alias("_hour"),
@@ -321,6 +323,9 @@ def _access(case: Case, owners: pl.DataFrame, events: pl.DataFrame | None) -> pl
             pl.lit(case.source("access")).alias("source"),
             "row",
         )
+        .collect()
+        # A fixed order: sums over these rows then give the same bits every run.
+        .sort("person_id", "at", "kind", "machine_id", "row", nulls_last=True)
     )
 
 

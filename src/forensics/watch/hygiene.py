@@ -290,8 +290,9 @@ def _off_shift(case: Case, grace_min: int) -> pl.Expr:
     return ~inside | ~pl.col("weekday").is_in(list(case.meta.weekdays))
 
 
-def _with_shift(case: Case, events: pl.DataFrame) -> pl.DataFrame:
-    """Events with the owner's shift (business hours for ownerless accounts)."""
+def _with_shift(case: Case, events: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | pl.LazyFrame:
+    """Events with the owner's shift (business hours for ownerless accounts);
+    lazy in, lazy out."""
     tz = case.timezone()
     bs = case.meta.business_start.hour * 60 + case.meta.business_start.minute
     be = case.meta.business_end.hour * 60 + case.meta.business_end.minute
@@ -299,6 +300,8 @@ def _with_shift(case: Case, events: pl.DataFrame) -> pl.DataFrame:
         pl.col("person_id").alias("owner_person_id"), "shift_start_min", "shift_end_min"
     )
     owners = case.accounts.select("account_id", "owner_person_id", "kind")
+    if isinstance(events, pl.LazyFrame):
+        owners, shifts = owners.lazy(), shifts.lazy()
     local = pl.col("at").dt.convert_time_zone(tz)
     return (
         events.join(owners, on="account_id", how="left")
@@ -478,11 +481,13 @@ def off_hours_access(
     st = settings or AuditSettings()
     grace = int(st.grace.total_seconds() // 60)
     app_accounts = case.apps["account_id"].drop_nulls().to_list()
+    # Lazy, on the four columns it needs: the access log of a large case is
+    # tens of millions of rows.
     ev = _with_shift(
         case,
-        events.filter(
-            pl.col("account_id").is_not_null() & ~pl.col("account_id").is_in(app_accounts)
-        ),
+        events.lazy()
+        .select("account_id", "at", "machine_id", "_row")
+        .filter(pl.col("account_id").is_not_null() & ~pl.col("account_id").is_in(app_accounts)),
     ).filter(pl.col("kind").fill_null("") != "app")
     ev = ev.with_columns(_off_shift(case, grace).alias("_off"))
     closed = ~pl.col("weekday").is_in(list(case.meta.weekdays))
@@ -497,6 +502,7 @@ def off_hours_access(
             pl.col("_row").filter(pl.col("_off")).first().alias("row"),
         )
         .with_columns((pl.col("off_hours") / pl.col("events")).round(3).alias("share"))
+        .collect()
     )
     flagged = (pl.col("share") > st.off_hours_share) & (pl.col("off_hours") >= st.off_hours_min)
     return per.select(
