@@ -100,11 +100,32 @@ def test_csv_is_spreadsheet_safe_and_masked_unless_revealed(tmp_path):
     assert "13812345678" in out.read_text("utf-8")
 
 
-def test_refuses_to_write_into_the_case_and_tagged_is_not_ready(tmp_path, capsys):
+def test_refuses_to_write_into_the_case_and_a_missing_notes_file(tmp_path, capsys):
     case = _case_with_endpoint(tmp_path)
     assert main(["timeline", str(case), "--out", str(case / "t.jsonl")]) == 2
     assert not (case / "t.jsonl").exists()
     assert (
         main(["timeline", str(case), "--out", str(tmp_path / "t.jsonl"), "--tagged", "n.md"]) == 2
     )
-    assert "--tagged" in capsys.readouterr().err
+    assert "no such notes file" in capsys.readouterr().err
+
+
+def test_tagged_exports_only_the_rows_the_notes_name(tmp_path):
+    notes = tmp_path / "notes.jsonl"
+    notes.write_text(
+        '{"kind": "tag", "source": "camera.csv", "row": 1268, "tag": "insertion"}\n'
+        '{"kind": "comment", "source": "camera.csv", "row": 1268, "text": "matches PC-03"}\n'
+        '{"kind": "tag", "source": "endpoint.csv", "row": 1753, "tag": "infection"}\n'
+        '{"kind": "comment", "text": "about nothing in particular"}\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "tagged.jsonl"
+    assert main(["timeline", str(APRIL), "--out", str(out), "--tagged", str(notes)]) == 0
+    events = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert {(e["source_file"], e["source_row"]) for e in events} == {
+        ("camera.csv", 1268),
+        ("endpoint.csv", 1753),
+    }
+    camera = next(e for e in events if e["source_file"] == "camera.csv")
+    assert camera["tags"] == "insertion" and camera["notes"] == "matches PC-03"
+    assert all({"message", "datetime", "timestamp_desc"} <= set(e) for e in events)

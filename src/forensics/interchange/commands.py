@@ -72,6 +72,6 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     t.add_argument(
         "--tagged",
         metavar="NOTES",
-        help="only events annotated in the investigator's notes (not available yet)",
+        help="only the events the investigator's notes (JSONL) name, with their tags",
     )
     t.set_defaults(func=_timeline)

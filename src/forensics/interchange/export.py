@@ -24,8 +24,10 @@ masked unless ``reveal``: phone numbers written in free text (a camera note,
 an endpoint detail) are masked in every export; the timeline holds no buyer
 names or addresses.
 
-``--tagged NOTES`` (export only the events the investigator annotated) waits
-for the investigator-notes issue; until then it stops with a message.
+``--tagged NOTES`` exports only the events the investigator annotated: the
+rows a note of the notes file names (``source`` + ``row``), each with the
+notes' tags (``tags``) and comments (``notes``) as attributes, as
+Timesketch users export what they tagged.
 """
 
 from __future__ import annotations
@@ -38,10 +40,11 @@ import polars as pl
 
 from ..analysis.clock import estimate_offsets
 from ..analysis.timeline import timeline
-from ..case import Case, load
+from ..case import Case, CaseError, load
+from ..case.notes import Notes, load_notes
 from ..privacy import mask_phone_numbers, write_csv
 
-__all__ = ["export_frame", "write_timesketch", "write_timeline_csv", "run_timeline"]
+__all__ = ["only_tagged", "export_frame", "write_timesketch", "write_timeline_csv", "run_timeline"]
 
 
 def _endpoint_people(case: Case, events: pl.DataFrame) -> pl.DataFrame:
@@ -125,6 +128,39 @@ def export_frame(case: Case, *, reveal: bool = False) -> pl.DataFrame:
     return out
 
 
+def only_tagged(frame: pl.DataFrame, notes: Notes) -> pl.DataFrame:
+    """The events of ``frame`` (:func:`export_frame`) that a note names
+    (``source`` + ``row``), with ``tags`` (the notes' tags, ``;``-joined) and
+    ``notes`` (their texts, ``;``-joined)."""
+    named = [
+        {"source_file": n.source, "source_row": n.row, "tag": n.tag, "text": n.text}
+        for n in notes.notes
+        if n.source and n.row
+    ]
+    if not named:
+        return frame.clear().with_columns(
+            pl.lit(None, pl.String).alias("tags"), pl.lit(None, pl.String).alias("notes")
+        )
+    said = (
+        pl.DataFrame(
+            named,
+            schema={
+                "source_file": pl.String,
+                "source_row": frame.schema["source_row"],
+                "tag": pl.String,
+                "text": pl.String,
+            },
+        )
+        .group_by("source_file", "source_row", maintain_order=True)
+        .agg(
+            pl.col("tag").drop_nulls().unique(maintain_order=True).str.join(";").alias("tags"),
+            pl.col("text").drop_nulls().str.join("; ").alias("notes"),
+        )
+        .with_columns(pl.col("tags").replace("", None), pl.col("notes").replace("", None))
+    )
+    return frame.join(said, on=["source_file", "source_row"], how="inner", maintain_order="left")
+
+
 def write_timesketch(frame: pl.DataFrame, path: Path) -> int:
     """Write ``frame`` (from :func:`export_frame`) as Timesketch JSONL; return the lines."""
     with open(path, "w", encoding="utf-8", newline="\n") as fh:
@@ -151,13 +187,6 @@ def run_timeline(
     """``forensics timeline``: load, export, print what was written."""
     from ..views.notebook import output_folder
 
-    if tagged is not None:
-        print(
-            "forensics: --tagged needs the investigator's notes (not available yet); "
-            "export everything and filter, or wait for that release",
-            file=sys.stderr,
-        )
-        return 2
     out = Path(out)
     try:
         output_folder(out.parent if str(out.parent) else Path("."), case_path)
@@ -169,6 +198,12 @@ def run_timeline(
         return 2
     case = load(case_path)
     frame = export_frame(case, reveal=reveal)
+    if tagged is not None:
+        try:
+            frame = only_tagged(frame, load_notes(tagged))
+        except CaseError as exc:
+            print(f"forensics: {exc}", file=sys.stderr)
+            return 2
     if fmt == "csv":
         n = write_timeline_csv(frame, out, reveal=reveal)
     else:
