@@ -304,7 +304,7 @@ def _access(case: Case, owners: pl.DataFrame, events: pl.DataFrame | None) -> pl
             pl.when(bulk).then(pl.lit(Kind.EXPORT)).otherwise(pl.lit(Kind.ACCESS)).alias("kind"),
             pl.col("at").dt.truncate("1h").alias("_hour"),
         )
-        .group_by("person_id", "_hour", "kind", "machine_id")
+        .group_by("person_id", "_hour", "kind", "machine_id", maintain_order=True)
         .agg(
             pl.col("at").min(),
             pl.len().cast(pl.Int64).alias("n"),

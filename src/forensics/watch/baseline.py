@@ -144,13 +144,13 @@ def hour_profile(
         ]
     )
     per_bin = (
-        spread.group_by("person_id", "bin", "day")
+        spread.group_by("person_id", "bin", "day", maintain_order=True)
         .agg(pl.col("w").sum())
         .sort("person_id", "bin", "day")
         .with_columns(_history(["person_id", "bin"], "w", first_judged))
     )
     per_day = (
-        cells.group_by("person_id", "day")
+        cells.group_by("person_id", "day", maintain_order=True)
         .agg(pl.len().cast(pl.Float64).alias("cells"))
         .sort("person_id", "day")
         .with_columns(_history(["person_id"], "cells", first_judged))
@@ -197,20 +197,26 @@ def _role_profile(
     """
     warm = spread.filter(pl.col("day") < first_judged)
     own = (
-        warm.group_by("person_id", "bin")
+        warm.group_by("person_id", "bin", maintain_order=True)
         .agg(pl.col("w").sum())
         .with_columns((pl.col("w") / pl.col("w").sum().over("person_id")).alias("share"))
         .join(roles, on="person_id", how="left")
     )
-    people = own.group_by("role").agg(pl.col("person_id").n_unique().alias("people"))
+    people = own.group_by("role", maintain_order=True).agg(
+        pl.col("person_id").n_unique().alias("people")
+    )
     everyone = max(own["person_id"].n_unique(), 1)
-    overall = own.group_by("bin").agg((pl.col("share").sum() / everyone).alias("all_share"))
+    overall = own.group_by("bin", maintain_order=True).agg(
+        (pl.col("share").sum() / everyone).alias("all_share")
+    )
     grid = pl.DataFrame({"role": roles["role"].unique()}).join(
         pl.DataFrame({"bin": list(range(24))}, schema={"bin": pl.Int16}), how="cross"
     )
     return (
         grid.join(
-            own.group_by("role", "bin").agg(pl.col("share").sum()), on=["role", "bin"], how="left"
+            own.group_by("role", "bin", maintain_order=True).agg(pl.col("share").sum()),
+            on=["role", "bin"],
+            how="left",
         )
         .join(people, on="role", how="left")
         .join(overall, on="bin", how="left")
@@ -278,12 +284,14 @@ def event_rate(
     )
     warm = (
         grid.filter(pl.col("day") < first_judged)
-        .group_by("person_id", "role")
+        .group_by("person_id", "role", maintain_order=True)
         .agg((pl.col("hit").sum() / pl.col("active").sum()).alias("r"))
     )
     overall = warm["r"].mean() if warm.height else None
     overall = float(overall) if overall is not None else 0.05  # type: ignore[arg-type]
-    role_rate = warm.group_by("role").agg(pl.col("r").mean().alias("role_rate"))
+    role_rate = warm.group_by("role", maintain_order=True).agg(
+        pl.col("r").mean().alias("role_rate")
+    )
     k = settings.rate_weight
     rate = (
         (pl.col("hit_before") + k * pl.col("role_rate").fill_null(overall))
@@ -332,7 +340,7 @@ def cusum(daily: pl.DataFrame, value: str = "llr") -> pl.DataFrame:
                 "_s"
             )
         )
-        .group_by("person_id")
+        .group_by("person_id", maintain_order=True)
         .agg(pl.col("_s").max().clip(lower_bound=0).alias("cusum"))
     )
 
@@ -354,7 +362,7 @@ def volume_baseline(
     d = d.join(roles, on="person_id", how="left")
     role_q = (
         d.filter(pl.col("day") < first_judged)
-        .group_by("role")
+        .group_by("role", maintain_order=True)
         .agg(pl.col("volume").quantile(0.9).alias("role_q90"))
     )
     return d.join(role_q, on="role", how="left").select(

@@ -44,6 +44,7 @@ import polars as pl
 
 from ..analysis.indicators import shift_windows
 from ..case import Case
+from ..case.localtime import off_shift
 
 __all__ = [
     "AuditSettings",
@@ -191,7 +192,7 @@ def one_person_one_account(case: Case, found: pl.DataFrame) -> pl.DataFrame:
         people_accounts.filter(
             pl.col("owner_person_id").is_not_null() & pl.col("disabled_at").is_null()
         )
-        .group_by("owner_person_id")
+        .group_by("owner_person_id", maintain_order=True)
         .agg(pl.col("account_id").sort(), pl.col("_row").min(), pl.len().alias("_n"))
         .filter(pl.col("_n") > 1)
         .explode("account_id")
@@ -278,18 +279,6 @@ def stale_accounts(case: Case, timeline: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _off_shift(case: Case, grace_min: int) -> pl.Expr:
-    """Outside ``shift_start_min``..``shift_end_min`` (overnight shifts wrap)
-    or on a closed weekday; columns ``local_min`` and ``weekday``."""
-    s, e, m = pl.col("shift_start_min"), pl.col("shift_end_min"), pl.col("local_min")
-    inside = (
-        pl.when(s <= e)
-        .then((m >= s - grace_min) & (m <= e + grace_min))
-        .otherwise((m >= s - grace_min) | (m <= e + grace_min))
-    )
-    return ~inside | ~pl.col("weekday").is_in(list(case.meta.weekdays))
-
-
 def _with_shift(case: Case, events: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | pl.LazyFrame:
     """Events with the owner's shift (business hours for ownerless accounts);
     lazy in, lazy out."""
@@ -336,7 +325,7 @@ def export_rights(
     st = settings or AuditSettings()
     grace = int(st.grace.total_seconds() // 60)
     ex = _with_shift(case, events.filter(pl.col("action") == "export_orders")).with_columns(
-        (pl.col("hi") - pl.col("lo")).alias("n"), _off_shift(case, grace).alias("_off")
+        (pl.col("hi") - pl.col("lo")).alias("n"), off_shift(case, grace).alias("_off")
     )
     bulk = pl.col("n") >= st.bulk_min
     per = (
@@ -419,7 +408,7 @@ def app_authorizations(case: Case, events: pl.DataFrame) -> pl.DataFrame:
     stats = (
         apps.select("app_id", "account_id", "revoked_at")
         .join(pulls, on="account_id")
-        .group_by("app_id")
+        .group_by("app_id", maintain_order=True)
         .agg(
             pl.len().alias("pulls"),
             pl.col("at").max().alias("last_pull_at"),
@@ -489,7 +478,7 @@ def off_hours_access(
         .select("account_id", "at", "machine_id", "_row")
         .filter(pl.col("account_id").is_not_null() & ~pl.col("account_id").is_in(app_accounts)),
     ).filter(pl.col("kind").fill_null("") != "app")
-    ev = ev.with_columns(_off_shift(case, grace).alias("_off"))
+    ev = ev.with_columns(off_shift(case, grace).alias("_off"))
     closed = ~pl.col("weekday").is_in(list(case.meta.weekdays))
     per = (
         ev.sort("at", "_row")
@@ -569,7 +558,7 @@ def usb_devices(
             pl.col("_row").first().alias("row"),
         )
         .join(
-            first_on.group_by("device_id").agg(
+            first_on.group_by("device_id", maintain_order=True).agg(
                 pl.col("machine_id").sort_by("at").str.join(";").alias("machines"),
                 pl.col("machine_id").n_unique().alias("n_machines"),
             ),

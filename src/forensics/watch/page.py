@@ -41,7 +41,7 @@ def audit_html(a: Audit, *, tz: str = "UTC", top: int = 15, charted: int = 5) ->
         else "<p>No person stands out from their baseline.</p>"
     )
     div, script = _figure_parts("watch", activity_vs_baseline(a.watch, top=charted, tz=tz))
-    counts = a.issues.group_by("severity").len().sort("severity").rows()
+    counts = a.issues.group_by("severity", maintain_order=True).len().sort("severity").rows()
     issues = ", ".join(f"{n} {_e(s)}" for s, n in counts) or "none"
     body = (
         f"<h1>Audit {_e(a.case_id)}</h1>"

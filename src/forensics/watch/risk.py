@@ -142,7 +142,7 @@ def combine(
         .select("person_id", "day")
         .unique()
         .sort("day")
-        .group_by("person_id")
+        .group_by("person_id", maintain_order=True)
         .agg(pl.len().alias("co_days"), pl.col("day").first().alias("co_first"))
         .with_columns(
             pl.min_horizontal(pl.col("co_days") * st.co_bonus, pl.lit(st.co_cap))

@@ -12,7 +12,6 @@ goes through :func:`forensics.privacy.write_csv` (masked, formulas defused).
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import polars as pl
@@ -24,7 +23,7 @@ from ..analysis.indicators import indicators as find_indicators
 from ..analysis.sessions import sessionize
 from ..analysis.timeline import timeline as build_timeline
 from ..case import Case
-from ..privacy import write_csv
+from ..privacy import escape_markdown, write_csv
 from .hygiene import (
     SEVERITY,
     AuditSettings,
@@ -69,23 +68,14 @@ def audit(
     return Audit(case_id=case.meta.case_id, issues=issues(**tables), watch=ranked, **tables)
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]#|~])")
-
-
-def _md(text: object) -> str:
-    """Evidence text made inert in Markdown."""
-    text = "" if text is None else str(text)
-    return _MD_SPECIAL.sub(r"\\\1", text.replace("<", "&lt;").replace(">", "&gt;"))
-
-
 def audit_markdown(a: Audit, *, top: int = 20) -> str:
     """The audit as Markdown: people by risk, issues by severity, table sizes."""
-    lines = [f"# Audit — {_md(a.case_id)}", "", f"## People by risk (top {top})", ""]
+    lines = [f"# Audit — {escape_markdown(a.case_id)}", "", f"## People by risk (top {top})", ""]
     if a.people.is_empty():
         lines.append("No person stands out from their baseline.")
     for r in a.people.head(top).iter_rows(named=True):
-        lines.append(f"{r['rank']}. **{_md(r['person_id'])}** score {r['score']:.3f}")
-        lines += [f"   - {_md(reason)}" for reason in r["reasons"].split(" | ")]
+        lines.append(f"{r['rank']}. **{escape_markdown(r['person_id'])}** score {r['score']:.3f}")
+        lines += [f"   - {escape_markdown(reason)}" for reason in r["reasons"].split(" | ")]
     lines += ["", "## Account hygiene", ""]
     if a.issues.is_empty():
         lines.append("No issue found.")
@@ -96,8 +86,9 @@ def audit_markdown(a: Audit, *, top: int = 20) -> str:
         lines += ["", f"### {severity.value.capitalize()} ({part.height})", ""]
         for r in part.iter_rows(named=True):
             lines.append(
-                f"- [ ] **{_md(r['check'])}: {_md(r['subject'])}** — {_md(r['finding'])} "
-                f"({_md(r['source'])} row {r['row']})"
+                f"- [ ] **{escape_markdown(r['check'])}: {escape_markdown(r['subject'])}** — "
+                f"{escape_markdown(r['finding'])} "
+                f"({escape_markdown(r['source'])} row {r['row']})"
             )
     lines += ["", "## Tables", ""]
     for name, frame in a.tables().items():

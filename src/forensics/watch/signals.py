@@ -196,9 +196,11 @@ def _rate_signal(
     machine new to them: routine for IT).
     """
     spec = SIGNALS[signal]
-    flags = firsts.group_by("person_id", "day").agg(pl.len().alias("events"))
+    flags = firsts.group_by("person_id", "day", maintain_order=True).agg(pl.len().alias("events"))
     wider = (
-        flags if among is None else among.group_by("person_id", "day").agg(pl.len().alias("events"))
+        flags
+        if among is None
+        else among.group_by("person_id", "day", maintain_order=True).agg(pl.len().alias("events"))
     )
     daily = (
         event_rate(wider, days, roles, first_judged, bs, q=spec.q)
@@ -376,7 +378,9 @@ def signals(
     if stale is not None and stale.height:
         summed.append(_after_leaving(stale, st, case_tz))
     for found in summed:
-        total = found.group_by("person_id", "signal").agg(pl.col("llr").sum().alias("strength"))
+        total = found.group_by("person_id", "signal", maintain_order=True).agg(
+            pl.col("llr").sum().alias("strength")
+        )
         parts.append((found, total))
     found = pl.concat([f for f, _ in parts]).sort("person_id", "day", "signal")
     strength = pl.concat([s.cast(STRENGTH_SCHEMA) for _, s in parts])  # type: ignore[arg-type]
@@ -392,7 +396,9 @@ def _volume(
         .otherwise(pl.col("n"))
         .alias("orders")
     )
-    daily = orders.group_by("person_id", "day").agg(pl.col("orders").sum().alias("volume"))
+    daily = orders.group_by("person_id", "day", maintain_order=True).agg(
+        pl.col("orders").sum().alias("volume")
+    )
     biggest = orders.sort("orders", "at", descending=[True, False]).unique(
         ["person_id", "day"], keep="first"
     )
