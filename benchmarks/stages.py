@@ -54,6 +54,19 @@ STEPS = (
     "_path_members",
     "rank_suspects",
     "evidence_graph",
+    "access_rows",
+    "apply_identifications",
+    "stream_openings",
+    "flagged_paths",
+    "apply_exclusions",
+    "fit_age_model",
+    "age_adjusted",
+    "person_statements",
+    "refine_malware_kind",
+    "unknown_extent",
+    "to_review",
+    "_spike",
+    "_ruled_out",
 )
 
 

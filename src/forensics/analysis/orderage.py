@@ -31,6 +31,7 @@ import numpy as np
 import polars as pl
 
 from .commonpoint import CommonPointSettings, _hypergeom_logsf
+from .exposure import event_columns
 
 __all__ = ["AgeModel", "fit_age_model", "age_adjusted"]
 
@@ -82,30 +83,59 @@ def fit_age_model(
     return AgeModel(round((lo + hi) / 2, 6), round(z, 3), m)
 
 
-def _weighted(lo: np.ndarray, hi: np.ndarray, universe: int, beta: float) -> float:
-    """``n_eff``: orders ``[lo, hi)`` (disjoint) weighed by ``exp(beta x)``,
-    in units of the average order."""
+def _n_eff(
+    group: np.ndarray, lo: np.ndarray, hi: np.ndarray, groups: int, universe: int, beta: float
+) -> list[float | None]:
+    """``n_eff`` of each group ``0 .. groups - 1`` (None for a group without
+    intervals): the union of its orders ``[lo, hi)`` (``hi <= universe``)
+    weighed by ``exp(beta x)``, in units of the average order.
+
+    The union by a running maximum over the intervals sorted by group and
+    ``lo``: an interval starts a new block when it begins past every
+    earlier one of its group (touching ones merge). Each group's values are
+    shifted into a range of their own (``group * (universe + 1)``), so one
+    running maximum over all rows serves every group. One sort of integers
+    instead of sorting millions of (level, candidate string) rows, and the
+    blocks of a group are summed in ``lo`` order, so ``n_eff`` is the same
+    bits on every run.
+    """
+    out: list[float | None] = [None] * groups
+    if lo.size == 0:
+        return out
+    width = np.int64(universe) + 1
+    start = group.astype(np.int64) * width + lo
+    if groups * float(width) * float(width) < 2.0**62:
+        # Start and length packed in one number: sorting numbers alone is
+        # faster than sorting by them (ties in start may come in any order).
+        packed = pl.Series(start * width + (hi - lo)).sort().to_numpy()
+        start = packed // width
+        end = start + packed % width
+        del packed
+    else:
+        order = np.argsort(start, kind="stable")
+        end = (start + (hi - lo))[order]
+        start = start[order]
+        del order
+    reach = np.maximum.accumulate(end)
+    opens = np.empty(start.size, dtype=bool)
+    opens[0] = True
+    np.greater(start[1:], reach[:-1], out=opens[1:])
+    first = np.flatnonzero(opens)
+    last = np.append(first[1:] - 1, start.size - 1)
+    block_group = start[first] // width
+    shift = block_group * width
+    lo, hi = start[first] - shift, reach[last] - shift
+    bounds = np.flatnonzero(np.diff(block_group)) + 1
+    edges = np.concatenate(([0], bounds, [block_group.size]))
     if beta == 0.0:
-        return float((hi - lo).sum())
-    a, b = lo / universe, hi / universe
-    mass = np.expm1(beta * b) - np.expm1(beta * a)
-    return float(universe * mass.sum() / math.expm1(beta))
-
-
-def _union(frame: pl.DataFrame) -> pl.DataFrame:
-    """Disjoint ``lo``, ``hi`` per ``level``, ``cand`` (running maximum)."""
-    return (
-        frame.sort("level", "cand", "lo")
-        .with_columns(pl.col("hi").cum_max().shift(1).over("level", "cand").alias("_reach"))
-        .with_columns(
-            (pl.col("_reach").is_null() | (pl.col("lo") > pl.col("_reach")))
-            .cum_sum()
-            .over("level", "cand")
-            .alias("_block")
-        )
-        .group_by("level", "cand", "_block")
-        .agg(pl.col("lo").min(), pl.col("hi").max())
-    )
+        for s, e in zip(edges[:-1], edges[1:], strict=True):
+            out[int(block_group[s])] = float((hi[s:e] - lo[s:e]).sum())
+        return out
+    mass = np.expm1(beta * (hi / universe)) - np.expm1(beta * (lo / universe))
+    scale = math.expm1(beta)
+    for s, e in zip(edges[:-1], edges[1:], strict=True):
+        out[int(block_group[s])] = float(universe * mass[s:e].sum() / scale)
+    return out
 
 
 def age_adjusted(
@@ -133,16 +163,25 @@ def age_adjusted(
     sig = points.filter(pl.col("significant")).select("level", pl.col("id").alias("cand"))
     if sig.is_empty():
         return out
-    spans = (
-        members.join(sig, on=["level", "cand"])
-        .join(events.select("ev", "lo", "hi"), on="ev")
-        .with_columns(pl.col("hi").clip(upper_bound=universe))
-        .filter(pl.col("hi") > pl.col("lo"))
+    sig = sig.unique(maintain_order=True).with_row_index("_g")
+    # Lazy: the joined strings are never copied out.
+    spans = members.lazy().join(sig.lazy(), on=["level", "cand"]).select("_g", "ev").collect()
+    spans = pl.concat(
+        [spans.select("_g"), event_columns(events, spans.get_column("ev"), "lo", "hi")],
+        how="horizontal",
+    ).filter(pl.col("hi").clip(upper_bound=universe) > pl.col("lo"))
+    sizes = _n_eff(
+        spans.get_column("_g").to_numpy(),
+        spans.get_column("lo").cast(pl.Int64).to_numpy(),
+        spans.get_column("hi").clip(upper_bound=universe).cast(pl.Int64).to_numpy(),
+        sig.height,
+        universe,
+        model.beta,
     )
-    blocks = _union(spans)
     n_eff = {
-        (lv, cd): _weighted(g["lo"].to_numpy(), g["hi"].to_numpy(), universe, model.beta)
-        for (lv, cd), g in blocks.group_by("level", "cand")
+        key: size
+        for key, size in zip(sig.select("level", "cand").iter_rows(), sizes, strict=True)
+        if size is not None
     }
     N, K = max(universe, 1), max(complained, 1)
     tested = max(int((points["hits"] > 0).sum()), 1)
