@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 import polars as pl
 
 from . import __version__
@@ -35,6 +34,9 @@ from .case.localtime import local_iso
 from .case.notes import Notes
 from .case.validation import flagged_lines
 from .privacy import json_embeddable
+
+if TYPE_CHECKING:  # networkx is imported when a graph is built
+    import networkx as nx
 
 __all__ = ["Findings", "FORMAT", "MAX_VECTORS"]
 

@@ -13,6 +13,7 @@ Steps, in the order the data flows (DESIGN.md):
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -384,6 +385,13 @@ def _ruled_out(points: pl.DataFrame, call: VectorCall, rate: ComplaintRate) -> t
     return tuple(out)
 
 
+def _import_analysis_libraries() -> None:
+    """Import what the steps after the load use and ``import forensics``
+    leaves out."""
+    import networkx  # noqa: F401
+    import scipy.special  # noqa: F401
+
+
 def run_investigation(
     case_path: Path, out: Path, *, progress: bool = True, notes: Path | None = None
 ) -> int:
@@ -394,7 +402,13 @@ def run_investigation(
     file, read beside the case (never inside it).
     """
     output_folder(out, case_path, create=False)
+    # The investigation needs scipy.special and networkx (~0.3 s to import);
+    # imported on a second thread while the case loads (polars lets go of
+    # the GIL), not before it.
+    warm = threading.Thread(target=_import_analysis_libraries, daemon=True)
+    warm.start()
     case = load(case_path, progress=progress, personal=False)
+    warm.join()
     out = Path(out)
     findings = investigate(
         case,

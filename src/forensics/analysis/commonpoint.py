@@ -35,7 +35,6 @@ from datetime import datetime, timedelta
 
 import numpy as np
 import polars as pl
-from scipy import special
 
 from ..scale.sweep import exposed_sweep
 from .exposure import ACTION_FIELDS, CANDIDATE_KEY, OrderIndex, event_columns
@@ -468,6 +467,8 @@ def _log_sum_away(start, step: int, n, N: int, K: int, low, high) -> np.ndarray:
     log ratios of neighbouring terms; a block of terms per step for every
     sum still open, until a term falls below 1e-20 of its sum.
     """
+    from scipy import special  # imported when first needed (~0.2 s)
+
     nf = n.astype(np.float64)
     total = np.full(start.size, -np.inf)
     pos = start.astype(np.float64)  # where the next block starts
@@ -494,8 +495,9 @@ def _hypergeom_logpmf(k, n, N: int, K: int) -> np.ndarray:
     """log P(X = k), X ~ hypergeometric(N, K, n): scipy.stats' own formula
     in log-beta functions (scipy.stats alone takes a second to import)."""
     k, n = np.asarray(k, dtype=np.float64), np.asarray(n, dtype=np.float64)
+    from scipy.special import betaln
+
     bad = N - K
-    betaln = special.betaln
     return (
         betaln(K + 1, 1)
         + betaln(bad + 1, 1)
@@ -726,6 +728,8 @@ def _poisson_logsf(k: np.ndarray, mean: np.ndarray) -> np.ndarray:
     Chernoff bound ``-(k log(k / mean) - k + mean)`` (tight to a log factor)
     stands in, so strengths stay comparable numbers.
     """
+    from scipy import special
+
     k = np.asarray(k, dtype=float)
     mean = np.asarray(mean, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):

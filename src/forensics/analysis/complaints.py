@@ -23,7 +23,6 @@ from datetime import date
 
 import numpy as np
 import polars as pl
-from scipy import special
 
 from ..case import Case
 from ..case.schema import QUOTED_FIELDS
@@ -238,6 +237,8 @@ def _sf(counts: np.ndarray, expected: np.ndarray, dispersion: float) -> np.ndarr
     # scipy.special, not scipy.stats (which takes a second to import):
     # Poisson P(X > k) is pdtrc; negative binomial P(X > k) with n successes
     # of probability p is the regularized beta I_{1-p}(k + 1, n).
+    from scipy import special  # imported when first needed (~0.2 s)
+
     k = np.asarray(counts, dtype=np.float64) - 1
     at_least = np.maximum(k, 0)
     if dispersion > 1.0:

@@ -22,10 +22,14 @@ suspect is the set of simple paths from the ``complaints`` hub to them.
 
 from __future__ import annotations
 
-import networkx as nx
+from typing import TYPE_CHECKING
+
 import polars as pl
 
 from .exposure import members_of
+
+if TYPE_CHECKING:  # imported when a graph is built (~0.1 s)
+    import networkx as nx
 
 __all__ = ["evidence_graph", "explain", "HUB"]
 
@@ -45,6 +49,8 @@ def evidence_graph(findings, *, max_paths: int = 40, complaints: bool = True) ->
     explanations; only a drawing of the graph needs them.
     """
     case = findings.case
+    import networkx as nx
+
     g = nx.MultiDiGraph()
     g.add_node(HUB, kind="complaints", label=f"{findings.complaints.height} complaints")
     sig = findings.points.filter(pl.col("significant")).head(max_paths)
@@ -263,6 +269,8 @@ def explain(g: nx.MultiDiGraph, person_id: str, *, limit: int = 5, cutoff: int =
     Empty when no path of the graph reaches the person (an unexplained
     suspect is reported as such, never an error).
     """
+    import networkx as nx
+
     target = _node("person", person_id)
     if target not in g or HUB not in g:
         return []
