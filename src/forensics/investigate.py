@@ -33,6 +33,7 @@ from .analysis.complaints import ComplaintRate, complaint_orders, complaint_rate
 from .analysis.exposure import (
     CANDIDATE_KEY,
     LEVELS,
+    SIMPLE_LEVELS,
     MachineOrder,
     candidate_events,
     exposure_events,
@@ -129,8 +130,12 @@ def investigate(
     # pairs, and each level's counts need only its own. Past the counts, only
     # the events that exposed a complained order matter (onset, the graph).
     hit_events = hits.select("ev").unique()
+    # The members among those events, at the levels whose candidate is a
+    # column of the event: looked up on those few events, not filtered out
+    # of every level's millions of members.
+    hit_members = [_simple_hit_members(case, events, hit_events.get_column("ev"))]
     by_machine = None
-    counts, hit_members = [], []
+    counts = []
     for level in LEVELS:
         if by_machine is None and level in starts and not starts[level].is_empty():
             # Built when the device and process levels (the last) need it.
@@ -144,6 +149,9 @@ def investigate(
                     keyed, cands, events, hits, counted_complaints=counted, universe=universe
                 )
             )
+            if level in SIMPLE_LEVELS:
+                del keyed
+                continue
             hit_members.append(
                 keyed.lazy()
                 .select(CANDIDATE_KEY, "ev")
@@ -251,6 +259,17 @@ def investigate(
         },
     )
     return replace(findings, graph=evidence_graph(findings, complaints=complaint_nodes))
+
+
+def _simple_hit_members(case: Case, events: pl.DataFrame, ev: pl.Series) -> pl.DataFrame:
+    """``level``, ``cand``, ``ev``: the members among the events ``ev`` at
+    every level whose candidate is a column of the event, level by level in
+    the order of :data:`LEVELS`."""
+    few = events.filter(pl.col("ev").is_in(ev.implode()))
+    parts = [
+        candidate_events(case, few, levels=(level,)) for level in LEVELS if level in SIMPLE_LEVELS
+    ]
+    return pl.concat(parts)
 
 
 def _batches(
