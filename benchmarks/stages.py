@@ -45,6 +45,7 @@ STEPS = (
     "machine_order",
     "level_members",
     "keyed_counts",
+    "since_counts",
     "score_paths",
     "onset",
     "find_indicators",

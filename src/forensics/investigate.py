@@ -31,10 +31,8 @@ from .analysis.commonpoint import (
 )
 from .analysis.complaints import ComplaintRate, complaint_orders, complaint_rate, link_complaints
 from .analysis.exposure import (
-    CANDIDATE_KEY,
     LEVELS,
     SIMPLE_LEVELS,
-    MachineOrder,
     candidate_events,
     exposure_events,
     infection_starts,
@@ -55,6 +53,7 @@ from .analysis.review import (
     to_review,
 )
 from .analysis.sessions import sessionize
+from .analysis.since import since_counts
 from .analysis.streams import stream_openings
 from .analysis.suspects import rank_suspects, top_is_visitor
 from .analysis.timeline import timeline as build_timeline
@@ -137,30 +136,40 @@ def investigate(
     by_machine = None
     counts = []
     for level in LEVELS:
-        if by_machine is None and level in starts and not starts[level].is_empty():
-            # Built when the device and process levels (the last) need it.
-            by_machine = machine_order(events)
-        for batch in _batches(level, starts, by_machine):
-            keyed, cands = level_members(
-                case, events, level, starts=starts, by_machine=by_machine, paths=batch, lazy=True
-            )
+        if level in SIMPLE_LEVELS:
+            keyed, cands = level_members(case, events, level, lazy=True)
             counts.append(
                 keyed_counts(
                     keyed, cands, events, hits, counted_complaints=counted, universe=universe
                 )
             )
-            if level in SIMPLE_LEVELS:
-                del keyed
-                continue
-            hit_members.append(
-                keyed.lazy()
-                .select(CANDIDATE_KEY, "ev")
-                .filter(pl.col("ev").is_in(hit_events.get_column("ev").implode()))
-                .join(cands.lazy(), on=CANDIDATE_KEY)
-                .select("level", "cand", "ev")
-                .collect()
-            )
             del keyed
+            continue
+        if starts.get(level) is None or starts[level].is_empty():
+            # No such path: an empty table of the level's columns.
+            keyed, cands = level_members(case, events, level, starts=starts)
+            counts.append(
+                keyed_counts(
+                    keyed, cands, events, hits, counted_complaints=counted, universe=universe
+                )
+            )
+            continue
+        # A device or process path holds every event on its machines from
+        # its first sighting there on: counted from the machine order
+        # itself, never listing its (path, event) pairs (tens of millions).
+        if by_machine is None:
+            by_machine = machine_order(events)
+        table, members = since_counts(
+            by_machine,
+            starts[level],
+            level,
+            events,
+            hits,
+            counted_complaints=counted,
+            universe=universe,
+        )
+        counts.append(table)
+        hit_members.append(members)
     del by_machine
     hit_members = pl.concat(hit_members)
     points = score_paths(
@@ -270,44 +279,6 @@ def _simple_hit_members(case: Case, events: pl.DataFrame, ev: pl.Series) -> pl.D
         candidate_events(case, few, levels=(level,)) for level in LEVELS if level in SIMPLE_LEVELS
     ]
     return pl.concat(parts)
-
-
-def _batches(
-    level: str,
-    starts: dict[str, pl.DataFrame],
-    by_machine: MachineOrder | None,
-    *,
-    budget: int = 10_000_000,
-):
-    """Candidate sets of one level to count together (``level``, ``cand``),
-    or a single None (the whole level).
-
-    A device or process path holds every event on its machines from its
-    first sighting there on, so a level of many processes on busy machines
-    has many times more (path, event) pairs than there are events. Its
-    candidates are split into batches of at most about ``budget`` pairs
-    (bounded by all the events of each machine), which keeps memory flat;
-    the counts of a candidate never depend on another's.
-    """
-    if level not in starts or starts[level].is_empty() or by_machine is None:
-        yield None
-        return
-    per_machine = by_machine.extent.select(
-        "machine_id", (pl.col("_end") - pl.col("_begin")).alias("_n")
-    )
-    weight = (
-        starts[level]
-        .join(per_machine, on="machine_id", how="left")
-        .group_by("cand")
-        .agg(pl.col("_n").fill_null(0).sum().alias("_w"))
-        .sort("cand")
-        .with_columns((pl.col("_w").cum_sum() // max(budget, 1)).alias("_batch"))
-    )
-    if weight["_batch"].max() in (None, 0):
-        yield None
-        return
-    for (_,), batch in weight.partition_by("_batch", as_dict=True, maintain_order=True).items():
-        yield batch.select(pl.lit(level).alias("level"), "cand")
 
 
 def _spike(case: Case, rate: ComplaintRate, counted: pl.DataFrame):

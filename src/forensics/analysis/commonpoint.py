@@ -202,14 +202,22 @@ def keyed_counts(
     *,
     counted_complaints: pl.DataFrame,
     universe: int,
+    exposed: pl.DataFrame | None = None,
+    span: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """:func:`path_counts` of candidates already numbered: ``keyed`` holds
     ``_k`` and ``ev`` (one row per member event, each event at most once
     per candidate; with ``lo``, ``hi`` and ``at`` too, the events are not
     looked up again) and ``cands`` holds ``_k``, ``level``, ``cand``.
     :func:`forensics.analysis.exposure.level_members` builds both straight from the
-    events (``keyed`` may be lazy: then each count reads only what it needs)."""
-    if not {"lo", "hi", "at"} <= set(keyed.collect_schema().names()):
+    events (``keyed`` may be lazy: then each count reads only what it needs).
+
+    ``exposed`` (``_k``, ``exposed``) and ``span`` (``_k``, ``first_event``,
+    ``last_event``, ``events``), when the caller has them
+    (:func:`forensics.analysis.since.since_counts`): then ``keyed`` need hold
+    only the members among the events of ``hits``."""
+    derived = exposed is not None and span is not None
+    if not derived and not {"lo", "hi", "at"} <= set(keyed.collect_schema().names()):
         # One look-up of what the counts need from each member's event.
         keyed = keyed.lazy().select(_K, "ev").collect()
         keyed = keyed.with_columns(event_columns(events, keyed["ev"], "lo", "hi", "at"))
@@ -237,17 +245,18 @@ def keyed_counts(
         pl.col("at").filter(ok).min().alias("first_exposure"),
         pl.col("at").filter(ok).max().alias("last_exposure"),
     )
-    span = keyed.group_by(_K).agg(
-        pl.col("at").min().alias("first_event"),
-        pl.col("at").max().alias("last_event"),
-        pl.len().alias("events"),
-    )
+    if span is None:
+        span = keyed.group_by(_K).agg(
+            pl.col("at").min().alias("first_event"),
+            pl.col("at").max().alias("last_event"),
+            pl.len().alias("events"),
+        )
     rest = (
         cands.lazy()
         .select(pl.col(_K).cast(pl.Int64), "level", "cand")
         .join(per_order, on=_K, how="left")
         .join(per_complaint, on=_K, how="left")
-        .join(span, on=_K, how="left")
+        .join(span.lazy(), on=_K, how="left")
         .with_columns(
             pl.col("hits").fill_null(0),
             pl.col("covered").fill_null(0),
@@ -257,10 +266,13 @@ def keyed_counts(
     )
     # The sweep runs on one core in numpy; polars groups the rest on the
     # others meanwhile (both let go of the GIL).
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        grouped = pool.submit(rest.collect)
-        exposed = _exposed(keyed, limit=universe, top=cands.get_column(_K).max())
-        rest = grouped.result()
+    if exposed is not None:
+        rest = rest.collect()
+    else:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            grouped = pool.submit(rest.collect)
+            exposed = _exposed(keyed, limit=universe, top=cands.get_column(_K).max())
+            rest = grouped.result()
     columns = ["level", "cand", "exposed"] + [
         c for c in rest.columns if c not in (_K, "level", "cand")
     ]

@@ -31,7 +31,7 @@ process    the same, from the first time a process (by SHA-256, else name)
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
@@ -52,6 +52,8 @@ __all__ = [
     "CANDIDATE_KEY",
     "MachineOrder",
     "machine_order",
+    "since_rows",
+    "since_candidates",
     "infection_starts",
     "event_columns",
     "members_of",
@@ -484,7 +486,25 @@ def level_members(
         return keyed, cands
     if level not in ("device", "process"):
         raise ValueError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
-    start = (starts or infection_starts(case))[level].select("cand", "machine_id", "since")
+    start, cands = since_candidates((starts or infection_starts(case))[level], level, wanted)
+    if start.is_empty() and by_machine is None:
+        # No path at this level: nothing to put in machine order.
+        at = pl.Datetime("us", events.schema["at"].time_zone)
+        schema = {_K: pl.Int64, "ev": pl.Int64, "lo": pl.Int32, "hi": pl.Int32, "at": at}
+        return pl.DataFrame(schema=schema), cands
+    if by_machine is None:
+        by_machine = machine_order(events)
+    return _since_members(by_machine, start), cands
+
+
+def since_candidates(
+    starts: pl.DataFrame, level: str, wanted: pl.Series | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The candidates of a device or process level numbered (``_k``,
+    ``level``, ``cand``, in ``cand`` order) and their starts (``_k``,
+    ``machine_id``, ``since``); ``starts`` is that level's frame of
+    :func:`infection_starts`, ``wanted`` the candidates to keep (None: all)."""
+    start = starts.select("cand", "machine_id", "since")
     if wanted is not None:
         start = start.filter(pl.col("cand").is_in(wanted.implode()))
     start = start.drop_nulls()
@@ -495,9 +515,7 @@ def level_members(
         .with_row_index(_K)
         .select(pl.col(_K).cast(pl.Int64), pl.lit(level).alias("level"), "cand")
     )
-    if by_machine is None:
-        by_machine = machine_order(events)
-    return _since_members(by_machine, start.join(cands, on="cand")), cands
+    return start.join(cands.select(_K, "cand"), on="cand").drop("cand"), cands
 
 
 def level_codes(
@@ -544,6 +562,9 @@ class MachineOrder:
 
     frame: pl.DataFrame  # at, ev, lo, hi (Int32 where they fit)
     extent: pl.DataFrame  # machine_id, _begin, _end: each machine's rows of frame
+    cache: dict = field(default_factory=dict, compare=False, repr=False)
+    """What the counts derive from the order once
+    (:func:`forensics.analysis.since.order_sorted`)."""
 
 
 def machine_order(events: pl.DataFrame) -> MachineOrder:
@@ -621,6 +642,33 @@ def _narrow(values: np.ndarray) -> np.ndarray:
     return values.astype(np.int64, copy=False)
 
 
+def since_rows(by_machine: MachineOrder, start: pl.DataFrame) -> pl.DataFrame:
+    """Where each start's events lie in ``by_machine.frame``: ``_k``,
+    ``_begin``, ``_first``, ``_end`` (its machine's rows are ``_begin`` to
+    ``_end``; those at or after ``since`` begin at ``_first``), one row per
+    start on a machine that has events (``start``: ``_k``, ``machine_id``,
+    ``since``)."""
+    rows = start.join(by_machine.extent, on="machine_id").select(
+        pl.col(_K),
+        pl.col("_begin"),
+        pl.col("_end"),
+        pl.col("since").dt.cast_time_unit("us").dt.convert_time_zone("UTC").to_physical(),
+    )
+    if rows.is_empty():
+        return rows.select(_K, "_begin", pl.col("_begin").alias("_first"), "_end")
+    at = by_machine.frame.get_column("at").dt.cast_time_unit("us").to_physical().to_numpy()
+    begin = rows["_begin"].to_numpy()
+    end = rows["_end"].to_numpy()
+    since = rows["since"].to_numpy()
+    # First event at or after `since` within each machine's (time-sorted) stretch.
+    first = np.empty(rows.height, dtype=np.int64)
+    for b in np.unique(begin):
+        here = begin == b
+        e = int(end[here][0])
+        first[here] = b + np.searchsorted(at[b:e], since[here], side="left")
+    return rows.select(_K, "_begin", pl.Series("_first", first), "_end")
+
+
 def _since_members(by_machine: MachineOrder, start: pl.DataFrame) -> pl.DataFrame:
     """``_k``, ``ev``, ``lo``, ``hi``, ``at`` of the events of ``by_machine``
     on each start's machine at or after its ``since`` (``start``: ``_k``,
@@ -631,24 +679,10 @@ def _since_members(by_machine: MachineOrder, start: pl.DataFrame) -> pl.DataFram
     empty = pl.DataFrame(
         schema={_K: pl.Int64, "ev": pl.Int64} | {c: frame.schema[c] for c in ("lo", "hi", "at")}
     )
-    rows = start.join(by_machine.extent, on="machine_id").select(
-        pl.col(_K),
-        pl.col("_begin"),
-        pl.col("_end"),
-        pl.col("since").dt.cast_time_unit("us").dt.convert_time_zone("UTC").to_physical(),
-    )
+    rows = since_rows(by_machine, start)
     if rows.is_empty():
         return empty
-    at = frame.get_column("at").dt.cast_time_unit("us").to_physical().to_numpy()
-    begin = rows["_begin"].to_numpy()
-    end = rows["_end"].to_numpy()
-    since = rows["since"].to_numpy()
-    # First event at or after `since` within each machine's (time-sorted) stretch.
-    first = np.empty(rows.height, dtype=np.int64)
-    for b in np.unique(begin):
-        here = begin == b
-        e = int(end[here][0])
-        first[here] = b + np.searchsorted(at[b:e], since[here], side="left")
+    first, end = rows["_first"].to_numpy(), rows["_end"].to_numpy()
     lengths = end - first
     total = int(lengths.sum())
     if total == 0:

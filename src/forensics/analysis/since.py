@@ -1,0 +1,203 @@
+"""The counts of the device and process levels, straight from the machine order.
+
+A device or process path holds every event on each of its machines from
+its first sighting there on: one stretch of :class:`~forensics.analysis.exposure.MachineOrder`
+per machine. :func:`since_counts` gives what
+:func:`forensics.analysis.commonpoint.keyed_counts` gives for the members
+:func:`forensics.analysis.exposure.level_members` lists, without listing
+them (a large case has tens of millions of (path, event) pairs at these
+levels):
+
+- ``events``, ``first_event``, ``last_event`` from the ends of the stretches;
+- ``exposed`` from the machines' single-order events sorted by order
+  number once (:func:`order_sorted`): a path's orders on a machine are the
+  entries of that machine's sorted run at or after its start, so each path's
+  points come out sorted by merging a few sorted runs rather than sorting
+  them; ranges (exports, pulls) are few and taken as they are. The
+  sweep is the one every route counts with
+  (:func:`forensics.scale.sweep.exposed_sweep`);
+- hits, coverage and what was ruled out from the members among the events
+  that exposed a complained order, which are few.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from ..scale.sweep import exposed_sweep
+from .exposure import CANDIDATE_KEY, MachineOrder, since_candidates, since_rows
+
+__all__ = ["since_counts", "order_sorted"]
+
+_K = CANDIDATE_KEY
+
+
+def order_sorted(by_machine: MachineOrder, limit: int) -> dict[str, np.ndarray]:
+    """The single-order events of each machine sorted by order number, with
+    their rows of ``by_machine.frame``; and the ranges, by machine.
+
+    What counts as a single order or a range is decided as
+    :func:`forensics.analysis.commonpoint.keyed_counts` decides it: by the
+    interval cut at ``limit`` (one order, more, or none). Kept on
+    ``by_machine`` for ``limit`` (the device and process levels share it).
+    """
+    cache = by_machine.cache
+    if cache.get("limit") == limit:
+        return cache["order_sorted"]
+    cache.clear()
+    frame, extent = by_machine.frame, by_machine.extent
+    begin, end = extent["_begin"].to_numpy(), extent["_end"].to_numpy()
+    machines = begin.size
+    lo = frame.get_column("lo").to_numpy().astype(np.int64)
+    width = np.minimum(frame.get_column("hi").to_numpy(), limit) - lo
+    machine = np.repeat(np.arange(machines, dtype=np.int64), end - begin)
+    single = np.flatnonzero(width == 1)
+    span, rows = np.int64(limit) + 1, np.int64(max(frame.height, 1))
+    key = machine[single] * span + lo[single]
+    if float(max(machines, 1)) * float(span) * float(rows) < 2.0**62:
+        # Row and order packed in one number: polars sorts plain numbers
+        # several times faster than it sorts by them.
+        packed = pl.Series(key * rows + single).sort().to_numpy()
+        order_of, row_of = packed // rows % span, packed % rows
+        del packed
+    else:
+        by = np.argsort(key, kind="stable")
+        order_of, row_of = lo[single][by], single[by]
+        del by
+    del key
+    runs = np.concatenate(([0], np.cumsum(np.bincount(machine[single], minlength=machines))))
+    ranged = np.flatnonzero(width > 1)
+    out = {
+        "order": order_of,
+        "row": row_of,
+        "runs": runs,
+        "range_row": ranged,
+        "range_machine": machine[ranged],
+        "range_lo": lo[ranged],
+        "range_hi": lo[ranged] + width[ranged],
+    }
+    cache["limit"], cache["order_sorted"] = limit, out
+    return out
+
+
+def _exposed(rows: pl.DataFrame, by_machine: MachineOrder, *, limit: int, top: int) -> pl.DataFrame:
+    """``_k``, ``exposed`` of the stretches ``rows`` (:func:`since_rows`), as
+    :func:`forensics.analysis.commonpoint._exposed` counts the members they hold."""
+    index = order_sorted(by_machine, limit)
+    order, row, runs = index["order"], index["row"], index["runs"]
+    machine_of = np.searchsorted(
+        by_machine.extent["_end"].to_numpy(), rows["_begin"].to_numpy(), side="right"
+    )
+    span = np.int64(limit) + 1
+    points, starts, ends = [], [], []
+    keys = rows.get_column(_K).to_numpy()
+    firsts = rows.get_column("_first").to_numpy()
+    by_k = np.argsort(keys, kind="stable")
+    bounds = np.flatnonzero(np.diff(keys[by_k])) + 1
+    # The ranges are in frame order: by machine, then row.
+    r_machine, r_row = index["range_machine"], index["range_row"]
+    r_runs = np.searchsorted(r_machine, np.arange(runs.size), side="left")
+    for group in np.split(by_k, bounds) if by_k.size else []:
+        k = np.int64(keys[group[0]])
+        parts = []
+        for i in group:
+            m, first = machine_of[i], firsts[i]
+            a, b = runs[m], runs[m + 1]
+            parts.append(order[a:b][row[a:b] >= first])
+            ra, rb = r_runs[m], r_runs[m + 1]
+            ra += np.searchsorted(r_row[ra:rb], first, side="left")
+            if rb > ra:
+                starts.append(k * span + index["range_lo"][ra:rb])
+                ends.append(k * span + index["range_hi"][ra:rb])
+        mine = parts[0] if len(parts) == 1 else np.sort(np.concatenate(parts), kind="stable")
+        points.append(k * span + mine)
+    points = np.concatenate(points) if points else np.empty(0, np.int64)
+    starts = np.concatenate(starts) if starts else np.empty(0, np.int64)
+    ends = np.concatenate(ends) if ends else np.empty(0, np.int64)
+    if points.size == 0 and starts.size == 0:
+        return pl.DataFrame(schema={_K: pl.Int64, "exposed": pl.Int64})
+    exposed = exposed_sweep(points, starts, ends, span, int(top) + 1)
+    found = np.flatnonzero(exposed)
+    return pl.DataFrame({_K: found.astype(np.int64), "exposed": exposed[found]})
+
+
+def _span(rows: pl.DataFrame, by_machine: MachineOrder) -> pl.DataFrame:
+    """``_k``, ``first_event``, ``last_event``, ``events`` of the stretches
+    (a path without events is left out)."""
+    at = by_machine.frame.get_column("at")
+    held = rows.filter(pl.col("_end") > pl.col("_first"))
+    return (
+        held.select(
+            _K,
+            at.gather(held["_first"]).alias("first_event"),
+            at.gather(held["_end"] - 1).alias("last_event"),
+            (pl.col("_end") - pl.col("_first")).alias("events"),
+        )
+        .group_by(_K)
+        .agg(
+            pl.col("first_event").min(),
+            pl.col("last_event").max(),
+            pl.col("events").sum().cast(pl.UInt32),
+        )
+    )
+
+
+def _hit_members(rows: pl.DataFrame, by_machine: MachineOrder, hits: pl.DataFrame) -> pl.DataFrame:
+    """``_k``, ``ev``: the members among the events of ``hits``."""
+    frame = by_machine.frame
+    found = (
+        frame.lazy()
+        .select(pl.col("ev").cast(pl.Int64))
+        .with_row_index("_q")
+        .filter(pl.col("ev").is_in(hits.get_column("ev").unique().implode()))
+        .collect()
+    )
+    ends = by_machine.extent["_end"].to_numpy()
+    found = found.with_columns(
+        pl.Series("_m", np.searchsorted(ends, found["_q"].to_numpy(), side="right")),
+        pl.col("_q").cast(pl.Int64),
+    )
+    machine = rows.with_columns(
+        pl.Series("_m", np.searchsorted(ends, rows["_begin"].to_numpy(), side="right"))
+    )
+    return machine.join(found, on="_m").filter(pl.col("_q") >= pl.col("_first")).select(_K, "ev")
+
+
+def since_counts(
+    by_machine: MachineOrder,
+    starts: pl.DataFrame,
+    level: str,
+    events: pl.DataFrame,
+    hits: pl.DataFrame,
+    *,
+    counted_complaints: pl.DataFrame,
+    universe: int,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The counts of a device or process level and its members among the hits.
+
+    ``starts``: that level's frame of :func:`forensics.analysis.exposure.infection_starts`;
+    ``by_machine``: :func:`forensics.analysis.exposure.machine_order` of ``events``.
+
+    Returns the table :func:`forensics.analysis.commonpoint.keyed_counts` gives for
+    :func:`forensics.analysis.exposure.level_members` of the level, and ``level``,
+    ``cand``, ``ev`` of the members that are events of ``hits``.
+    """
+    from .commonpoint import keyed_counts
+
+    start, cands = since_candidates(starts, level)
+    rows = since_rows(by_machine, start)
+    top = cands.get_column(_K).max() if cands.height else 0
+    keyed = _hit_members(rows, by_machine, hits)
+    table = keyed_counts(
+        keyed,
+        cands,
+        events,
+        hits,
+        counted_complaints=counted_complaints,
+        universe=universe,
+        exposed=_exposed(rows, by_machine, limit=universe, top=top or 0),
+        span=_span(rows, by_machine),
+    )
+    members = keyed.join(cands, on=_K).select("level", "cand", "ev")
+    return table, members
