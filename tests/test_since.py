@@ -75,3 +75,18 @@ def test_since_counts_of_no_path(findings):
         universe=int(events["hi"].max()),
     )
     assert got.is_empty() and members.is_empty()
+
+
+def test_since_exposed_in_batches_of_paths(findings):
+    from forensics.analysis.exposure import since_candidates, since_rows
+    from forensics.analysis.since import _exposed
+
+    events = findings.events
+    by_machine = machine_order(events)
+    starts = infection_starts(findings.case, findings.clock_offsets)
+    start, cands = since_candidates(starts["process"], "process")
+    rows = since_rows(by_machine, start)
+    limit, top = int(events["hi"].max()), int(cands["_k"].max())
+    whole = _exposed(rows, by_machine, limit=limit, top=top)
+    assert whole.height > 3
+    assert _exposed(rows, by_machine, limit=limit, top=top, budget=50).equals(whole)

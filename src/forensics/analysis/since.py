@@ -47,41 +47,59 @@ def order_sorted(by_machine: MachineOrder, limit: int) -> dict[str, np.ndarray]:
         return cache["order_sorted"]
     cache.clear()
     frame, extent = by_machine.frame, by_machine.extent
-    begin, end = extent["_begin"].to_numpy(), extent["_end"].to_numpy()
-    machines = begin.size
-    lo = frame.get_column("lo").to_numpy().astype(np.int64)
-    width = np.minimum(frame.get_column("hi").to_numpy(), limit) - lo
-    machine = np.repeat(np.arange(machines, dtype=np.int64), end - begin)
-    single = np.flatnonzero(width == 1)
-    span, rows = np.int64(limit) + 1, np.int64(max(frame.height, 1))
-    key = machine[single] * span + lo[single]
-    if float(max(machines, 1)) * float(span) * float(rows) < 2.0**62:
-        # Row and order packed in one number: polars sorts plain numbers
-        # several times faster than it sorts by them.
-        packed = pl.Series(key * rows + single).sort().to_numpy()
-        order_of, row_of = packed // rows % span, packed % rows
-        del packed
-    else:
-        by = np.argsort(key, kind="stable")
-        order_of, row_of = lo[single][by], single[by]
-        del by
-    del key
-    runs = np.concatenate(([0], np.cumsum(np.bincount(machine[single], minlength=machines))))
-    ranged = np.flatnonzero(width > 1)
+    lo_all = frame.get_column("lo").to_numpy()
+    hi_all = frame.get_column("hi").to_numpy()
+    small = np.int32 if max(limit, frame.height) < np.iinfo(np.int32).max else np.int64
+    order = np.empty(frame.height, dtype=small)
+    row = np.empty(frame.height, dtype=small)
+    runs = np.zeros(extent.height + 1, dtype=np.int64)
+    ranges: list[tuple] = []
+    # A machine at a time: its rows are one stretch of the frame, and the
+    # temporaries stay the size of one machine's events.
+    bounds = zip(extent["_begin"].to_list(), extent["_end"].to_list(), strict=True)
+    for m, (b, e) in enumerate(bounds):
+        lo = lo_all[b:e].astype(np.int64)
+        width = np.minimum(hi_all[b:e], limit) - lo
+        single = np.flatnonzero(width == 1)
+        shift = int(e - b).bit_length()
+        n, at = single.size, runs[m]
+        if int(limit).bit_length() + shift <= 62:
+            # Order and row packed in one number: sorting plain numbers is
+            # several times faster than sorting by them.
+            packed = pl.Series((lo[single] << shift) | single).sort().to_numpy()
+            order[at : at + n] = packed >> shift
+            row[at : at + n] = (packed & ((1 << shift) - 1)) + b
+        else:
+            by = np.argsort(lo[single], kind="stable")
+            order[at : at + n] = lo[single][by]
+            row[at : at + n] = single[by] + b
+        runs[m + 1] = at + n
+        ranged = np.flatnonzero(width > 1)
+        if ranged.size:
+            ranges.append(
+                (ranged + b, np.full(ranged.size, m), lo[ranged], lo[ranged] + width[ranged])
+            )
+    parts = (
+        [np.concatenate(c) for c in zip(*ranges, strict=True)]
+        if ranges
+        else [np.empty(0, np.int64)] * 4
+    )
     out = {
-        "order": order_of,
-        "row": row_of,
+        "order": order[: runs[-1]],
+        "row": row[: runs[-1]],
         "runs": runs,
-        "range_row": ranged,
-        "range_machine": machine[ranged],
-        "range_lo": lo[ranged],
-        "range_hi": lo[ranged] + width[ranged],
+        "range_row": parts[0],
+        "range_machine": parts[1],
+        "range_lo": parts[2],
+        "range_hi": parts[3],
     }
     cache["limit"], cache["order_sorted"] = limit, out
     return out
 
 
-def _exposed(rows: pl.DataFrame, by_machine: MachineOrder, *, limit: int, top: int) -> pl.DataFrame:
+def _exposed(
+    rows: pl.DataFrame, by_machine: MachineOrder, *, limit: int, top: int, budget: int = 10_000_000
+) -> pl.DataFrame:
     """``_k``, ``exposed`` of the stretches ``rows`` (:func:`since_rows`), as
     :func:`forensics.analysis.commonpoint._exposed` counts the members they hold."""
     index = order_sorted(by_machine, limit)
@@ -90,7 +108,22 @@ def _exposed(rows: pl.DataFrame, by_machine: MachineOrder, *, limit: int, top: i
         by_machine.extent["_end"].to_numpy(), rows["_begin"].to_numpy(), side="right"
     )
     span = np.int64(limit) + 1
-    points, starts, ends = [], [], []
+    exposed = np.zeros(int(top) + 1, dtype=np.int64)
+    points, starts, ends, held = [], [], [], 0
+
+    def sweep() -> None:
+        # A batch of paths at a time: every path's count is its own, and
+        # the points of a level's paths can be many times its events.
+        if points or starts:
+            exposed[:] += exposed_sweep(
+                np.concatenate(points) if points else np.empty(0, np.int64),
+                np.concatenate(starts) if starts else np.empty(0, np.int64),
+                np.concatenate(ends) if ends else np.empty(0, np.int64),
+                span,
+                exposed.size,
+            )
+        points.clear(), starts.clear(), ends.clear()
+
     keys = rows.get_column(_K).to_numpy()
     firsts = rows.get_column("_first").to_numpy()
     by_k = np.argsort(keys, kind="stable")
@@ -112,12 +145,11 @@ def _exposed(rows: pl.DataFrame, by_machine: MachineOrder, *, limit: int, top: i
                 ends.append(k * span + index["range_hi"][ra:rb])
         mine = parts[0] if len(parts) == 1 else np.sort(np.concatenate(parts), kind="stable")
         points.append(k * span + mine)
-    points = np.concatenate(points) if points else np.empty(0, np.int64)
-    starts = np.concatenate(starts) if starts else np.empty(0, np.int64)
-    ends = np.concatenate(ends) if ends else np.empty(0, np.int64)
-    if points.size == 0 and starts.size == 0:
-        return pl.DataFrame(schema={_K: pl.Int64, "exposed": pl.Int64})
-    exposed = exposed_sweep(points, starts, ends, span, int(top) + 1)
+        held += mine.size
+        if held >= budget:
+            sweep()
+            held = 0
+    sweep()
     found = np.flatnonzero(exposed)
     return pl.DataFrame({_K: found.astype(np.int64), "exposed": exposed[found]})
 
