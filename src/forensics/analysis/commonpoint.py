@@ -586,7 +586,9 @@ def onset(
     # the hits that count, the event then dropped.
     ok = hits.lazy().filter(pl.col("in_time") & pl.col("fields_ok"))
     paths = members.select("level", "cand").unique(maintain_order=True).with_row_index("_p")
-    by_path = members.lazy().join(paths.lazy(), on=["level", "cand"]).select("_p", "ev")
+    # Numbered once for both queries below (a join on two strings).
+    by_path = members.lazy().join(paths.lazy(), on=["level", "cand"]).select("_p", "ev").collect()
+    by_path = by_path.lazy()
     named = paths.lazy().select("_p", "level", pl.col("cand").alias("id"))
     spiked = spike_complaints["complaint_id"].implode()
     recent = (
