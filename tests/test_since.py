@@ -77,9 +77,9 @@ def test_since_counts_of_no_path(findings):
     assert got.is_empty() and members.is_empty()
 
 
-def test_since_exposed_in_batches_of_paths(findings):
+def test_since_exposed_on_a_bitmap_and_merged(findings):
     from forensics.analysis.exposure import since_candidates, since_rows
-    from forensics.analysis.since import _exposed
+    from forensics.analysis.since import _exposed, _exposed_merged
 
     events = findings.events
     by_machine = machine_order(events)
@@ -89,4 +89,12 @@ def test_since_exposed_in_batches_of_paths(findings):
     limit, top = int(events["hi"].max()), int(cands["_k"].max())
     whole = _exposed(rows, by_machine, limit=limit, top=top)
     assert whole.height > 3
-    assert _exposed(rows, by_machine, limit=limit, top=top, budget=50).equals(whole)
+    # The route for universes too large for a bitmap: sorted runs merged,
+    # swept in batches of paths.
+    for budget in (10_000_000, 50):
+        merged = _exposed_merged(rows, by_machine, limit=limit, top=top, budget=budget)
+        assert merged.equals(whole)
+    half = limit // 2
+    assert _exposed(rows, by_machine, limit=half, top=top).equals(
+        _exposed_merged(rows, by_machine, limit=half, top=top)
+    )

@@ -28,7 +28,7 @@ import polars as pl
 from ..scale.sweep import exposed_sweep
 from .exposure import CANDIDATE_KEY, MachineOrder, since_candidates, since_rows
 
-__all__ = ["since_counts", "order_sorted"]
+__all__ = ["since_counts", "order_points", "order_sorted", "BITMAP_LIMIT"]
 
 _K = CANDIDATE_KEY
 
@@ -97,11 +97,12 @@ def order_sorted(by_machine: MachineOrder, limit: int) -> dict[str, np.ndarray]:
     return out
 
 
-def _exposed(
+def _exposed_merged(
     rows: pl.DataFrame, by_machine: MachineOrder, *, limit: int, top: int, budget: int = 10_000_000
 ) -> pl.DataFrame:
-    """``_k``, ``exposed`` of the stretches ``rows`` (:func:`since_rows`), as
-    :func:`forensics.analysis.commonpoint._exposed` counts the members they hold."""
+    """:func:`_exposed` for a universe too large for a bitmap: each path's
+    orders merged from its machines' sorted runs (:func:`order_sorted`) and
+    swept (:func:`forensics.scale.sweep.exposed_sweep`)."""
     index = order_sorted(by_machine, limit)
     order, row, runs = index["order"], index["row"], index["runs"]
     machine_of = np.searchsorted(
@@ -154,6 +155,109 @@ def _exposed(
     return pl.DataFrame({_K: found.astype(np.int64), "exposed": exposed[found]})
 
 
+BITMAP_LIMIT = 1 << 28
+"""Universes up to this many orders are counted on a bitmap (one byte an order)."""
+
+
+def order_points(by_machine: MachineOrder, limit: int) -> dict[str, np.ndarray]:
+    """Each row of ``by_machine.frame`` as a point: its order where it
+    exposed exactly one (``limit`` elsewhere); and the ranges, by machine.
+
+    What counts as a single order or a range is decided as
+    :func:`forensics.analysis.commonpoint.keyed_counts` decides it: by the
+    interval cut at ``limit`` (one order, more, or none). Kept on
+    ``by_machine`` for ``limit`` (the device and process levels share it).
+    """
+    cache = by_machine.cache
+    if cache.get("points_limit") == limit:
+        return cache["points"]
+    cache.pop("points", None)
+    frame = by_machine.frame
+    lo_all = frame.get_column("lo").to_numpy()
+    hi_all = frame.get_column("hi").to_numpy()
+    point = np.empty(frame.height, dtype=np.int32 if limit < 2**31 else np.int64)
+    ranges: list[tuple] = []
+    step = 1 << 22  # a few million rows at a time: small temporaries
+    for a in range(0, frame.height, step):
+        lo = lo_all[a : a + step].astype(np.int64)
+        width = np.minimum(hi_all[a : a + step], limit) - lo
+        point[a : a + step] = np.where(width == 1, lo, limit)
+        ranged = np.flatnonzero(width > 1)
+        ranges.append((ranged + a, lo[ranged], lo[ranged] + width[ranged]))
+    row, lo, hi = (
+        (np.concatenate(c) for c in zip(*ranges, strict=True))
+        if ranges
+        else (np.empty(0, np.int64),) * 3
+    )
+    ends = by_machine.extent["_end"].to_numpy()
+    out = {
+        "point": point,
+        "range_row": row,
+        "range_machine": np.searchsorted(ends, row, side="right"),
+        "range_lo": lo,
+        "range_hi": hi,
+    }
+    cache["points_limit"], cache["points"] = limit, out
+    return out
+
+
+def _exposed(
+    rows: pl.DataFrame, by_machine: MachineOrder, *, limit: int, top: int, bitmap: bool = True
+) -> pl.DataFrame:
+    """``_k``, ``exposed`` of the stretches ``rows`` (:func:`since_rows`), as
+    :func:`forensics.analysis.commonpoint._exposed` counts the members they hold.
+
+    A path at a time on a bitmap of the orders: its single orders are
+    marked, stretch by stretch, and counted; its ranges are merged into
+    disjoint blocks (a running maximum), each adding its length less the
+    single orders already marked inside it, as
+    :func:`forensics.scale.sweep.exposed_sweep` counts them.
+    """
+    if not bitmap or limit > BITMAP_LIMIT:
+        return _exposed_merged(rows, by_machine, limit=limit, top=top)
+    index = order_points(by_machine, limit)
+    point = index["point"]
+    r_machine, r_row = index["range_machine"], index["range_row"]
+    ends = by_machine.extent["_end"].to_numpy()
+    r_runs = np.searchsorted(r_machine, np.arange(ends.size + 1), side="left")
+    machine_of = np.searchsorted(ends, rows["_begin"].to_numpy(), side="right")
+    keys = rows.get_column(_K).to_numpy()
+    firsts = rows.get_column("_first").to_numpy()
+    lasts = rows.get_column("_end").to_numpy()
+    seen = np.zeros(limit + 1, dtype=bool)  # the last slot takes the non-points
+    exposed = np.zeros(int(top) + 1, dtype=np.int64)
+    by_k = np.argsort(keys, kind="stable")
+    for group in np.split(by_k, np.flatnonzero(np.diff(keys[by_k])) + 1) if by_k.size else []:
+        starts, stops, marked = [], [], 0
+        for i in group:
+            seen[point[firsts[i] : lasts[i]]] = True
+            marked += lasts[i] - firsts[i]
+            m = machine_of[i]
+            ra, rb = r_runs[m], r_runs[m + 1]
+            ra += np.searchsorted(r_row[ra:rb], firsts[i], side="left")
+            if rb > ra:
+                starts.append(index["range_lo"][ra:rb])
+                stops.append(index["range_hi"][ra:rb])
+        seen[limit] = False
+        count = int(np.count_nonzero(seen))
+        if starts:
+            start, stop = np.concatenate(starts), np.concatenate(stops)
+            by_start = np.argsort(start, kind="stable")
+            start, stop = start[by_start], stop[by_start]
+            reach = np.maximum.accumulate(stop)
+            block = np.flatnonzero(np.concatenate(([True], start[1:] > reach[:-1])))
+            for a, b in zip(start[block], np.maximum.reduceat(stop, block), strict=True):
+                count += int(b - a) - int(np.count_nonzero(seen[a:b]))
+        exposed[keys[group[0]]] = count
+        if marked < limit // 16:
+            for i in group:
+                seen[point[firsts[i] : lasts[i]]] = False
+        else:
+            seen[:] = False
+    found = np.flatnonzero(exposed)
+    return pl.DataFrame({_K: found.astype(np.int64), "exposed": exposed[found]})
+
+
 def _span(rows: pl.DataFrame, by_machine: MachineOrder) -> pl.DataFrame:
     """``_k``, ``first_event``, ``last_event``, ``events`` of the stretches
     (a path without events is left out)."""
@@ -178,11 +282,16 @@ def _span(rows: pl.DataFrame, by_machine: MachineOrder) -> pl.DataFrame:
 def _hit_members(rows: pl.DataFrame, by_machine: MachineOrder, hits: pl.DataFrame) -> pl.DataFrame:
     """``_k``, ``ev``: the members among the events of ``hits``."""
     frame = by_machine.frame
+    wanted = hits.get_column("ev").unique()
+    wanted = (
+        wanted.filter(wanted.is_between(0, 2**31 - 1)) if frame["ev"].dtype == pl.Int32 else wanted
+    )
     found = (
         frame.lazy()
-        .select(pl.col("ev").cast(pl.Int64))
+        .select("ev")
         .with_row_index("_q")
-        .filter(pl.col("ev").is_in(hits.get_column("ev").unique().implode()))
+        .filter(pl.col("ev").is_in(wanted.cast(frame["ev"].dtype).implode()))
+        .select("_q", pl.col("ev").cast(pl.Int64))
         .collect()
     )
     ends = by_machine.extent["_end"].to_numpy()
