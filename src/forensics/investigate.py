@@ -397,8 +397,10 @@ def run_investigation(
     # the GIL), not before it.
     warm = threading.Thread(target=_import_analysis_libraries, daemon=True)
     warm.start()
-    case = load(case_path, progress=progress, personal=False)
-    warm.join()
+    try:
+        case = load(case_path, progress=progress, personal=False)
+    finally:
+        warm.join()  # never left importing while the process exits
     out = Path(out)
     findings = investigate(
         case,
