@@ -9,10 +9,13 @@ and then:
 
 * no cell shows an error or a traceback;
 * the charts are drawn (plotly's plot divs are in the page);
-* in every interactive view, each dropdown is changed once and the chart
-  must be redrawn within :data:`REDRAW_LIMIT` seconds (the target is
-  :data:`REDRAW_TARGET`; the times measured are printed with ``-s`` and
-  recorded as test properties).
+* in every interactive view, each control (drop-down, slider handle, check
+  box) is changed and the chart must be drawn exactly once per change (it
+  is updated in place, not rebuilt), within :data:`REDRAW_LIMIT` seconds
+  always and within :data:`REDRAW_TARGET` seconds when the machine is
+  quiet (:func:`_machine_is_quiet`); a time over the target is measured
+  three times and the median kept. The times are printed with ``-s`` and
+  recorded as test properties (``--junitxml``).
 
 The notebooks run on copies in a temporary folder (JupyterLab autosaves
 what it ran; the committed notebooks keep only their checked outputs), with
@@ -46,9 +49,10 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 CHROMIUM = charts.find_chromium()
 
 REDRAW_TARGET = 0.3
-"""Seconds from a control's change to its chart redrawn, the goal."""
+"""Seconds from a control's change to its chart redrawn: asserted when the
+machine is quiet."""
 REDRAW_LIMIT = 1.0
-"""The outright limit asserted (a shared, loaded machine is slower)."""
+"""The outright limit, asserted always (a shared, loaded machine is slower)."""
 RUN_TIMEOUT = 300
 """Seconds a notebook may take to run all its cells."""
 
@@ -186,49 +190,129 @@ _ALL_RAN = """() => {
 }"""
 _NOTEBOOK_JSON = "() => window.jupyterapp.shell.currentWidget.content.model.toJSON()"
 
-# Arm a view for a change, then change dropdown `pick` of view `view` to
-# option `option`. Every time plotly finishes drawing in the view (its
-# "afterplot" event, on the plot there or on a new one drawn in its place),
-# window.__last becomes the time since the change: once the page has been
-# quiet for a while, that is when the chart was last redrawn.
-_CHANGE = """([view, pick]) => {
+# Arm a view for a change, then change control `index` of kind `kind` in
+# view `view`: a drop-down gets another option, a check box is clicked, a
+# slider's handle is focused and the key that moves it to one end of its
+# course is returned (the test presses it: a script's key event is not a
+# real one). Every time plotly finishes drawing in the view (its "afterplot"
+# event, on the plot there or on a new one drawn in its place),
+# window.__last becomes the time since the change, and window.__draws counts
+# the drawings: once the page has been quiet for a while, __last is when the
+# chart was last redrawn.
+_CHANGE = """([view, kind, index]) => {
   const box = window.__views[view];
   const t0 = performance.now();
   window.__t0 = t0;
   window.__last = null;
-  const mark = () => { window.__last = performance.now() - t0; };
-  const hook = el => {
-    if (el.on && el.__armed !== t0) { el.__armed = t0; el.on('plotly_afterplot', mark); }
+  window.__draws = 0;
+  window.__mark = () => { window.__last = performance.now() - t0; window.__draws += 1; };
+  const hook = el => {  // one listener per plot, calling this change's __mark
+    if (el.on && !el.__hooked) {
+      el.__hooked = true;
+      el.on('plotly_afterplot', () => window.__mark());
+    }
   };
   const old = [...box.querySelectorAll('.js-plotly-plot')];
   old.forEach(hook);
   if (window.__watch) window.__watch.disconnect();
   const look = el => {
     if (!old.includes(el) && !el.__seen && el._fullLayout && el.querySelector('.main-svg')) {
-      el.__seen = true; mark();
+      el.__seen = true; window.__mark();
     }
     hook(el);
   };
   const plots = () => box.querySelectorAll('.js-plotly-plot').forEach(look);
   window.__watch = new MutationObserver(plots);
   window.__watch.observe(box, {childList: true, subtree: true});
-  const select = box.querySelectorAll('.widget-dropdown select')[pick];
-  const option = select.selectedIndex === 1 ? 0 : 1;
-  select.selectedIndex = option;
-  select.dispatchEvent(new Event('change', {bubbles: true}));
-  return select.options[option].textContent;
+  if (kind === 'select') {
+    const select = box.querySelectorAll('.widget-dropdown select')[index];
+    const option = select.selectedIndex === 1 ? 0 : 1;
+    select.selectedIndex = option;
+    select.dispatchEvent(new Event('change', {bubbles: true}));
+    return [select.options[option].textContent, null];
+  }
+  if (kind === 'slider') {
+    const handle = box.querySelectorAll('.widget-slider .noUi-handle')[index];
+    // to one end of its course and then the other (Home: its least value,
+    // End: its most): a whole-case window, a single day
+    const now = Number(handle.getAttribute('aria-valuenow'));
+    const min = Number(handle.getAttribute('aria-valuemin'));
+    const max = Number(handle.getAttribute('aria-valuemax'));
+    window.__keys = window.__keys || {};
+    const last = window.__keys[[view, index]];
+    const key = last ? (last === 'Home' ? 'End' : 'Home')
+      : index === 0 ? (now > min ? 'Home' : 'End') : (now < max ? 'End' : 'Home');
+    window.__keys[[view, index]] = key;
+    handle.focus();
+    return [`handle ${index} ${key}`, key];
+  }
+  const check = box.querySelectorAll('.widget-checkbox input')[index];
+  check.click();
+  return [`checked: ${check.checked}`, null];
 }"""
-# Quiet: a redraw was seen and nothing was drawn for QUIET ms since.
-_SETTLED = """(quiet) => window.__last !== null
-  && performance.now() - window.__t0 - window.__last > quiet"""
+# Settled: a redraw was seen and nothing was drawn for QUIET ms since; or
+# nothing was drawn, UNCHANGED ms have gone since the change and the kernel
+# is idle (a slider step that changes nothing drawn).
 QUIET = 700
+UNCHANGED = 3000
+_SETTLED_OR_UNCHANGED = f"""(quiet) => {{
+  const since = performance.now() - window.__t0;
+  if (window.__last !== null) return since - window.__last > quiet;
+  return since > {UNCHANGED} && ({_KERNEL_IDLE})();
+}}"""
+SLIDER_STEPS = 6
+# The views (a box with controls and a plotly chart) and their controls:
+# [kind, index, label] for each drop-down with a choice, slider handle and
+# check box.
 _FIND_VIEWS = """() => {
   const boxes = [...document.querySelectorAll('.jp-Notebook .widget-vbox')].filter(
-    b => b.querySelector('.widget-dropdown select') && b.querySelector('.js-plotly-plot'));
+    b => b.querySelector('.widget-dropdown select, .widget-slider, .widget-checkbox')
+      && b.querySelector('.js-plotly-plot'));
   window.__views = boxes;
-  return boxes.map(b => [...b.querySelectorAll('.widget-dropdown select')].map(
-    s => [s.options.length, s.selectedIndex]));
+  return boxes.map(b => [
+    ...[...b.querySelectorAll('.widget-dropdown select')].map((s, i) =>
+      s.options.length > 1
+        ? ['select', i, s.closest('.widget-dropdown').querySelector('label').textContent]
+        : null),
+    ...[...b.querySelectorAll('.widget-slider .noUi-handle')].map((h, i) =>
+      ['slider', i, h.closest('.widget-slider').querySelector('label').textContent]),
+    ...[...b.querySelectorAll('.widget-checkbox input')].map((c, i) =>
+      ['checkbox', i, c.closest('.widget-checkbox').textContent.trim()]),
+  ].filter(c => c !== null));
 }"""
+
+
+def _machine_is_quiet() -> bool:
+    """Whether the target is asserted: ``FORENSICS_REDRAW_TARGET=always``
+    or ``never`` decides; else the machine counts as quiet while its
+    one-minute load average is below its number of cores (then the browser,
+    the kernel and the server, this test's own, get a core when they need
+    one)."""
+    forced = os.environ.get("FORENSICS_REDRAW_TARGET", "").lower()
+    if forced in ("always", "never"):
+        return forced == "always"
+    return os.getloadavg()[0] < (os.cpu_count() or 1)
+
+
+def _change_and_time(page, notebook: Path, view: int, kind: str, index: int):
+    """Change a control; the seconds until its chart was redrawn, and how
+    many times it was drawn. A slider step that changes nothing drawn (no
+    redraw while the kernel is idle again) is followed by another step, up
+    to :data:`SLIDER_STEPS`."""
+    for _ in range(SLIDER_STEPS if kind == "slider" else 1):
+        label, key = page.evaluate(_CHANGE, [view, kind, index])
+        if key:
+            page.keyboard.press(key)
+        try:
+            page.wait_for_function(_SETTLED_OR_UNCHANGED, arg=QUIET, timeout=30_000, polling=50)
+            page.wait_for_function(_KERNEL_IDLE, timeout=30_000, polling=50)
+            page.wait_for_function(_SETTLED_OR_UNCHANGED, arg=QUIET, timeout=30_000, polling=50)
+        except PlaywrightTimeout:
+            pytest.fail(f"{notebook.name}: view {view}, {kind} {index} {label!r}: stuck for 30 s")
+        last, draws = page.evaluate("() => [window.__last, window.__draws]")
+        if last is not None:
+            return label, last / 1000, draws
+    pytest.fail(f"{notebook.name}: view {view}, {kind} {index}: never redrawn ({label!r})")
 
 
 def _problems(nb: dict) -> list[str]:
@@ -275,30 +359,45 @@ def test_notebook_runs_and_redraws_in_the_browser(lab, browser, notebook, record
         assert plots > 0 or not _charts_expected(nb), f"{notebook.name}: no chart drawn"
 
         timings = []
-        for view, selects in enumerate(page.evaluate(_FIND_VIEWS)):
-            for pick, (options, _chosen) in enumerate(selects):
-                if options < 2:
-                    continue
-                # A redraw over the limit is measured twice more (the control
-                # toggled back and forth) and the median kept: one slow frame
+        for view, controls in enumerate(page.evaluate(_FIND_VIEWS)):
+            for kind, index, name in controls:
+                # Over the target, a redraw is measured twice more (the
+                # control moved again) and the median kept: one slow frame
                 # on a busy machine is not a slow view.
-                tries = []
+                tries, draws, quiet = [], [], _machine_is_quiet()
                 while len(tries) < 3:
-                    label = page.evaluate(_CHANGE, [view, pick])
-                    try:
-                        page.wait_for_function(_SETTLED, arg=QUIET, timeout=30_000, polling=50)
-                    except PlaywrightTimeout:
-                        pytest.fail(f"{notebook.name}: view {view}, {label!r}: no redraw in 30 s")
-                    page.wait_for_function(_KERNEL_IDLE, timeout=30_000, polling=50)
-                    page.wait_for_function(_SETTLED, arg=QUIET, timeout=30_000, polling=50)
-                    tries.append(page.evaluate("() => window.__last") / 1000)
-                    if len(tries) == 1 and tries[0] <= REDRAW_LIMIT:
+                    label, seconds, drawn = _change_and_time(page, notebook, view, kind, index)
+                    tries.append(seconds)
+                    draws.append(drawn)
+                    if len(tries) == 1 and seconds <= REDRAW_TARGET:
                         break
+                quiet = quiet and _machine_is_quiet()
+                if kind == "slider" and not label.endswith(("Home", "End")[index]):
+                    # back to the widest window, so the other handle can move
+                    _change_and_time(page, notebook, view, kind, index)
                 seconds = sorted(tries)[len(tries) // 2]
-                timings.append((view, pick, label, round(seconds, 3)))
+                timings.append(
+                    {
+                        "view": view,
+                        "control": f"{name} ({kind} {index})",
+                        "last change": label,
+                        "seconds": round(seconds, 3),
+                        "tries": [round(t, 3) for t in tries],
+                        "draws": draws,
+                        "quiet": quiet,
+                    }
+                )
         record_property("redraw_seconds", json.dumps(timings))
-        print(f"\n{notebook.stem}: {plots} plot(s); redraws (view, control, option, s): {timings}")
-        slow = [t for t in timings if t[3] > REDRAW_LIMIT]
+        print(f"\n{notebook.stem}: {plots} plot(s); load {os.getloadavg()[0]:.2f}; redraws:")
+        for t in timings:
+            print(f"  {t}")
+        # One change, one drawing: the chart is updated in place, not
+        # rebuilt or drawn again and again (this does not depend on load).
+        redrawn_more = [t for t in timings if max(t["draws"]) > 1]
+        assert redrawn_more == [], f"a control change drew the chart more than once: {redrawn_more}"
+        slow = [t for t in timings if t["seconds"] > REDRAW_LIMIT]
         assert slow == [], f"redrawn in more than {REDRAW_LIMIT} s: {slow}"
+        missed = [t for t in timings if t["quiet"] and t["seconds"] > REDRAW_TARGET]
+        assert missed == [], f"on a quiet machine, redrawn in more than {REDRAW_TARGET} s: {missed}"
     finally:
         page.close()

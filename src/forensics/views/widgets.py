@@ -369,11 +369,12 @@ class ChartView(widgets.VBox):
     """Controls above a chart that is redrawn whenever a control changes.
 
     A plotly figure is shown in a ``plotly.graph_objects.FigureWidget``
-    that is updated in place: the traces and layout properties that changed
-    are sent as one ``Plotly.update`` (traces added or removed as such), so
-    the browser redraws the chart it has instead of building a new one (a
-    new plotly output in JupyterLab is drawn four times: react, redraw,
-    resize and a PNG snapshot). Anything else is shown in an ``Output``.
+    that is updated in place (:func:`update_in_place`): the traces and
+    layout properties that changed are sent as one ``Plotly.update``, so
+    the browser redraws the chart it has, once, instead of building a new
+    one (a new plotly output in JupyterLab is drawn four times: react,
+    redraw, resize and a PNG snapshot). Anything else is shown in an
+    ``Output``.
 
     Parameters
     ----------
@@ -440,19 +441,23 @@ def _is_plotly(figure: Any) -> bool:
     return type(figure).__module__.startswith("plotly.") and hasattr(figure, "to_plotly_json")
 
 
-def update_in_place(graph, figure) -> tuple[int, int, int]:
+def update_in_place(graph, figure) -> tuple[int, int, int, int]:
     """Make the FigureWidget ``graph`` show ``figure``, sending only changes.
 
-    Traces are matched by position while their types agree: their changed
-    properties, and the layout's, go in one ``batch_update`` (one
-    ``Plotly.update`` in the browser); traces past that point are deleted
-    and the new ones added. The template is kept (every chart here uses the
-    same one).
+    Traces are matched by position while their types agree; their changed
+    properties, and the layout's, go in one ``batch_update``: one
+    ``Plotly.update``, one redraw in the browser. When ``figure`` has fewer
+    traces and all of them matched, the graph's surplus traces are hidden
+    (``visible=False``) in that same update rather than deleted, and shown
+    again when a later figure needs them: deleting or adding traces is a
+    whole redraw of its own in the browser. Only traces whose type differs
+    are deleted, and traces beyond the graph's added. The template is kept
+    (every chart here uses the same one).
 
     Returns
     -------
-    (updated, deleted, added) : tuple of int
-        How many traces were updated in place, deleted and added.
+    (updated, hidden, deleted, added) : tuple of int
+        How many traces were updated in place, hidden, deleted and added.
     """
     new = figure.to_plotly_json()
     traces = new.get("data", [])
@@ -461,7 +466,9 @@ def update_in_place(graph, figure) -> tuple[int, int, int]:
         if old.type != fresh.get("type", "scatter"):
             break
         kept += 1
-    deleted = len(graph.data) - kept
+    surplus = graph.data[kept:]
+    hidden = len(surplus) if kept == len(traces) else 0
+    deleted = len(surplus) - hidden
     if deleted:
         graph.data = graph.data[:kept]
     old_layout = _leaves(graph.layout.to_plotly_json(), skip=("template",))
@@ -472,11 +479,14 @@ def update_in_place(graph, figure) -> tuple[int, int, int]:
             old, wanted = _leaves(trace.to_plotly_json(), skip=fixed), _leaves(fresh, skip=fixed)
             for path, value in _changes(old, wanted):
                 trace[path] = value
+        for trace in graph.data[kept:]:
+            if trace.visible is not False:
+                trace.visible = False
         for path, value in _changes(old_layout, new_layout):
             graph.layout[path] = value
     if len(traces) > kept:
         graph.add_traces(traces[kept:])
-    return kept, deleted, len(traces) - kept
+    return kept, hidden, deleted, len(traces) - kept
 
 
 def _leaves(obj: dict, prefix: str = "", skip: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -635,6 +645,7 @@ def timeline_view(findings, *, person: str | None = None, machine: str | None = 
             start=start,
             end=end,
             tz=days.tz,
+            fixed_traces=True,
         )
 
     return ChartView([entities, days], draw)

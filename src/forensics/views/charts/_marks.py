@@ -5,6 +5,7 @@ their escaped hover texts."""
 from __future__ import annotations
 
 import math
+import re
 from datetime import timedelta
 
 import polars as pl
@@ -26,6 +27,16 @@ from ._common import (
 )
 
 __all__ = ["MAX_MARKS"]
+
+_MARK_KINDS = tuple(_MARKS)
+"""The (table, action) of every kind of mark, in drawing order; each kind's
+trace has the uid ``_uid("mark", table, action)``."""
+
+
+def _uid(*parts: object) -> str:
+    """A trace's uid: what it shows, in letters, digits, ``-`` and ``_``
+    only (plotly.js uses it in CSS selectors)."""
+    return "-".join(re.sub(r"[^A-Za-z0-9_]", "_", str(p)) for p in parts)
 
 
 def _lanes(frame: pl.DataFrame, pos: dict[str, int], shift: float = 0.0) -> list[float]:
@@ -65,6 +76,7 @@ def _session_bars(sessions: pl.DataFrame, pos: dict, tz: str) -> list[dict]:
                 "orientation": "h",
                 "width": 0.7,
                 "name": name,
+                "uid": _uid("session", "outside" if outside else "office"),
                 "marker": {"color": color, "line": {"width": 0}},
                 "hoverinfo": "text",
                 "hovertext": [_session_hover(r, tz) for r in part.iter_rows(named=True)],
@@ -102,6 +114,7 @@ def _camera_bars(events, pos, tz, lo, hi, *, names: dict[str, str]) -> list[dict
             "orientation": "h",
             "width": 0.3,
             "name": "camera sighting",
+            "uid": "camera",
             "marker": {"color": "#66bd63", "line": {"width": 0}},
             "opacity": 0.8,
             "hovertext": _event_hovers(cam, tz, names).to_list(),
@@ -208,6 +221,7 @@ def _routine_access(events, pos, tz, every: timedelta) -> list[dict]:
             "y": _lanes(counts, pos),
             "mode": "markers",
             "name": f"order views / labels / searches (per {_duration(every)})",
+            "uid": "routine",
             "marker": {
                 "symbol": "square",
                 "color": "#bdbdbd",
@@ -268,6 +282,7 @@ def _marks(events, pos, tz, every: timedelta) -> list[dict]:
                     "y": _lanes(counts, pos),
                     "mode": "markers",
                     "name": f"{name} (per {_duration(every)})",
+                    "uid": _uid("mark", table, action),
                     "marker": {**style, "opacity": 0.7},
                     "hovertext": counts["hover"].to_list(),
                     "hoverinfo": "text",
@@ -283,6 +298,7 @@ def _marks(events, pos, tz, every: timedelta) -> list[dict]:
                 "y": _lanes(part, pos, _LANE_OFFSET.get(table, 0.0)),
                 "mode": "markers",
                 "name": name,
+                "uid": _uid("mark", table, action),
                 "marker": {**style, "line": {"width": 1, "color": "white"}}
                 if "open" not in style["symbol"]
                 else style,
@@ -306,6 +322,7 @@ def _indicator_rings(inds: pl.DataFrame, pos: dict, tz: str) -> list[dict]:
                 "y": _lanes(part, pos),
                 "mode": "markers",
                 "name": f"⚑ {_text(kind).replace('_', ' ')}",
+                "uid": _uid("indicator", kind),
                 "marker": {
                     "symbol": "circle-open",
                     "size": 26,

@@ -33,7 +33,15 @@ from ._common import (
     _text,
     _zone,
 )
-from ._marks import _camera_bars, _indicator_rings, _marks, _routine_access, _session_bars
+from ._marks import (
+    _MARK_KINDS,
+    _camera_bars,
+    _indicator_rings,
+    _marks,
+    _routine_access,
+    _session_bars,
+    _uid,
+)
 
 __all__ = ["MAX_DEFAULT_SPAN", "timeline"]
 
@@ -47,6 +55,7 @@ def timeline(
     end: datetime | date | str | None = None,
     tz: str | None = None,
     reveal: bool = False,
+    fixed_traces: bool = False,
 ) -> go.Figure:
     """One timeline across every source, a row per machine, person or account.
 
@@ -71,6 +80,14 @@ def timeline(
         Time zone to show; the case's by default.
     reveal : bool
         Show people's names unmasked.
+    fixed_traces : bool
+        Give every kind of trace the case can show a place, in the same
+        order whatever the window and focus; a kind with nothing in view is
+        an empty trace that is not shown. Drawn this way, another window or
+        person changes the traces' data and style but not their number or
+        types, so a view redraws with one ``Plotly.update`` in the browser
+        (adding or deleting traces redraws the whole chart each time). The
+        figure shows the same.
 
     Returns
     -------
@@ -102,7 +119,10 @@ def timeline(
     order = _row_order(findings, events, sessions, inds)
     title = f"Timeline — {_text(findings.case.meta.case_id)}: {what}"
     if not order:
-        return _empty(title, "nothing happened in this window")
+        empty = _empty(title, "nothing happened in this window")
+        if fixed_traces:
+            empty.add_traces(_in_slots([], _slots(prepared)))
+        return empty
     pos = {key: i for i, key in enumerate(order)}
     traces = [
         *_session_bars(sessions, pos, tz),
@@ -118,12 +138,36 @@ def timeline(
     if opening is not None:
         traces.append(opening[0])
         annotations += opening[1]
+    if fixed_traces:
+        traces = _in_slots(traces, _slots(prepared))
     layout = _timeline_layout(
         findings, order, tz, lo, hi, title, reveal=reveal, opening=opening is not None
     )
     layout["shapes"] = shapes + layout["shapes"]
     layout["annotations"] = annotations
     return go.Figure(data=traces, layout=layout)
+
+
+def _slots(prepared: _Prepared) -> list[tuple[str, str]]:
+    """Every trace the timeline of these findings can have, in drawing
+    order: ``(uid, type)``; the uid is what each builder gives its trace."""
+    kinds = prepared.indicators["indicator"].unique(maintain_order=True).to_list()
+    return [
+        (_uid("session", "office"), "bar"),
+        (_uid("session", "outside"), "bar"),
+        ("camera", "bar"),
+        ("routine", "scatter"),
+        *((_uid("indicator", kind), "scatter") for kind in kinds),
+        *((_uid("mark", table, action), "scatter") for table, action in _MARK_KINDS),
+        ("opening", "scatter"),
+    ]
+
+
+def _in_slots(traces: list[dict], slots: list[tuple[str, str]]) -> list[dict]:
+    """``traces`` in slot order, an empty hidden trace for each slot without one."""
+    by_uid = {t["uid"]: t for t in traces}
+    empty = {"x": [], "y": [], "visible": False, "showlegend": False, "hoverinfo": "skip"}
+    return [by_uid.get(uid) or {"type": kind, "uid": uid, **empty} for uid, kind in slots]
 
 
 def _window(findings, start, end, tz: str) -> tuple[datetime, datetime, str]:
@@ -376,6 +420,7 @@ def _opening(findings, tz: str, lo: datetime, hi: datetime) -> tuple[dict, list[
         "name": "leak path opened",
         "showlegend": False,
         "marker": {"symbol": "triangle-down", "color": "#b2182b", "size": 11},
+        "uid": "opening",
         "hovertext": [
             _hover(
                 f"<b>{_text(r['what'])}</b>",
