@@ -52,6 +52,12 @@ def _dates(frame: pl.DataFrame, column: str) -> list[str]:
     return frame.select(pl.col(column).dt.strftime("%Y-%m-%d %H:%M:%S%.f"))[:, 0].to_list()
 
 
+def _cited(frame: pl.DataFrame) -> list[list]:
+    """Each row's ``[source, row]``: the trace's ``customdata``, what a click
+    on a mark hands to the view (the event it is, to tag or comment)."""
+    return [list(r) for r in frame.select("source", "row").iter_rows()]
+
+
 def _ms(delta: pl.Expr) -> pl.Expr:
     """A duration in milliseconds, as a float (what a date bar's length is)."""
     return delta.dt.total_microseconds().cast(pl.Float64) / 1000
@@ -119,6 +125,7 @@ def _camera_bars(events, pos, tz, lo, hi, *, names: dict[str, str]) -> list[dict
             "opacity": 0.8,
             "hovertext": _event_hovers(cam, tz, names).to_list(),
             "hoverinfo": "text",
+            "customdata": _cited(cam),
         }
     ]
 
@@ -304,6 +311,7 @@ def _marks(events, pos, tz, every: timedelta) -> list[dict]:
                 else style,
                 "hovertext": part["hover"].to_list(),
                 "hoverinfo": "text",
+                "customdata": _cited(part),
             }
         )
     return traces
@@ -339,6 +347,72 @@ def _indicator_rings(inds: pl.DataFrame, pos: dict, tz: str) -> list[dict]:
                     for r in part.iter_rows(named=True)
                 ],
                 "hoverinfo": "text",
+                "customdata": _cited(part),
             }
         )
     return traces
+
+
+def _noted(events: pl.DataFrame, pos: dict, tz: str, notes) -> list[dict]:
+    """A square around each event in view that the investigator's notes
+    name (``source`` + ``row``: tags, comments, identifications), with what
+    they said; one trace, "noted by the investigator"."""
+    said = [
+        (n.source, n.row, n.kind, n.tag, n.text, n.person_id, n.line)
+        for n in (notes.notes if notes is not None else ())
+        if n.source and n.row
+    ]
+    if not said:
+        return []
+    frame = pl.DataFrame(
+        said,
+        schema={
+            "source": pl.String,
+            "row": events.schema["row"],
+            "kind": pl.String,
+            "tag": pl.String,
+            "text": pl.String,
+            "named": pl.String,
+            "line": pl.Int64,
+        },
+        orient="row",
+    )
+    hit = events.filter(pl.col("lane").is_in(list(pos))).join(
+        frame, on=["source", "row"], how="inner", maintain_order="left"
+    )
+    if hit.is_empty():
+        return []
+    per_event = hit.group_by("source", "row", maintain_order=True).agg(
+        pl.first("x", "lane", "desc", "table"), pl.struct(frame.columns[2:]).alias("said")
+    )
+    hovers = []
+    for r in per_event.iter_rows(named=True):
+        lines = [f"<b>noted: {_text(r['desc'])}</b>", _cite(r["source"], r["row"])]
+        for n in r["said"]:
+            what = {"tag": f"tag {_text(n['tag'])}", "identify": f"shows {_text(n['named'])}"}
+            head = what.get(n["kind"], _text(n["kind"]))
+            body = f": {_text(n['text'])}" if n["text"] else ""
+            lines.append(f"{head}{body} ({_text(notes.file)} line {n['line']})")
+        hovers.append(_hover(*lines))
+    return [
+        {
+            "type": "scatter",
+            "x": _dates(per_event, "x"),
+            "y": [
+                pos[lane] + _LANE_OFFSET.get(table, 0.0)
+                for lane, table in per_event.select("lane", "table").iter_rows()
+            ],
+            "mode": "markers",
+            "name": "noted by the investigator",
+            "uid": "noted",
+            "marker": {
+                "symbol": "square-open",
+                "size": 20,
+                "line": {"width": 2.5},
+                "color": "#2166ac",
+            },
+            "hovertext": hovers,
+            "hoverinfo": "text",
+            "customdata": _cited(per_event),
+        }
+    ]

@@ -38,6 +38,7 @@ from ._marks import (
     _camera_bars,
     _indicator_rings,
     _marks,
+    _noted,
     _routine_access,
     _session_bars,
     _uid,
@@ -56,6 +57,7 @@ def timeline(
     tz: str | None = None,
     reveal: bool = False,
     fixed_traces: bool = False,
+    notes=None,
 ) -> go.Figure:
     """One timeline across every source, a row per machine, person or account.
 
@@ -88,6 +90,12 @@ def timeline(
         types, so a view redraws with one ``Plotly.update`` in the browser
         (adding or deleting traces redraws the whole chart each time). The
         figure shows the same.
+    notes : forensics.case.notes.Notes, optional
+        The investigator's notes whose events to mark (default: those the
+        investigation read, ``findings.notes``): a square around each event
+        in view a note names by ``source`` + ``row`` (tags, comments,
+        identifications), its hover box saying what the notes say, citing
+        the notes file and line.
 
     Returns
     -------
@@ -97,7 +105,8 @@ def timeline(
         order access (views, labels, searches) counted per time bucket;
         indicators as rings around what they flag; off-hours shaded grey;
         the leak window as dashed lines; the moments the leak path opened
-        annotated.
+        annotated. Marks of single events carry ``customdata`` ``[source,
+        row]``: the event, for a view to tag or comment on a click.
 
     Notes
     -----
@@ -130,6 +139,7 @@ def timeline(
         *_routine_access(events, pos, tz, every),
         *_indicator_rings(inds, pos, tz),
         *_marks(events, pos, tz, every),
+        *_noted(events, pos, tz, findings.notes if notes is None else notes),
     ]
     shapes = _off_hours_shading(findings, tz, lo, hi)
     line_shapes, annotations = _leak_lines(findings, tz, lo=lo, hi=hi, inside=True)
@@ -160,6 +170,7 @@ def _slots(prepared: _Prepared) -> list[tuple[str, str]]:
         *((_uid("indicator", kind), "scatter") for kind in kinds),
         *((_uid("mark", table, action), "scatter") for table, action in _MARK_KINDS),
         ("opening", "scatter"),
+        ("noted", "scatter"),
     ]
 
 
@@ -421,6 +432,7 @@ def _opening(findings, tz: str, lo: datetime, hi: datetime) -> tuple[dict, list[
         "showlegend": False,
         "marker": {"symbol": "triangle-down", "color": "#b2182b", "size": 11},
         "uid": "opening",
+        "customdata": [list(r) for r in anchors.select("source", "row").iter_rows()],
         "hovertext": [
             _hover(
                 f"<b>{_text(r['what'])}</b>",
