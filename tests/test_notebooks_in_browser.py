@@ -11,7 +11,8 @@ and then:
 * the charts are drawn (plotly's plot divs are in the page);
 * in every interactive view, each control (drop-down, slider handle, check
   box) is changed and the chart must be drawn exactly once per change (it
-  is updated in place, not rebuilt), within :data:`REDRAW_LIMIT` seconds
+  is updated in place, not rebuilt), keep its axis types (a date axis
+  stays one), within :data:`REDRAW_LIMIT` seconds
   always and within :data:`REDRAW_TARGET` seconds when the machine is
   quiet (:func:`_machine_is_quiet`); a time over the target is measured
   three times and the median kept. The times are printed with ``-s`` and
@@ -106,7 +107,7 @@ def lab(tmp_path_factory):
     for nb in NOTEBOOKS:
         shutil.copy(nb, home / "notebooks" / nb.name)
     (home / "datasets").symlink_to(ROOT / "datasets", target_is_directory=True)
-    port, token = _free_port(), secrets.token_hex(16)
+    token = secrets.token_hex(16)
     env = {
         **os.environ,
         "JUPYTER_CONFIG_DIR": str(home / "config"),
@@ -115,6 +116,24 @@ def lab(tmp_path_factory):
         "IPYTHONDIR": str(home / "ipython"),
         "JUPYTER_PLATFORM_DIRS": "1",
     }
+    # The free port is chosen here and bound by JupyterLab a moment later;
+    # if another program (another test run beside this one) takes it in
+    # between, JupyterLab exits and is started again on another port.
+    for attempt in range(3):
+        server, url = _start_lab(home, env, _free_port(), token, attempt)
+        if server is not None:
+            break
+    else:
+        pytest.fail("JupyterLab did not start:\n" + (home / "server.log").read_text()[-3000:])
+    try:
+        yield {"url": url, "token": token, "home": home}
+    finally:
+        _stop(server)
+
+
+def _start_lab(home: Path, env: dict, port: int, token: str, attempt: int):
+    """JupyterLab on ``port``: (server, url) once it answers, (None, None)
+    if it exited (the port was taken)."""
     cmd = [
         sys.executable,
         "-m",
@@ -130,27 +149,27 @@ def lab(tmp_path_factory):
         f"--LabApp.workspaces_dir={home / 'workspaces'}",
         "--LabApp.expose_app_in_browser=True",
     ]
-    log = (home / "server.log").open("wb")
-    server = subprocess.Popen(
-        cmd, cwd=home, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-    )
+    with (home / "server.log").open("ab") as log:
+        log.write(f"--- attempt {attempt + 1}, port {port}\n".encode())
+        log.flush()
+        server = subprocess.Popen(
+            cmd, cwd=home, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=5):
-                    break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(
-                        "JupyterLab did not start:\n" + (home / "server.log").read_text()[-3000:]
-                    )
-                time.sleep(0.5)
-        yield {"url": url, "token": token, "home": home}
-    finally:
-        _stop(server)
-        log.close()
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=5):
+                return server, url
+        except OSError:
+            if server.poll() is not None:
+                return None, None
+            if time.monotonic() > deadline:
+                _stop(server)
+                pytest.fail(
+                    "JupyterLab did not answer:\n" + (home / "server.log").read_text()[-3000:]
+                )
+            time.sleep(0.5)
 
 
 @pytest.fixture(scope="module")
@@ -199,6 +218,9 @@ _NOTEBOOK_JSON = "() => window.jupyterapp.shell.currentWidget.content.model.toJS
 # window.__last becomes the time since the change, and window.__draws counts
 # the drawings: once the page has been quiet for a while, __last is when the
 # chart was last redrawn.
+_AXES = """(view) => [...window.__views[view].querySelectorAll('.js-plotly-plot')].map(
+  el => el._fullLayout ? Object.keys(el._fullLayout).filter(k => /^[xy]axis[0-9]*$/.test(k))
+    .map(k => k + ' ' + el._fullLayout[k].type).sort().join(', ') : '')"""
 _CHANGE = """([view, kind, index]) => {
   const box = window.__views[view];
   const t0 = performance.now();
@@ -250,15 +272,15 @@ _CHANGE = """([view, kind, index]) => {
   check.click();
   return [`checked: ${check.checked}`, null];
 }"""
-# Settled: a redraw was seen and nothing was drawn for QUIET ms since; or
-# nothing was drawn, UNCHANGED ms have gone since the change and the kernel
-# is idle (a slider step that changes nothing drawn).
+# Settled: a redraw was seen and nothing was drawn for QUIET ms since; or,
+# for a slider, nothing was drawn, UNCHANGED ms have gone since the change
+# and the kernel is idle (a step that changes nothing drawn).
 QUIET = 700
 UNCHANGED = 3000
-_SETTLED_OR_UNCHANGED = f"""(quiet) => {{
+_SETTLED_OR_UNCHANGED = f"""([quiet, slider]) => {{
   const since = performance.now() - window.__t0;
   if (window.__last !== null) return since - window.__last > quiet;
-  return since > {UNCHANGED} && ({_KERNEL_IDLE})();
+  return slider && since > {UNCHANGED} && ({_KERNEL_IDLE})();
 }}"""
 SLIDER_STEPS = 6
 # The views (a box with controls and a plotly chart) and their controls:
@@ -300,17 +322,22 @@ def _change_and_time(page, notebook: Path, view: int, kind: str, index: int):
     redraw while the kernel is idle again) is followed by another step, up
     to :data:`SLIDER_STEPS`."""
     for _ in range(SLIDER_STEPS if kind == "slider" else 1):
+        axes = page.evaluate(_AXES, view)
         label, key = page.evaluate(_CHANGE, [view, kind, index])
         if key:
             page.keyboard.press(key)
         try:
-            page.wait_for_function(_SETTLED_OR_UNCHANGED, arg=QUIET, timeout=30_000, polling=50)
+            settled = (_SETTLED_OR_UNCHANGED,)
+            arg = [QUIET, kind == "slider"]
+            page.wait_for_function(*settled, arg=arg, timeout=30_000, polling=50)
             page.wait_for_function(_KERNEL_IDLE, timeout=30_000, polling=50)
-            page.wait_for_function(_SETTLED_OR_UNCHANGED, arg=QUIET, timeout=30_000, polling=50)
+            page.wait_for_function(*settled, arg=arg, timeout=30_000, polling=50)
         except PlaywrightTimeout:
             pytest.fail(f"{notebook.name}: view {view}, {kind} {index} {label!r}: stuck for 30 s")
         last, draws = page.evaluate("() => [window.__last, window.__draws]")
         if last is not None:
+            # the same kinds of axes (plotly.js may guess them again on new data)
+            assert page.evaluate(_AXES, view) == axes, f"{notebook.name}: {label!r}: axis types"
             return label, last / 1000, draws
     pytest.fail(f"{notebook.name}: view {view}, {kind} {index}: never redrawn ({label!r})")
 
@@ -401,3 +428,64 @@ def test_notebook_runs_and_redraws_in_the_browser(lab, browser, notebook, record
         assert missed == [], f"on a quiet machine, redrawn in more than {REDRAW_TARGET} s: {missed}"
     finally:
         page.close()
+
+
+TIMELINE = ROOT / "notebooks" / "03-timeline.ipynb"
+
+
+def test_tagging_an_event_from_the_timeline_in_the_browser(lab, browser):
+    """In 03-timeline: click a USB mark on the chart, write a tag, press Tag:
+    one line in the notes file (beside the notebooks, outside the case)
+    naming that event's file and row, and the chart redrawn with it framed."""
+    page = browser.new_page()
+    notes = lab["home"] / "out" / "notes.jsonl"
+    try:
+        page.goto(
+            f"{lab['url']}/lab/tree/notebooks/{TIMELINE.name}?reset&token={lab['token']}",
+            wait_until="domcontentloaded",
+        )
+        page.wait_for_function(_KERNEL_IDLE, timeout=120_000, polling=200)
+        page.evaluate(_RUN_ALL)
+        page.wait_for_function(_ALL_RAN, timeout=RUN_TIMEOUT * 1000, polling=500)
+        page.wait_for_selector(".jp-Notebook .js-plotly-plot .main-svg", timeout=60_000)
+        mark = page.locator(f"{_trace_group(page, 'USB device connected')} .point").first
+        mark.scroll_into_view_if_needed(timeout=30_000)
+        box = mark.bounding_box()
+        assert box is not None
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        page.mouse.move(x, y)
+        page.mouse.click(x, y)
+        page.get_by_text("event(s) chosen").wait_for(timeout=30_000)
+        chosen = page.locator(".widget-html", has_text="event(s) chosen").inner_text()
+        page.get_by_placeholder("a tag, e.g. suspicious").fill("<b>seen</b> on camera")
+        page.get_by_role("button", name="Tag", exact=True).click()
+        page.get_by_text("wrote 1 tag note(s)").wait_for(timeout=30_000)
+        lines = [json.loads(line) for line in notes.read_text("utf-8").splitlines()]
+        assert len(lines) == 1 and lines[0]["kind"] == "tag"
+        assert lines[0]["tag"] == "<b>seen</b> on camera"
+        assert f"{lines[0]['source']}:{lines[0]['row']}" in chosen
+        noted = page.locator(f"{_trace_group(page, 'noted by the investigator')} .point")
+        noted.first.wait_for(state="attached", timeout=30_000)
+        assert noted.count() == 1
+        assert not notes.is_relative_to(ROOT / "datasets")
+    finally:
+        page.close()
+
+
+def _trace_group(page, name: str) -> str:
+    """A CSS selector for the SVG group of the timeline's trace ``name``
+    (plotly classes each trace's group by its uid), once it is shown."""
+    try:
+        uid = page.wait_for_function(
+            """(name) => {
+          const gd = document.querySelector('.jp-Notebook .js-plotly-plot');
+          const i = gd.data.findIndex(t => t.name === name && t.visible !== false);
+          return i < 0 ? null : gd._fullData[i].uid;
+        }""",
+            arg=name,
+            timeout=30_000,
+            polling=100,
+        ).json_value()
+    except PlaywrightTimeout:
+        pytest.fail(f"no trace {name!r} shown on the timeline")
+    return f".js-plotly-plot .trace.trace{uid}"

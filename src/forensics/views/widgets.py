@@ -481,6 +481,12 @@ def update_in_place(graph, figure) -> tuple[int, int, int, int]:
     are deleted, and traces beyond the graph's added. The template is kept
     (every chart here uses the same one).
 
+    Note: given new x or y data, plotly.js guesses each axis type again
+    from the first trace with data on it (``clearAxisTypes``), whatever
+    the layout says; a chart whose axis type is not what that guess gives
+    must start with a trace that guesses right (the timeline's first trace,
+    with ``fixed_traces``, spans its window on the date axis).
+
     Returns
     -------
     (updated, hidden, deleted, added) : tuple of int
@@ -511,6 +517,7 @@ def update_in_place(graph, figure) -> tuple[int, int, int, int]:
                 trace.visible = False
         for path, value in _changes(old_layout, new_layout):
             graph.layout[path] = value
+
     if len(traces) > kept:
         graph.add_traces(traces[kept:])
     return kept, hidden, deleted, len(traces) - kept

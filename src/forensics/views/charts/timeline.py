@@ -89,7 +89,8 @@ def timeline(
         person changes the traces' data and style but not their number or
         types, so a view redraws with one ``Plotly.update`` in the browser
         (adding or deleting traces redraws the whole chart each time). The
-        figure shows the same.
+        figure shows the same (its first trace, which draws nothing, keeps
+        the axis a date axis through such updates).
     notes : forensics.case.notes.Notes, optional
         The investigator's notes whose events to mark (default: those the
         investigation read, ``findings.notes``): a square around each event
@@ -130,7 +131,7 @@ def timeline(
     if not order:
         empty = _empty(title, "nothing happened in this window")
         if fixed_traces:
-            empty.add_traces(_in_slots([], _slots(prepared)))
+            empty.add_traces([_axis_anchor(lo, hi, tz), *_in_slots([], _slots(prepared))])
         return empty
     pos = {key: i for i, key in enumerate(order)}
     traces = [
@@ -149,7 +150,7 @@ def timeline(
         traces.append(opening[0])
         annotations += opening[1]
     if fixed_traces:
-        traces = _in_slots(traces, _slots(prepared))
+        traces = [_axis_anchor(lo, hi, tz), *_in_slots(traces, _slots(prepared))]
     layout = _timeline_layout(
         findings, order, tz, lo, hi, title, reveal=reveal, opening=opening is not None
     )
@@ -172,6 +173,24 @@ def _slots(prepared: _Prepared) -> list[tuple[str, str]]:
         ("opening", "scatter"),
         ("noted", "scatter"),
     ]
+
+
+def _axis_anchor(lo: datetime, hi: datetime, tz: str) -> dict:
+    """A first trace that draws nothing and spans the window on the date axis.
+
+    Given new x or y data (a view redrawn in place), plotly.js guesses the
+    axis type again from the first trace with data, whatever the layout
+    says: without this, the sessions' bars (lengths in milliseconds) come
+    first and the date axis turns linear."""
+    return {
+        "type": "scatter",
+        "uid": "axis-anchor",
+        "x": [_local(lo, tz), _local(hi, tz)],
+        "y": [None, None],
+        "mode": "markers",
+        "showlegend": False,
+        "hoverinfo": "skip",
+    }
 
 
 def _in_slots(traces: list[dict], slots: list[tuple[str, str]]) -> list[dict]:
