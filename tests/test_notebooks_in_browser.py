@@ -11,8 +11,8 @@ and then:
 * the charts are drawn (plotly's plot divs are in the page);
 * in every interactive view, each control (drop-down, slider handle, check
   box) is changed and the chart must be drawn exactly once per change (it
-  is updated in place, not rebuilt), keep its axis types (a date axis
-  stays one), within :data:`REDRAW_LIMIT` seconds
+  is updated in place, not rebuilt), keep the types of the axes it
+  shows (a date axis stays one), within :data:`REDRAW_LIMIT` seconds
   always and within :data:`REDRAW_TARGET` seconds when the machine is
   quiet (:func:`_machine_is_quiet`); a time over the target is measured
   three times and the median kept. The times are printed with ``-s`` and
@@ -218,9 +218,14 @@ _NOTEBOOK_JSON = "() => window.jupyterapp.shell.currentWidget.content.model.toJS
 # window.__last becomes the time since the change, and window.__draws counts
 # the drawings: once the page has been quiet for a while, __last is when the
 # chart was last redrawn.
-_AXES = """(view) => [...window.__views[view].querySelectorAll('.js-plotly-plot')].map(
-  el => el._fullLayout ? Object.keys(el._fullLayout).filter(k => /^[xy]axis[0-9]*$/.test(k))
-    .map(k => k + ' ' + el._fullLayout[k].type).sort().join(', ') : '')"""
+# The type of each axis shown, by plot and axis name. plotly.js, given new
+# data, guesses axis types again whatever the figure says: a date axis could
+# turn linear. A chart whose axes are hidden (nothing to show) is left out.
+_AXES = """(view) => Object.fromEntries(
+  [...window.__views[view].querySelectorAll('.js-plotly-plot')].flatMap((el, i) =>
+    !el._fullLayout ? [] : Object.keys(el._fullLayout)
+      .filter(k => /^[xy]axis[0-9]*$/.test(k) && el._fullLayout[k].visible)
+      .map(k => [`${i} ${k}`, el._fullLayout[k].type])))"""
 _CHANGE = """([view, kind, index]) => {
   const box = window.__views[view];
   const t0 = performance.now();
@@ -336,8 +341,10 @@ def _change_and_time(page, notebook: Path, view: int, kind: str, index: int):
             pytest.fail(f"{notebook.name}: view {view}, {kind} {index} {label!r}: stuck for 30 s")
         last, draws = page.evaluate("() => [window.__last, window.__draws]")
         if last is not None:
-            # the same kinds of axes (plotly.js may guess them again on new data)
-            assert page.evaluate(_AXES, view) == axes, f"{notebook.name}: {label!r}: axis types"
+            after = page.evaluate(_AXES, view)
+            changed = {k: (axes[k], after[k]) for k in axes.keys() & after.keys()}
+            changed = {k: v for k, v in changed.items() if v[0] != v[1]}
+            assert changed == {}, f"{notebook.name}: {label!r}: axis types changed {changed}"
             return label, last / 1000, draws
     pytest.fail(f"{notebook.name}: view {view}, {kind} {index}: never redrawn ({label!r})")
 
