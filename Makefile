@@ -7,16 +7,20 @@ OUT    ?= out/april-trojan
 
 .PHONY: demo test lab lint install install-dev clean chromium
 
+# Two `make` runs in one checkout (two `make test` side by side) take turns
+# at creating and filling .venv: flock(1) where there is one.
+LOCK := $(if $(shell command -v flock 2>/dev/null),flock .venv.lock,)
+
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(LOCK) sh -c '[ -x $(BIN)/python ] || { $(PYTHON) -m venv $(VENV) && \
+	  $(BIN)/python -m pip install --quiet --upgrade pip; }'
 
 $(VENV)/.installed: $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet -e .
+	$(LOCK) $(BIN)/pip install --quiet -e .
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed
-	$(BIN)/pip install --quiet -e '.[dev,spark]'
+	$(LOCK) $(BIN)/pip install --quiet -e '.[dev,spark]'
 	touch $@
 
 # Static charts (PNG/SVG/PDF) are drawn by kaleido in a Chromium browser, and
@@ -55,7 +59,7 @@ lab: install-dev
 	$(BIN)/jupyter lab notebooks/
 
 clean:
-	rm -rf $(VENV) out .pytest_cache
+	rm -rf $(VENV) .venv.lock out .pytest_cache
 
 # Speed and memory against DuckDB, pandas and a plain Parquet read (benchmarks/RESULTS.md).
 # Cases are generated once under /tmp/bench; SIZES=100k,1m for a quick run.

@@ -174,7 +174,7 @@ def test_timeline_view_starts_on_the_leak_window(findings):
     redrawn = view.figure.to_json()
     assert redrawn != as_person
     direct = charts.timeline(
-        findings, person=None, machine=machine, start=start, end=end, tz=days.tz
+        findings, person=None, machine=machine, start=start, end=end, tz=days.tz, fixed_traces=True
     )
     assert redrawn == direct.to_json()
 
@@ -207,9 +207,14 @@ def test_update_in_place_sends_only_changes_and_ends_on_the_new_figure(findings)
     ]
 
     def shown(fig) -> str:
+        """What is drawn: the visible traces (uids aside) and the layout."""
         j = fig.to_plotly_json()
         j["layout"].pop("template", None)
-        j["data"] = [{k: v for k, v in t.items() if k != "uid"} for t in j["data"]]
+        j["data"] = [
+            {k: v for k, v in t.items() if k != "uid"}
+            for t in j["data"]
+            if t.get("visible", True) is not False
+        ]
         return go.Figure(j).to_json()
 
     graph = go.FigureWidget(figures[0])
@@ -222,5 +227,48 @@ def test_update_in_place_sends_only_changes_and_ends_on_the_new_figure(findings)
     sent = []
     graph.on_edits_completed = None
     graph._send_update_msg = lambda *a, **k: sent.append(a)
-    assert update_in_place(graph, figures[-1]) == (len(graph.data), 0, 0)
+    hidden = sum(t.visible is False for t in graph.data[len(figures[-1].data) :])
+    assert update_in_place(graph, figures[-1]) == (len(figures[-1].data), hidden, 0, 0)
     assert sent == []
+
+
+def test_fewer_traces_are_hidden_not_deleted_and_shown_again():
+    """Deleting or adding traces redraws the whole chart in the browser:
+    a figure with fewer traces of the same types hides the rest, in the
+    one update, and a later figure with more shows them again."""
+    import plotly.graph_objects as go
+
+    from forensics.views.widgets import update_in_place
+
+    three = go.Figure([go.Scatter(x=[1], y=[i], name=f"t{i}") for i in range(3)])
+    one = go.Figure([go.Scatter(x=[5], y=[5], name="only")])
+    graph = go.FigureWidget(three)
+    assert update_in_place(graph, one) == (1, 2, 0, 0)
+    assert [t.visible for t in graph.data] == [None, False, False]
+    assert graph.data[0].name == "only" and list(graph.data[0].x) == [5]
+    assert update_in_place(graph, three) == (3, 0, 0, 0)
+    assert [t.visible for t in graph.data] == [None, None, None]
+    assert [t.name for t in graph.data] == ["t0", "t1", "t2"]
+    # another type in the way: deleted from there on, and added
+    mixed = go.Figure([go.Scatter(x=[1], y=[1]), go.Bar(x=[1], y=[2])])
+    assert update_in_place(graph, mixed) == (1, 0, 2, 1)
+    assert [t.type for t in graph.data] == ["scatter", "bar"]
+
+
+def test_timeline_view_keeps_its_traces_when_the_focus_changes(findings):
+    """Every kind of trace has its place (fixed_traces): other people or
+    days change data and visibility, never the number or types of traces."""
+    from forensics.views.widgets import timeline_view
+
+    view = timeline_view(findings, person=findings.suspects[0].person_id)
+    entities, days = view.controls
+    kinds = [t.type for t in view.figure.data]
+    for person in (findings.suspects[-1].person_id, None):
+        entities.value = {"person": person, "machine": None}
+        assert [t.type for t in view.figure.data] == kinds
+    shown = [t for t in view.figure.data if t.visible is not False]
+    hidden = [t for t in view.figure.data if t.visible is False]
+    assert shown and all(len(t.x) for t in shown)
+    assert all(len(t.x) == 0 and t.showlegend is False for t in hidden)
+    days.days = (days.days[0], days.days[0])
+    assert [t.type for t in view.figure.data] == kinds

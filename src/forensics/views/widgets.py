@@ -27,13 +27,14 @@ import dataclasses
 import json
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any, Generic, TypedDict, TypeVar
 from zoneinfo import ZoneInfo
 
 import ipywidgets as widgets
 import polars as pl
 
-from ..privacy import escape, mask_frame
+from .tables import Table, show_table
 
 __all__ = [
     "LEVELS",
@@ -369,11 +370,12 @@ class ChartView(widgets.VBox):
     """Controls above a chart that is redrawn whenever a control changes.
 
     A plotly figure is shown in a ``plotly.graph_objects.FigureWidget``
-    that is updated in place: the traces and layout properties that changed
-    are sent as one ``Plotly.update`` (traces added or removed as such), so
-    the browser redraws the chart it has instead of building a new one (a
-    new plotly output in JupyterLab is drawn four times: react, redraw,
-    resize and a PNG snapshot). Anything else is shown in an ``Output``.
+    that is updated in place (:func:`update_in_place`): the traces and
+    layout properties that changed are sent as one ``Plotly.update``, so
+    the browser redraws the chart it has, once, instead of building a new
+    one (a new plotly output in JupyterLab is drawn four times: react,
+    redraw, resize and a PNG snapshot). Anything else is shown in an
+    ``Output``.
 
     Parameters
     ----------
@@ -382,6 +384,12 @@ class ChartView(widgets.VBox):
     draw : callable
         Called with no argument; reads the controls' values and returns a
         ``plotly.graph_objects.Figure``.
+    points : object, optional
+        Told of clicks and box/lasso selections on the chart: its
+        ``clicked`` and ``selected`` methods are the plotly FigureWidget
+        callbacks of every trace (:class:`forensics.views.tagging.EventTagger`).
+    below : sequence of widgets, optional
+        Shown under the chart.
 
     Attributes
     ----------
@@ -393,14 +401,23 @@ class ChartView(widgets.VBox):
         Where anything else is displayed.
     """
 
-    def __init__(self, controls: Sequence[Any], draw: Callable[[], Any]) -> None:
+    def __init__(
+        self,
+        controls: Sequence[Any],
+        draw: Callable[[], Any],
+        *,
+        points: Any = None,
+        below: Sequence[widgets.Widget] = (),
+    ) -> None:
         self.controls = tuple(controls)
         self.output = widgets.Output()
         self.graph = None
         self.figure = None
         self._draw = draw
+        self._points = points
         boxes = [c.widget if isinstance(c, _Control) else c for c in self.controls]
-        super().__init__([*boxes, self.output])
+        self._chart_at = len(boxes)
+        super().__init__([*boxes, self.output, *below])
         for c in self.controls:
             if isinstance(c, _Control):
                 c.observe(lambda _value: self.redraw())
@@ -424,9 +441,12 @@ class ChartView(widgets.VBox):
                 import plotly.graph_objects as go
 
                 self.graph = go.FigureWidget(self.figure)
-                self.children = (*self.children[:-1], self.graph)
+                self._listen(self.graph.data)
+                at = self._chart_at
+                self.children = (*self.children[:at], self.graph, *self.children[at + 1 :])
             else:
-                update_in_place(self.graph, self.figure)
+                added = update_in_place(self.graph, self.figure)[-1]
+                self._listen(self.graph.data[len(self.graph.data) - added :] if added else ())
             return
         # Replace the Output's content in one trait update rather than
         # display() inside ``with self.output``: with ipykernel 7, a large
@@ -435,24 +455,42 @@ class ChartView(widgets.VBox):
         # until its timeout.
         self.output.outputs = ({"output_type": "display_data", **_bundle(self.figure)},)
 
+    def _listen(self, traces) -> None:
+        """Pass clicks and selections on ``traces`` to ``points``."""
+        if self._points is None:
+            return
+        for trace in traces:
+            trace.on_click(self._points.clicked)
+            trace.on_selection(self._points.selected)
+
 
 def _is_plotly(figure: Any) -> bool:
     return type(figure).__module__.startswith("plotly.") and hasattr(figure, "to_plotly_json")
 
 
-def update_in_place(graph, figure) -> tuple[int, int, int]:
+def update_in_place(graph, figure) -> tuple[int, int, int, int]:
     """Make the FigureWidget ``graph`` show ``figure``, sending only changes.
 
-    Traces are matched by position while their types agree: their changed
-    properties, and the layout's, go in one ``batch_update`` (one
-    ``Plotly.update`` in the browser); traces past that point are deleted
-    and the new ones added. The template is kept (every chart here uses the
-    same one).
+    Traces are matched by position while their types agree; their changed
+    properties, and the layout's, go in one ``batch_update``: one
+    ``Plotly.update``, one redraw in the browser. When ``figure`` has fewer
+    traces and all of them matched, the graph's surplus traces are hidden
+    (``visible=False``) in that same update rather than deleted, and shown
+    again when a later figure needs them: deleting or adding traces is a
+    whole redraw of its own in the browser. Only traces whose type differs
+    are deleted, and traces beyond the graph's added. The template is kept
+    (every chart here uses the same one).
+
+    Note: given new x or y data, plotly.js guesses each axis type again
+    from the first trace with data on it (``clearAxisTypes``), whatever
+    the layout says; a chart whose axis type is not what that guess gives
+    must start with a trace that guesses right (the timeline's first trace,
+    with ``fixed_traces``, spans its window on the date axis).
 
     Returns
     -------
-    (updated, deleted, added) : tuple of int
-        How many traces were updated in place, deleted and added.
+    (updated, hidden, deleted, added) : tuple of int
+        How many traces were updated in place, hidden, deleted and added.
     """
     new = figure.to_plotly_json()
     traces = new.get("data", [])
@@ -461,7 +499,9 @@ def update_in_place(graph, figure) -> tuple[int, int, int]:
         if old.type != fresh.get("type", "scatter"):
             break
         kept += 1
-    deleted = len(graph.data) - kept
+    surplus = graph.data[kept:]
+    hidden = len(surplus) if kept == len(traces) else 0
+    deleted = len(surplus) - hidden
     if deleted:
         graph.data = graph.data[:kept]
     old_layout = _leaves(graph.layout.to_plotly_json(), skip=("template",))
@@ -472,11 +512,15 @@ def update_in_place(graph, figure) -> tuple[int, int, int]:
             old, wanted = _leaves(trace.to_plotly_json(), skip=fixed), _leaves(fresh, skip=fixed)
             for path, value in _changes(old, wanted):
                 trace[path] = value
+        for trace in graph.data[kept:]:
+            if trace.visible is not False:
+                trace.visible = False
         for path, value in _changes(old_layout, new_layout):
             graph.layout[path] = value
+
     if len(traces) > kept:
         graph.add_traces(traces[kept:])
-    return kept, deleted, len(traces) - kept
+    return kept, hidden, deleted, len(traces) - kept
 
 
 def _leaves(obj: dict, prefix: str = "", skip: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -603,7 +647,14 @@ def _default_days(findings, tz: str) -> tuple[date, date]:
     return date.min, date.max  # clipped to the case's span
 
 
-def timeline_view(findings, *, person: str | None = None, machine: str | None = None) -> ChartView:
+def timeline_view(
+    findings,
+    *,
+    person: str | None = None,
+    machine: str | None = None,
+    notes: str | Path | None = None,
+    author: str | None = None,
+) -> ChartView:
     """The case timeline with person, machine and day controls.
 
     Parameters
@@ -611,9 +662,23 @@ def timeline_view(findings, *, person: str | None = None, machine: str | None = 
     findings : forensics.Findings
     person, machine : str or None, optional
         Initial filter.
+    notes : str or Path, optional
+        A notes file (JSONL, outside the case) to tag and comment on events
+        in: a click on a mark (or a box selection) chooses events, and an
+        :class:`forensics.views.tagging.EventTagger` under the chart writes
+        ``tag`` and ``comment`` notes; the chart is redrawn with them, the
+        noted events marked. Once it exists, this file's notes are the ones
+        marked (before, those the investigation read, ``findings.notes``).
+    author : str, optional
+        The notes' ``author`` (default: the login name).
 
     The days start on the leak window, a day either side (else on the
     complaint spike and the three days before it); widen them at will.
+
+    Raises
+    ------
+    OutputInCaseError
+        ``notes`` lies inside the case folder.
 
     Returns
     -------
@@ -624,6 +689,11 @@ def timeline_view(findings, *, person: str | None = None, machine: str | None = 
     entities = EntityFilter.from_findings(findings, person=person, machine=machine)
     days = TimeWindow.from_findings(findings)
     days.days = _default_days(findings, days.tz)
+    tagger = None
+    if notes is not None:
+        from .tagging import EventTagger
+
+        tagger = EventTagger(findings.case.path, notes, lambda: view.redraw(), author=author)
 
     def draw():
         start, end = days.value
@@ -635,108 +705,15 @@ def timeline_view(findings, *, person: str | None = None, machine: str | None = 
             start=start,
             end=end,
             tz=days.tz,
+            fixed_traces=True,
+            notes=tagger.notes if tagger is not None else None,
         )
 
-    return ChartView([entities, days], draw)
-
-
-# --------------------------------------------------------------------------
-# tables
-
-
-@dataclasses.dataclass(frozen=True)
-class Table:
-    """A frame made safe for display: masked, escaped, cut to ``max_rows``.
-
-    Renders as an HTML table in a notebook and as plain text elsewhere
-    (``repr``), which is what nbval compares in checked cells.
-    """
-
-    frame: pl.DataFrame  # already masked, formatted as text, cut
-    total: int
-    caption: str | None = None
-
-    def _repr_html_(self) -> str:
-        head = "".join(f"<th>{escape(c)}</th>" for c in self.frame.columns)
-        body = "".join(
-            "<tr>" + "".join(f"<td>{escape(v)}</td>" for v in row) + "</tr>"
-            for row in self.frame.iter_rows()
-        )
-        caption = f"<caption>{escape(self._caption())}</caption>"
-        return (
-            f'<table class="forensics-table">{caption}<thead><tr>{head}</tr></thead>'
-            f"<tbody>{body}</tbody></table>"
-        )
-
-    def _caption(self) -> str:
-        shown = f"{self.frame.height} of {self.total} rows"
-        return f"{self.caption} ({shown})" if self.caption else shown
-
-    def __repr__(self) -> str:
-        lines = [self._caption(), " | ".join(self.frame.columns)]
-        lines += [" | ".join("" if v is None else v for v in row) for row in self.frame.iter_rows()]
-        return "\n".join(lines)
-
-
-def show_table(
-    frame: pl.DataFrame,
-    *,
-    reveal: bool = False,
-    max_rows: int = 20,
-    tz: str | None = None,
-    max_chars: int = 120,
-    caption: str | None = None,
-) -> Table:
-    """A frame ready to display: personal data masked, every cell escaped.
-
-    Parameters
-    ----------
-    frame : polars.DataFrame
-        Any frame; columns named like personal data (``buyer_name``,
-        ``phone``, ``address``) are masked unless ``reveal``.
-    reveal : bool, optional
-        Show personal data unmasked (for an authorised investigator only).
-    max_rows : int, optional
-        Rows shown; the caption says how many there were.
-    tz : str, optional
-        Show time-zone-aware timestamps in this zone (default: as stored).
-    max_chars : int, optional
-        Longer cells are cut with an ellipsis.
-    caption : str, optional
-
-    Returns
-    -------
-    Table
-        Displays as an escaped HTML table; ``repr`` gives plain text.
-
-    Examples
-    --------
-    >>> import polars as pl
-    >>> t = show_table(pl.DataFrame({"phone": ["13812345678"], "text": ["<b>hi</b>"]}))
-    >>> print(repr(t))
-    1 of 1 rows
-    phone | text
-    *******5678 | <b>hi</b>
-    >>> "<b>" in t._repr_html_()
-    False
-    """
-    shown = mask_frame(frame.head(max_rows), reveal=reveal)
-    cols = []
-    for name, dtype in shown.schema.items():
-        col = pl.col(name)
-        if isinstance(dtype, pl.Datetime):
-            if tz is not None and dtype.time_zone is not None:
-                col = col.dt.convert_time_zone(tz)
-            col = col.dt.strftime("%Y-%m-%d %H:%M:%S")
-        elif isinstance(dtype, pl.List | pl.Array):
-            col = col.cast(pl.List(pl.String)).list.join(", ")
-        elif isinstance(dtype, pl.Struct):
-            col = col.struct.json_encode()
-        text = col.cast(pl.String).str.replace_all(r"[\r\n]+", " ")
-        cut = (
-            pl.when(text.str.len_chars() > max_chars)
-            .then(text.str.slice(0, max_chars - 1) + "…")
-            .otherwise(text)
-        )
-        cols.append(cut.alias(name))
-    return Table(shown.select(cols), frame.height, caption)
+    view = ChartView(
+        [entities, days],
+        draw,
+        points=tagger,
+        below=[tagger.widget] if tagger is not None else [],
+    )
+    view.tagger = tagger
+    return view

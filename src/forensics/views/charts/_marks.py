@@ -5,6 +5,7 @@ their escaped hover texts."""
 from __future__ import annotations
 
 import math
+import re
 from datetime import timedelta
 
 import polars as pl
@@ -27,6 +28,16 @@ from ._common import (
 
 __all__ = ["MAX_MARKS"]
 
+_MARK_KINDS = tuple(_MARKS)
+"""The (table, action) of every kind of mark, in drawing order; each kind's
+trace has the uid ``_uid("mark", table, action)``."""
+
+
+def _uid(*parts: object) -> str:
+    """A trace's uid: what it shows, in letters, digits, ``-`` and ``_``
+    only (plotly.js uses it in CSS selectors)."""
+    return "-".join(re.sub(r"[^A-Za-z0-9_]", "_", str(p)) for p in parts)
+
 
 def _lanes(frame: pl.DataFrame, pos: dict[str, int], shift: float = 0.0) -> list[float]:
     """The y of each row: its lane's position (plus ``shift``)."""
@@ -39,6 +50,12 @@ def _dates(frame: pl.DataFrame, column: str) -> list[str]:
     """Local times as text for a date axis: plotly.js reads them as it reads
     datetimes, and plain strings cost far less to check, copy and encode."""
     return frame.select(pl.col(column).dt.strftime("%Y-%m-%d %H:%M:%S%.f"))[:, 0].to_list()
+
+
+def _cited(frame: pl.DataFrame) -> list[list]:
+    """Each row's ``[source, row]``: the trace's ``customdata``, what a click
+    on a mark hands to the view (the event it is, to tag or comment)."""
+    return [list(r) for r in frame.select("source", "row").iter_rows()]
 
 
 def _ms(delta: pl.Expr) -> pl.Expr:
@@ -65,6 +82,7 @@ def _session_bars(sessions: pl.DataFrame, pos: dict, tz: str) -> list[dict]:
                 "orientation": "h",
                 "width": 0.7,
                 "name": name,
+                "uid": _uid("session", "outside" if outside else "office"),
                 "marker": {"color": color, "line": {"width": 0}},
                 "hoverinfo": "text",
                 "hovertext": [_session_hover(r, tz) for r in part.iter_rows(named=True)],
@@ -102,10 +120,12 @@ def _camera_bars(events, pos, tz, lo, hi, *, names: dict[str, str]) -> list[dict
             "orientation": "h",
             "width": 0.3,
             "name": "camera sighting",
+            "uid": "camera",
             "marker": {"color": "#66bd63", "line": {"width": 0}},
             "opacity": 0.8,
             "hovertext": _event_hovers(cam, tz, names).to_list(),
             "hoverinfo": "text",
+            "customdata": _cited(cam),
         }
     ]
 
@@ -208,6 +228,7 @@ def _routine_access(events, pos, tz, every: timedelta) -> list[dict]:
             "y": _lanes(counts, pos),
             "mode": "markers",
             "name": f"order views / labels / searches (per {_duration(every)})",
+            "uid": "routine",
             "marker": {
                 "symbol": "square",
                 "color": "#bdbdbd",
@@ -268,6 +289,7 @@ def _marks(events, pos, tz, every: timedelta) -> list[dict]:
                     "y": _lanes(counts, pos),
                     "mode": "markers",
                     "name": f"{name} (per {_duration(every)})",
+                    "uid": _uid("mark", table, action),
                     "marker": {**style, "opacity": 0.7},
                     "hovertext": counts["hover"].to_list(),
                     "hoverinfo": "text",
@@ -283,11 +305,13 @@ def _marks(events, pos, tz, every: timedelta) -> list[dict]:
                 "y": _lanes(part, pos, _LANE_OFFSET.get(table, 0.0)),
                 "mode": "markers",
                 "name": name,
+                "uid": _uid("mark", table, action),
                 "marker": {**style, "line": {"width": 1, "color": "white"}}
                 if "open" not in style["symbol"]
                 else style,
                 "hovertext": part["hover"].to_list(),
                 "hoverinfo": "text",
+                "customdata": _cited(part),
             }
         )
     return traces
@@ -306,6 +330,7 @@ def _indicator_rings(inds: pl.DataFrame, pos: dict, tz: str) -> list[dict]:
                 "y": _lanes(part, pos),
                 "mode": "markers",
                 "name": f"⚑ {_text(kind).replace('_', ' ')}",
+                "uid": _uid("indicator", kind),
                 "marker": {
                     "symbol": "circle-open",
                     "size": 26,
@@ -322,6 +347,72 @@ def _indicator_rings(inds: pl.DataFrame, pos: dict, tz: str) -> list[dict]:
                     for r in part.iter_rows(named=True)
                 ],
                 "hoverinfo": "text",
+                "customdata": _cited(part),
             }
         )
     return traces
+
+
+def _noted(events: pl.DataFrame, pos: dict, tz: str, notes) -> list[dict]:
+    """A square around each event in view that the investigator's notes
+    name (``source`` + ``row``: tags, comments, identifications), with what
+    they said; one trace, "noted by the investigator"."""
+    said = [
+        (n.source, n.row, n.kind, n.tag, n.text, n.person_id, n.line)
+        for n in (notes.notes if notes is not None else ())
+        if n.source and n.row
+    ]
+    if not said:
+        return []
+    frame = pl.DataFrame(
+        said,
+        schema={
+            "source": pl.String,
+            "row": events.schema["row"],
+            "kind": pl.String,
+            "tag": pl.String,
+            "text": pl.String,
+            "named": pl.String,
+            "line": pl.Int64,
+        },
+        orient="row",
+    )
+    hit = events.filter(pl.col("lane").is_in(list(pos))).join(
+        frame, on=["source", "row"], how="inner", maintain_order="left"
+    )
+    if hit.is_empty():
+        return []
+    per_event = hit.group_by("source", "row", maintain_order=True).agg(
+        pl.first("x", "lane", "desc", "table"), pl.struct(frame.columns[2:]).alias("said")
+    )
+    hovers = []
+    for r in per_event.iter_rows(named=True):
+        lines = [f"<b>noted: {_text(r['desc'])}</b>", _cite(r["source"], r["row"])]
+        for n in r["said"]:
+            what = {"tag": f"tag {_text(n['tag'])}", "identify": f"shows {_text(n['named'])}"}
+            head = what.get(n["kind"], _text(n["kind"]))
+            body = f": {_text(n['text'])}" if n["text"] else ""
+            lines.append(f"{head}{body} ({_text(notes.file)} line {n['line']})")
+        hovers.append(_hover(*lines))
+    return [
+        {
+            "type": "scatter",
+            "x": _dates(per_event, "x"),
+            "y": [
+                pos[lane] + _LANE_OFFSET.get(table, 0.0)
+                for lane, table in per_event.select("lane", "table").iter_rows()
+            ],
+            "mode": "markers",
+            "name": "noted by the investigator",
+            "uid": "noted",
+            "marker": {
+                "symbol": "square-open",
+                "size": 20,
+                "line": {"width": 2.5},
+                "color": "#2166ac",
+            },
+            "hovertext": hovers,
+            "hoverinfo": "text",
+            "customdata": _cited(per_event),
+        }
+    ]

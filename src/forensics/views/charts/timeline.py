@@ -33,7 +33,16 @@ from ._common import (
     _text,
     _zone,
 )
-from ._marks import _camera_bars, _indicator_rings, _marks, _routine_access, _session_bars
+from ._marks import (
+    _MARK_KINDS,
+    _camera_bars,
+    _indicator_rings,
+    _marks,
+    _noted,
+    _routine_access,
+    _session_bars,
+    _uid,
+)
 
 __all__ = ["MAX_DEFAULT_SPAN", "timeline"]
 
@@ -47,6 +56,8 @@ def timeline(
     end: datetime | date | str | None = None,
     tz: str | None = None,
     reveal: bool = False,
+    fixed_traces: bool = False,
+    notes=None,
 ) -> go.Figure:
     """One timeline across every source, a row per machine, person or account.
 
@@ -71,6 +82,21 @@ def timeline(
         Time zone to show; the case's by default.
     reveal : bool
         Show people's names unmasked.
+    fixed_traces : bool
+        Give every kind of trace the case can show a place, in the same
+        order whatever the window and focus; a kind with nothing in view is
+        an empty trace that is not shown. Drawn this way, another window or
+        person changes the traces' data and style but not their number or
+        types, so a view redraws with one ``Plotly.update`` in the browser
+        (adding or deleting traces redraws the whole chart each time). The
+        figure shows the same (its first trace, which draws nothing, keeps
+        the axis a date axis through such updates).
+    notes : forensics.case.notes.Notes, optional
+        The investigator's notes whose events to mark (default: those the
+        investigation read, ``findings.notes``): a square around each event
+        in view a note names by ``source`` + ``row`` (tags, comments,
+        identifications), its hover box saying what the notes say, citing
+        the notes file and line.
 
     Returns
     -------
@@ -80,7 +106,8 @@ def timeline(
         order access (views, labels, searches) counted per time bucket;
         indicators as rings around what they flag; off-hours shaded grey;
         the leak window as dashed lines; the moments the leak path opened
-        annotated.
+        annotated. Marks of single events carry ``customdata`` ``[source,
+        row]``: the event, for a view to tag or comment on a click.
 
     Notes
     -----
@@ -102,7 +129,10 @@ def timeline(
     order = _row_order(findings, events, sessions, inds)
     title = f"Timeline — {_text(findings.case.meta.case_id)}: {what}"
     if not order:
-        return _empty(title, "nothing happened in this window")
+        empty = _empty(title, "nothing happened in this window")
+        if fixed_traces:
+            empty.add_traces([_axis_anchor(lo, hi, tz), *_in_slots([], _slots(prepared))])
+        return empty
     pos = {key: i for i, key in enumerate(order)}
     traces = [
         *_session_bars(sessions, pos, tz),
@@ -110,6 +140,7 @@ def timeline(
         *_routine_access(events, pos, tz, every),
         *_indicator_rings(inds, pos, tz),
         *_marks(events, pos, tz, every),
+        *_noted(events, pos, tz, findings.notes if notes is None else notes),
     ]
     shapes = _off_hours_shading(findings, tz, lo, hi)
     line_shapes, annotations = _leak_lines(findings, tz, lo=lo, hi=hi, inside=True)
@@ -118,12 +149,55 @@ def timeline(
     if opening is not None:
         traces.append(opening[0])
         annotations += opening[1]
+    if fixed_traces:
+        traces = [_axis_anchor(lo, hi, tz), *_in_slots(traces, _slots(prepared))]
     layout = _timeline_layout(
         findings, order, tz, lo, hi, title, reveal=reveal, opening=opening is not None
     )
     layout["shapes"] = shapes + layout["shapes"]
     layout["annotations"] = annotations
     return go.Figure(data=traces, layout=layout)
+
+
+def _slots(prepared: _Prepared) -> list[tuple[str, str]]:
+    """Every trace the timeline of these findings can have, in drawing
+    order: ``(uid, type)``; the uid is what each builder gives its trace."""
+    kinds = prepared.indicators["indicator"].unique(maintain_order=True).to_list()
+    return [
+        (_uid("session", "office"), "bar"),
+        (_uid("session", "outside"), "bar"),
+        ("camera", "bar"),
+        ("routine", "scatter"),
+        *((_uid("indicator", kind), "scatter") for kind in kinds),
+        *((_uid("mark", table, action), "scatter") for table, action in _MARK_KINDS),
+        ("opening", "scatter"),
+        ("noted", "scatter"),
+    ]
+
+
+def _axis_anchor(lo: datetime, hi: datetime, tz: str) -> dict:
+    """A first trace that draws nothing and spans the window on the date axis.
+
+    Given new x or y data (a view redrawn in place), plotly.js guesses the
+    axis type again from the first trace with data, whatever the layout
+    says: without this, the sessions' bars (lengths in milliseconds) come
+    first and the date axis turns linear."""
+    return {
+        "type": "scatter",
+        "uid": "axis-anchor",
+        "x": [_local(lo, tz), _local(hi, tz)],
+        "y": [None, None],
+        "mode": "markers",
+        "showlegend": False,
+        "hoverinfo": "skip",
+    }
+
+
+def _in_slots(traces: list[dict], slots: list[tuple[str, str]]) -> list[dict]:
+    """``traces`` in slot order, an empty hidden trace for each slot without one."""
+    by_uid = {t["uid"]: t for t in traces}
+    empty = {"x": [], "y": [], "visible": False, "showlegend": False, "hoverinfo": "skip"}
+    return [by_uid.get(uid) or {"type": kind, "uid": uid, **empty} for uid, kind in slots]
 
 
 def _window(findings, start, end, tz: str) -> tuple[datetime, datetime, str]:
@@ -376,6 +450,8 @@ def _opening(findings, tz: str, lo: datetime, hi: datetime) -> tuple[dict, list[
         "name": "leak path opened",
         "showlegend": False,
         "marker": {"symbol": "triangle-down", "color": "#b2182b", "size": 11},
+        "uid": "opening",
+        "customdata": [list(r) for r in anchors.select("source", "row").iter_rows()],
         "hovertext": [
             _hover(
                 f"<b>{_text(r['what'])}</b>",
