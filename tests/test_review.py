@@ -13,9 +13,9 @@ from forensics.case.notes import load_notes
 from forensics.synth import generate
 
 
-# Seed 3 is a shop where the engine alone ranks the wrong person first (a
-# long-time employee's early badge-ins tie with the hire's early logins):
-# there the investigator's identification must be what puts the insider first.
+# Seed 3 is a shop where a long-time employee's early badge-ins weigh almost
+# as much as the hire's early logins (they tied before presence at the
+# infected machine itself counted undiluted).
 @pytest.fixture(scope="module", params=[1, 2, 3])
 def unidentified(request, tmp_path_factory):
     """A USB sweep before opening that the camera saw but nobody identified."""
