@@ -274,8 +274,9 @@ def _background(
     pv = np.ones(n)
     strong = np.zeros(n, dtype=bool)
     dispersion = 1.0
-    for _ in range(6):
+    for rounds in range(6):
         fallback = float(c[quiet].mean()) if quiet.any() else min_background
+        fitted = np.zeros(n, dtype=bool)
         for i in range(n):
             hi = max(0, i - guard)
             lo = max(0, hi - history)
@@ -285,14 +286,21 @@ def _background(
                 slope, intercept = np.polyfit(tt, cc, 1)
                 # A falling line may not fall below half the recent level.
                 e = max(intercept + slope * i, 0.5 * float(cc.mean()))
+                fitted[i] = True
             else:
                 e = fallback
             expected[i] = max(e, min_background)
         dispersion = 1.0
-        if quiet.sum() > 5 and np.median(expected[quiet]) >= 5:
+        # Not before a first round has set the burst aside: measured on every
+        # day, a leak's weeks of complaints would pass for overdispersion of
+        # the background and hide themselves.
+        # Only days whose background was fitted on their own history: the
+        # first days' stand-in (the mean of every quiet day) is no model of them.
+        calm = quiet & fitted
+        if rounds and calm.sum() > 5 and np.median(expected[calm]) >= 5:
             # Robust Pearson dispersion (median of chi-square(1) is 0.455);
             # only where counts are large enough for it to mean anything.
-            pearson = (c[quiet] - expected[quiet]) ** 2 / expected[quiet]
+            pearson = (c[calm] - expected[calm]) ** 2 / expected[calm]
             dispersion = max(1.0, float(np.median(pearson)) / 0.455)
         pv = _sf(c, expected, dispersion)
         strong = (pv < alpha) & (c >= min_ratio * expected)
@@ -306,4 +314,59 @@ def _background(
         bursts = [b for b in bursts if strong[b].any()]
         best = max(bursts, key=lambda b: (float((c[b] - expected[b]).sum()), -int(b[0])))
         spike[best] = True
+        return expected, pv, spike, dispersion
+    step = _step(c, alpha=alpha, min_background=min_background, min_ratio=min_ratio)
+    if step is not None:
+        start, before = step
+        expected, dispersion = np.full(n, before), 1.0
+        pv = _sf(c, expected, dispersion)
+        spike[start:] = True
     return expected, pv, spike, dispersion
+
+
+def _step(
+    c: np.ndarray, *, alpha: float, min_background: float, min_ratio: float, min_days: int = 3
+) -> tuple[int, float] | None:
+    """The day complaints rose to a new level and stayed there, and the
+    rate before it; None when no such rise is significant.
+
+    A leak that keeps leaking raises the complaint rate for good rather
+    than for a few days; a background line fitted on the days before each
+    day follows such a step after a few days, and the days before the first
+    complaint of a short case leave no history at all. Here one change of
+    rate is fitted instead (two Poisson segments against one, the
+    likelihood ratio Bonferroni-corrected over the days it could start on);
+    the new rate must also be ``min_ratio`` times the old one.
+    """
+    n = c.size
+    if n < 2 * min_days or c.sum() < 2 * min_days:
+        return None
+    cum = np.concatenate([[0.0], np.cumsum(c)])
+    t = np.arange(min_days, n - min_days + 1)
+    k1, k2 = cum[t], cum[n] - cum[t]
+    r1 = np.maximum(k1 / t, min_background)
+    r2 = k2 / (n - t)
+    r0 = cum[n] / n
+
+    def loglik(k, r, days):
+        return np.where(k > 0, k * np.log(np.maximum(r, 1e-12)), 0.0) - r * days
+
+    lr = 2 * (loglik(k1, r1, t) + loglik(k2, r2, n - t) - loglik(cum[n], r0, n))
+    ok = (r2 >= min_ratio * r1) & (r2 > r1)
+    if not ok.any():
+        return None
+    lr = np.where(ok, lr, -np.inf)
+    best = int(np.argmax(lr))
+    # chi-square(1) tail of the statistic, times the days tried.
+    p = float(special.chdtrc(1, lr[best])) * t.size
+    if p >= alpha:
+        return None
+    start = int(t[best])
+    # A shop whose complaints grow steadily has no step: the new rate must
+    # also stand above the old days' trend carried forward.
+    days = np.arange(start, dtype=float)
+    slope, intercept = np.polyfit(days, c[:start], 1) if start >= 3 else (0.0, r1[best])
+    ahead = np.maximum(intercept + slope * np.arange(start, n), min_background).mean()
+    if r2[best] < min_ratio * max(ahead, r1[best]):
+        return None
+    return start, float(r1[best])
