@@ -286,6 +286,7 @@ def _presence(
             & pl.col("machine_id").is_not_null()
         )
     ).select(*fields, pl.coalesce("end", "at").alias("s_end"))
+    seen = _not_contradicted_by_camera(seen)
     near = a.join_where(
         seen,
         pl.col("at") <= pl.col("a_at") + window,
@@ -358,6 +359,30 @@ def _presence(
             )
         )
     return out
+
+
+def _not_contradicted_by_camera(seen: pl.DataFrame) -> pl.DataFrame:
+    """``seen`` without the logins that a camera sighting at the same machine
+    at that moment gives to somebody else: a login names its account's
+    owner, the camera the person at the keyboard."""
+    camera = seen.filter((pl.col("table") == "camera") & pl.col("machine_id").is_not_null()).select(
+        "machine_id", pl.col("person_id").alias("_who"), "at", "s_end"
+    )
+    logins = seen.filter(pl.col("table") == "logins")
+    if camera.is_empty() or logins.is_empty():
+        return seen
+    other = (
+        logins.select("source", "row", "machine_id", "person_id", pl.col("at").alias("_at"))
+        .join(camera, on="machine_id")
+        .filter(
+            (pl.col("at") <= pl.col("_at"))
+            & (pl.col("s_end") >= pl.col("_at"))
+            & (pl.col("_who") != pl.col("person_id"))
+        )
+        .select("source", "row")
+        .unique()
+    )
+    return seen.join(other, on=["source", "row"], how="anti")
 
 
 def _with_habit(

@@ -221,6 +221,31 @@ def _spread_malware(
     return out
 
 
+def _without_dominated(sig: pl.DataFrame, min_lift: float) -> pl.DataFrame:
+    """``sig`` without the paths that only timing made significant (onset,
+    no concentration: lift below ``min_lift``) when another significant path
+    explains at least as much of the spike with fewer orders and more
+    concentration: a big export or a flagged process that opened before the
+    complaints rose is no explanation once a narrower path gives the same
+    one."""
+    if "onset" not in sig.columns or sig.height < 2:
+        return sig
+    timing = sig.filter(pl.col("onset") & (pl.col("lift") < min_lift))
+    if timing.is_empty():
+        return sig
+    better = timing.join_where(
+        sig.select(
+            pl.col("exposed").alias("_e"),
+            pl.col("lift").alias("_l"),
+            pl.col("recent_coverage").alias("_r"),
+        ),
+        pl.col("_e") < pl.col("exposed"),
+        pl.col("_l") > pl.col("lift"),
+        pl.col("_r") >= pl.col("recent_coverage"),
+    ).select("level", "id")
+    return sig.join(better.unique(), on=["level", "id"], how="anti")
+
+
 def classify(
     case: Case,
     points: pl.DataFrame,
@@ -232,6 +257,7 @@ def classify(
     *,
     spike: bool = False,
     min_spike_share: float = 0.2,
+    min_lift: float = 1.2,
 ) -> VectorCall:
     """Decide the leak path from the significant common points.
 
@@ -245,6 +271,7 @@ def classify(
         explaining = sig.filter(pl.col("recent_coverage") >= min_spike_share)
         if explaining.height:
             sig = explaining
+        sig = _without_dominated(sig, min_lift)
     if sig.is_empty():
         return VectorCall(
             kind="none",
@@ -258,6 +285,7 @@ def classify(
     for level in ("device", "process"):
         f = starts[level].filter(pl.col("cand").is_in(list(malware)))
         machine_malware |= set(f["machine_id"].to_list())
+    reach = dict(starts["device"].group_by("cand").agg(pl.col("machine_id").n_unique()).iter_rows())
     persistent_keys = malware_keys(case, indicators, persistent=True)
     persistent = _held_machines(starts, persistent_keys)
     spread = _spread_malware(starts, persistent_keys, events, hits)
@@ -274,6 +302,10 @@ def classify(
             kind = "malware"
             if cid not in malware:  # a stick that moved, with nothing run from it
                 strength *= 0.5
+                if reach.get(cid, 0) < 2:
+                    # Nor did it move: someone's own stick in their own PC
+                    # dates that PC's path but is no way in of its own.
+                    kind = None
         elif level == "process":
             kind = "malware" if cid in malware else None
         elif level == "machine":
