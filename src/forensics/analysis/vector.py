@@ -31,6 +31,7 @@ staff list) is ``visitor_malware``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -221,18 +222,29 @@ def _spread_malware(
     return out
 
 
-def _without_dominated(sig: pl.DataFrame, min_lift: float) -> pl.DataFrame:
+def _without_dominated(
+    sig: pl.DataFrame, min_lift: float, alpha: float = 0.01, min_timing_coverage: float = 0.9
+) -> pl.DataFrame:
     """``sig`` without the paths that only timing made significant (onset,
-    no concentration: lift below ``min_lift``) when another significant path
+    no concentration: lift below ``min_lift`` or an overlap p-value above
+    ``alpha`` before any correction) when another significant path
     explains at least as much of the spike with fewer orders and more
     concentration: a big export or a flagged process that opened before the
     complaints rose is no explanation once a narrower path gives the same
-    one."""
-    if "onset" not in sig.columns or sig.height < 2:
+    one; and those that leave more than ``1 - min_timing_coverage`` of the
+    spike unexplained."""
+    if "onset" not in sig.columns or sig.is_empty():
         return sig
-    timing = sig.filter(pl.col("onset") & (pl.col("lift") < min_lift))
+    timing = sig.filter(
+        pl.col("onset") & ((pl.col("lift") < min_lift) | (pl.col("log10_p") > math.log10(alpha)))
+    )
     if timing.is_empty():
         return sig
+    # Timing alone convicts only a path that explains (nearly) the whole
+    # burst, as an app pulling every order does; one that leaves a good part
+    # of it unexplained, its orders no more complained about than others,
+    # opened there by coincidence.
+    partial = timing.filter(pl.col("recent_coverage") < min_timing_coverage).select("level", "id")
     better = timing.join_where(
         sig.select(
             pl.col("exposed").alias("_e"),
@@ -243,7 +255,8 @@ def _without_dominated(sig: pl.DataFrame, min_lift: float) -> pl.DataFrame:
         pl.col("_l") > pl.col("lift"),
         pl.col("_r") >= pl.col("recent_coverage"),
     ).select("level", "id")
-    return sig.join(better.unique(), on=["level", "id"], how="anti")
+    drop = pl.concat([partial, better]).unique()
+    return sig.join(drop, on=["level", "id"], how="anti")
 
 
 def classify(
