@@ -231,8 +231,9 @@ def _without_dominated(
     explains at least as much of the spike with fewer orders and more
     concentration: a big export or a flagged process that opened before the
     complaints rose is no explanation once a narrower path gives the same
-    one; and those that leave more than ``1 - min_timing_coverage`` of the
-    spike unexplained."""
+    one; and those whose orders are complained about less than others and
+    that leave more than ``1 - min_timing_coverage`` of the spike
+    unexplained."""
     if "onset" not in sig.columns or sig.is_empty():
         return sig
     timing = sig.filter(
@@ -240,11 +241,13 @@ def _without_dominated(
     )
     if timing.is_empty():
         return sig
-    # Timing alone convicts only a path that explains (nearly) the whole
-    # burst, as an app pulling every order does; one that leaves a good part
-    # of it unexplained, its orders no more complained about than others,
-    # opened there by coincidence.
-    partial = timing.filter(pl.col("recent_coverage") < min_timing_coverage).select("level", "id")
+    # A path whose orders are complained about less than others (lift
+    # under 1) is an explanation only when it explains (nearly) the whole
+    # burst, as an app pulling every order does; otherwise it opened just
+    # before the complaints rose by coincidence.
+    partial = timing.filter(
+        (pl.col("recent_coverage") < min_timing_coverage) & (pl.col("lift") < 1.0)
+    ).select("level", "id")
     better = timing.join_where(
         sig.select(
             pl.col("exposed").alias("_e"),
