@@ -357,6 +357,8 @@ def _step(
         return None
     lr = np.where(ok, lr, -np.inf)
     best = int(np.argmax(lr))
+    from scipy import special  # noqa: PLC0415 - scipy loads only when a step is weighed
+
     # chi-square(1) tail of the statistic, times the days tried.
     p = float(special.chdtrc(1, lr[best])) * t.size
     if p >= alpha:
