@@ -203,6 +203,15 @@ def complaint_rate(
         days.group_by("day").len("complaints"), on="day", how="left"
     ).with_columns(pl.col("complaints").fill_null(0).cast(pl.Int64))
     c = counts["complaints"].to_numpy().astype(float)
+    placed = case.orders.select(pl.col("placed_at").dt.convert_time_zone(tz).dt.date().alias("day"))
+    book = (
+        calendar.join(placed.group_by("day").len("n"), on="day", how="left")
+        .get_column("n")
+        .fill_null(0)
+        .cum_sum()
+        .to_numpy()
+        .astype(float)
+    )
     expected, pv, spike, dispersion = _background(
         c,
         alpha=alpha,
@@ -210,6 +219,7 @@ def complaint_rate(
         history=history_days,
         guard=guard_days,
         min_ratio=min_ratio,
+        book=book,
     )
     daily = counts.with_columns(
         pl.Series("expected", expected), pl.Series("p_value", pv), pl.Series("spike", spike)
@@ -258,6 +268,7 @@ def _background(
     min_ratio: float,
     weak_alpha: float = 0.01,
     max_gap: int = 1,
+    book: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """Expected count, p-value and spike flag of every day, and the dispersion.
 
@@ -315,20 +326,26 @@ def _background(
         best = max(bursts, key=lambda b: (float((c[b] - expected[b]).sum()), -int(b[0])))
         spike[best] = True
         return expected, pv, spike, dispersion
-    step = _step(c, alpha=alpha, min_background=min_background, min_ratio=min_ratio)
+    step = _step(c, alpha=alpha, min_background=min_background, min_ratio=min_ratio, book=book)
     if step is not None:
-        start, before = step
-        expected, dispersion = np.full(n, before), 1.0
+        start, expected = step
+        dispersion = 1.0
         pv = _sf(c, expected, dispersion)
         spike[start:] = True
     return expected, pv, spike, dispersion
 
 
 def _step(
-    c: np.ndarray, *, alpha: float, min_background: float, min_ratio: float, min_days: int = 3
-) -> tuple[int, float] | None:
+    c: np.ndarray,
+    *,
+    alpha: float,
+    min_background: float,
+    min_ratio: float,
+    min_days: int = 3,
+    book: np.ndarray | None = None,
+) -> tuple[int, np.ndarray] | None:
     """The day complaints rose to a new level and stayed there, and the
-    rate before it; None when no such rise is significant.
+    background of every day; None when no such rise is significant.
 
     A leak that keeps leaking raises the complaint rate for good rather
     than for a few days; a background line fitted on the days before each
@@ -336,23 +353,31 @@ def _step(
     complaint of a short case leave no history at all. Here one change of
     rate is fitted instead (two Poisson segments against one, the
     likelihood ratio Bonferroni-corrected over the days it could start on);
-    the new rate must also be ``min_ratio`` times the old one.
+    the new rate must also be ``min_ratio`` times the old one and stand
+    above the old days' trend carried forward. ``book`` (the orders placed
+    up to each day) makes the rate one per order on the books: a shop
+    whose evidence starts with its first orders gets few complaints in its
+    first days, and that is no step.
     """
     n = c.size
     if n < 2 * min_days or c.sum() < 2 * min_days:
         return None
+    w = np.ones(n) if book is None else np.maximum(np.asarray(book, dtype=float), 1.0)
     cum = np.concatenate([[0.0], np.cumsum(c)])
+    cw = np.concatenate([[0.0], np.cumsum(w)])
     t = np.arange(min_days, n - min_days + 1)
     k1, k2 = cum[t], cum[n] - cum[t]
-    r1 = np.maximum(k1 / t, min_background)
-    r2 = k2 / (n - t)
-    r0 = cum[n] / n
+    w1, w2 = cw[t], cw[n] - cw[t]
+    # Per unit of book; the floor is min_background complaints a day.
+    l1 = np.maximum(k1 / w1, min_background * t / w1)
+    l2 = k2 / w2
+    l0 = cum[n] / cw[n]
 
-    def loglik(k, r, days):
-        return np.where(k > 0, k * np.log(np.maximum(r, 1e-12)), 0.0) - r * days
+    def loglik(k, rate, weight):
+        return np.where(k > 0, k * np.log(np.maximum(rate, 1e-300)), 0.0) - rate * weight
 
-    lr = 2 * (loglik(k1, r1, t) + loglik(k2, r2, n - t) - loglik(cum[n], r0, n))
-    ok = (r2 >= min_ratio * r1) & (r2 > r1)
+    lr = 2 * (loglik(k1, l1, w1) + loglik(k2, l2, w2) - loglik(cum[n], l0, cw[n]))
+    ok = l2 >= min_ratio * l1
     if not ok.any():
         return None
     lr = np.where(ok, lr, -np.inf)
@@ -364,11 +389,12 @@ def _step(
     if p >= alpha:
         return None
     start = int(t[best])
-    # A shop whose complaints grow steadily has no step: the new rate must
+    expected = np.maximum(l1[best] * w, min_background)
+    # A shop whose complaints grow steadily has no step: the new level must
     # also stand above the old days' trend carried forward.
     days = np.arange(start, dtype=float)
-    slope, intercept = np.polyfit(days, c[:start], 1) if start >= 3 else (0.0, r1[best])
-    ahead = np.maximum(intercept + slope * np.arange(start, n), min_background).mean()
-    if r2[best] < min_ratio * max(ahead, r1[best]):
+    slope, intercept = np.polyfit(days, c[:start], 1) if start >= 3 else (0.0, 0.0)
+    ahead = np.maximum(intercept + slope * np.arange(start, n), expected[start:])
+    if c[start:].sum() < min_ratio * ahead.sum():
         return None
-    return start, float(r1[best])
+    return start, expected
