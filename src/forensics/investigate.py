@@ -189,6 +189,7 @@ def investigate(
         spike_start=spike_start,
         period_start=index.placed.min(),
         opened=stream_openings(case, events),
+        universe=universe,
         settings=settings,
     )
     bar("indicators")

@@ -75,6 +75,14 @@ class CommonPointSettings:
     min_onset_coverage: float = 0.5
     """Share of the spike's complaints a path must explain by its recent
     exposure to be significant by onset."""
+    min_onset_excess: float = 0.5
+    """Of the spike's complaints that chance alone would leave unexplained
+    (a path exposing a share ``s`` of the orders explains about ``s`` of any
+    complaints), the share a path must explain to be significant by onset:
+    ``(recent_coverage - s) / (1 - s)``. A big export made just before a
+    burst of complaints about random orders explains about its share of
+    them, not more; an app that pulled every order (``s`` near 1) explains
+    them all."""
 
 
 def complaint_hits(
@@ -541,6 +549,7 @@ def onset(
     spike_start: datetime | None,
     period_start: datetime | None,
     opened: pl.DataFrame | None = None,
+    universe: int | None = None,
     settings: CommonPointSettings | None = None,
 ) -> pl.DataFrame:
     """Second route to significance: the complaints began when the path opened.
@@ -565,8 +574,11 @@ def onset(
     Adds ``recent_coverage`` (share of the spike's complaints explained by
     exposures since ``spike_start - onset_window``), ``onset_p``, ``onset``
     (the route applies: Bonferroni-significant over the paths tested, covering
-    at least ``min_onset_coverage`` of the spike) and ``strength`` (``-log10``
-    of the smaller p-value of the routes that made the path significant).
+    at least ``min_onset_coverage`` of the spike and, with ``universe`` (the
+    orders that could be exposed), at least ``min_onset_excess`` of what its
+    share of the orders would explain by chance) and ``strength``
+    (``-log10`` of the smaller p-value of the routes that made the path
+    significant).
     """
     settings = settings or CommonPointSettings()
     window = timedelta(days=settings.onset_window_days)
@@ -673,6 +685,12 @@ def onset(
         & (pl.col("recent_coverage") >= settings.min_onset_coverage)
         & (pl.col("hits") >= settings.min_hits)
     )
+    if universe:
+        # Timing alone cannot tell a path from a general rise in complaints:
+        # the spike's complaints must concentrate on its orders beyond their share.
+        share = pl.min_horizontal(pl.col("exposed") / universe, pl.lit(1.0))
+        excess = (pl.col("recent_coverage") - share) / (1.0 - share)
+        is_onset = is_onset & ((share >= 1.0) | (excess >= settings.min_onset_excess))
     strength = pl.max_horizontal(
         pl.when(pl.col("significant")).then(-pl.col("log10_p")).otherwise(0.0),
         pl.when(pl.col("onset")).then(-pl.col("_onset_log10")).otherwise(0.0),

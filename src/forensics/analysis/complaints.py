@@ -202,6 +202,15 @@ def complaint_rate(
         days.group_by("day").len("complaints"), on="day", how="left"
     ).with_columns(pl.col("complaints").fill_null(0).cast(pl.Int64))
     c = counts["complaints"].to_numpy().astype(float)
+    placed = case.orders.select(pl.col("placed_at").dt.convert_time_zone(tz).dt.date().alias("day"))
+    book = (
+        calendar.join(placed.group_by("day").len("n"), on="day", how="left")
+        .get_column("n")
+        .fill_null(0)
+        .cum_sum()
+        .to_numpy()
+        .astype(float)
+    )
     expected, pv, spike, dispersion = _background(
         c,
         alpha=alpha,
@@ -209,6 +218,7 @@ def complaint_rate(
         history=history_days,
         guard=guard_days,
         min_ratio=min_ratio,
+        book=book,
     )
     daily = counts.with_columns(
         pl.Series("expected", expected), pl.Series("p_value", pv), pl.Series("spike", spike)
@@ -259,6 +269,7 @@ def _background(
     min_ratio: float,
     weak_alpha: float = 0.01,
     max_gap: int = 1,
+    book: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """Expected count, p-value and spike flag of every day, and the dispersion.
 
@@ -275,8 +286,9 @@ def _background(
     pv = np.ones(n)
     strong = np.zeros(n, dtype=bool)
     dispersion = 1.0
-    for _ in range(6):
+    for rounds in range(6):
         fallback = float(c[quiet].mean()) if quiet.any() else min_background
+        fitted = np.zeros(n, dtype=bool)
         for i in range(n):
             hi = max(0, i - guard)
             lo = max(0, hi - history)
@@ -286,14 +298,21 @@ def _background(
                 slope, intercept = np.polyfit(tt, cc, 1)
                 # A falling line may not fall below half the recent level.
                 e = max(intercept + slope * i, 0.5 * float(cc.mean()))
+                fitted[i] = True
             else:
                 e = fallback
             expected[i] = max(e, min_background)
         dispersion = 1.0
-        if quiet.sum() > 5 and np.median(expected[quiet]) >= 5:
+        # Not before a first round has set the burst aside: measured on every
+        # day, a leak's weeks of complaints would pass for overdispersion of
+        # the background and hide themselves.
+        # Only days whose background was fitted on their own history: the
+        # first days' stand-in (the mean of every quiet day) is no model of them.
+        calm = quiet & fitted
+        if rounds and calm.sum() > 5 and np.median(expected[calm]) >= 5:
             # Robust Pearson dispersion (median of chi-square(1) is 0.455);
             # only where counts are large enough for it to mean anything.
-            pearson = (c[quiet] - expected[quiet]) ** 2 / expected[quiet]
+            pearson = (c[calm] - expected[calm]) ** 2 / expected[calm]
             dispersion = max(1.0, float(np.median(pearson)) / 0.455)
         pv = _sf(c, expected, dispersion)
         strong = (pv < alpha) & (c >= min_ratio * expected)
@@ -307,4 +326,76 @@ def _background(
         bursts = [b for b in bursts if strong[b].any()]
         best = max(bursts, key=lambda b: (float((c[b] - expected[b]).sum()), -int(b[0])))
         spike[best] = True
+        return expected, pv, spike, dispersion
+    step = _step(c, alpha=alpha, min_background=min_background, min_ratio=min_ratio, book=book)
+    if step is not None:
+        start, expected = step
+        dispersion = 1.0
+        pv = _sf(c, expected, dispersion)
+        spike[start:] = True
     return expected, pv, spike, dispersion
+
+
+def _step(
+    c: np.ndarray,
+    *,
+    alpha: float,
+    min_background: float,
+    min_ratio: float,
+    min_days: int = 3,
+    book: np.ndarray | None = None,
+) -> tuple[int, np.ndarray] | None:
+    """The day complaints rose to a new level and stayed there, and the
+    background of every day; None when no such rise is significant.
+
+    A leak that keeps leaking raises the complaint rate for good rather
+    than for a few days; a background line fitted on the days before each
+    day follows such a step after a few days, and the days before the first
+    complaint of a short case leave no history at all. Here one change of
+    rate is fitted instead (two Poisson segments against one, the
+    likelihood ratio Bonferroni-corrected over the days it could start on);
+    the new rate must also be ``min_ratio`` times the old one and stand
+    above the old days' trend carried forward. ``book`` (the orders placed
+    up to each day) makes the rate one per order on the books: a shop
+    whose evidence starts with its first orders gets few complaints in its
+    first days, and that is no step.
+    """
+    n = c.size
+    if n < 2 * min_days or c.sum() < 2 * min_days:
+        return None
+    w = np.ones(n) if book is None else np.maximum(np.asarray(book, dtype=float), 1.0)
+    cum = np.concatenate([[0.0], np.cumsum(c)])
+    cw = np.concatenate([[0.0], np.cumsum(w)])
+    t = np.arange(min_days, n - min_days + 1)
+    k1, k2 = cum[t], cum[n] - cum[t]
+    w1, w2 = cw[t], cw[n] - cw[t]
+    # Per unit of book; the floor is min_background complaints a day.
+    l1 = np.maximum(k1 / w1, min_background * t / w1)
+    l2 = k2 / w2
+    l0 = cum[n] / cw[n]
+
+    def loglik(k, rate, weight):
+        return np.where(k > 0, k * np.log(np.maximum(rate, 1e-300)), 0.0) - rate * weight
+
+    lr = 2 * (loglik(k1, l1, w1) + loglik(k2, l2, w2) - loglik(cum[n], l0, cw[n]))
+    ok = l2 >= min_ratio * l1
+    if not ok.any():
+        return None
+    lr = np.where(ok, lr, -np.inf)
+    best = int(np.argmax(lr))
+    from scipy import special  # noqa: PLC0415 - scipy loads only when a step is weighed
+
+    # chi-square(1) tail of the statistic, times the days tried.
+    p = float(special.chdtrc(1, lr[best])) * t.size
+    if p >= alpha:
+        return None
+    start = int(t[best])
+    expected = np.maximum(l1[best] * w, min_background)
+    # A shop whose complaints grow steadily has no step: the new level must
+    # also stand above the old days' trend carried forward.
+    days = np.arange(start, dtype=float)
+    slope, intercept = np.polyfit(days, c[:start], 1) if start >= 3 else (0.0, 0.0)
+    ahead = np.maximum(intercept + slope * np.arange(start, n), expected[start:])
+    if c[start:].sum() < min_ratio * ahead.sum():
+        return None
+    return start, expected

@@ -286,6 +286,7 @@ def _presence(
             & pl.col("machine_id").is_not_null()
         )
     ).select(*fields, pl.coalesce("end", "at").alias("s_end"))
+    seen = _not_contradicted_by_camera(seen)
     near = a.join_where(
         seen,
         pl.col("at") <= pl.col("a_at") + window,
@@ -316,12 +317,16 @@ def _presence(
         return []
     n_present = found.group_by("_a").agg(pl.col("person_id").n_unique().alias("_n"))
     tau = closeness.total_seconds()
+    at_machine = (pl.col("table") == "logins") & (pl.col("machine_id") == pl.col("a_machine"))
     best = (
         found.join(n_present, on="_a")
         # The camera at the anchor's own machine is weighed on its own.
         .filter(~((pl.col("table") == "camera") & (pl.col("machine_id") == pl.col("a_machine"))))
+        # One person sits at a PC: a login at the anchor's own machine is not
+        # diluted by everybody else in the building.
+        .with_columns(pl.when(at_machine).then(1).otherwise(pl.col("_n")).alias("_n"))
         .with_columns((-(pl.col("_dt").dt.total_seconds() / tau)).exp().alias("_c"))
-        .sort("_c", "source", "row", descending=[True, False, False])
+        .sort(pl.col("_c") / pl.col("_n"), "source", "row", descending=[True, False, False])
         .unique(["_a", "person_id"], keep="first", maintain_order=True)
         .sort("_a", "person_id")
     )
@@ -339,8 +344,13 @@ def _presence(
                     "present_when_path_opened",
                     r["source"],
                     r["row"],
-                    f"{how.get(r['table'], r['table'])}{where} {local_text(r['at'], tz)}, one of "
-                    f"{r['_n']} placed in the building when {r['a_what']} on {r['a_machine']} "
+                    f"{how.get(r['table'], r['table'])}{where} {local_text(r['at'], tz)}, "
+                    + (
+                        "at that machine"
+                        if r["table"] == "logins" and r["machine_id"] == r["a_machine"]
+                        else f"one of {r['_n']} placed in the building"
+                    )
+                    + f" when {r['a_what']} on {r['a_machine']} "
                     f"({local_text(r['a_at'], tz)}, {r['a_source']} row {r['a_row']})",
                     weight,
                     r["at"],
@@ -349,6 +359,30 @@ def _presence(
             )
         )
     return out
+
+
+def _not_contradicted_by_camera(seen: pl.DataFrame) -> pl.DataFrame:
+    """``seen`` without the logins that a camera sighting at the same machine
+    at that moment gives to somebody else: a login names its account's
+    owner, the camera the person at the keyboard."""
+    camera = seen.filter((pl.col("table") == "camera") & pl.col("machine_id").is_not_null()).select(
+        "machine_id", pl.col("person_id").alias("_who"), "at", "s_end"
+    )
+    logins = seen.filter(pl.col("table") == "logins")
+    if camera.is_empty() or logins.is_empty():
+        return seen
+    other = (
+        logins.select("source", "row", "machine_id", "person_id", pl.col("at").alias("_at"))
+        .join(camera, on="machine_id")
+        .filter(
+            (pl.col("at") <= pl.col("_at"))
+            & (pl.col("s_end") >= pl.col("_at"))
+            & (pl.col("_who") != pl.col("person_id"))
+        )
+        .select("source", "row")
+        .unique()
+    )
+    return seen.join(other, on=["source", "row"], how="anti")
 
 
 def _with_habit(

@@ -31,6 +31,7 @@ staff list) is ``visitor_malware``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -221,6 +222,46 @@ def _spread_malware(
     return out
 
 
+def _without_dominated(
+    sig: pl.DataFrame, min_lift: float, alpha: float = 0.01, min_timing_coverage: float = 0.9
+) -> pl.DataFrame:
+    """``sig`` without the paths that only timing made significant (onset,
+    no concentration: lift below ``min_lift`` or an overlap p-value above
+    ``alpha`` before any correction) when another significant path
+    explains at least as much of the spike with fewer orders and more
+    concentration: a big export or a flagged process that opened before the
+    complaints rose is no explanation once a narrower path gives the same
+    one; and those whose orders are complained about less than others and
+    that leave more than ``1 - min_timing_coverage`` of the spike
+    unexplained."""
+    if "onset" not in sig.columns or sig.is_empty():
+        return sig
+    timing = sig.filter(
+        pl.col("onset") & ((pl.col("lift") < min_lift) | (pl.col("log10_p") > math.log10(alpha)))
+    )
+    if timing.is_empty():
+        return sig
+    # A path whose orders are complained about less than others (lift
+    # under 1) is an explanation only when it explains (nearly) the whole
+    # burst, as an app pulling every order does; otherwise it opened just
+    # before the complaints rose by coincidence.
+    partial = timing.filter(
+        (pl.col("recent_coverage") < min_timing_coverage) & (pl.col("lift") < 1.0)
+    ).select("level", "id")
+    better = timing.join_where(
+        sig.select(
+            pl.col("exposed").alias("_e"),
+            pl.col("lift").alias("_l"),
+            pl.col("recent_coverage").alias("_r"),
+        ),
+        pl.col("_e") < pl.col("exposed"),
+        pl.col("_l") > pl.col("lift"),
+        pl.col("_r") >= pl.col("recent_coverage"),
+    ).select("level", "id")
+    drop = pl.concat([partial, better]).unique()
+    return sig.join(drop, on=["level", "id"], how="anti")
+
+
 def classify(
     case: Case,
     points: pl.DataFrame,
@@ -232,6 +273,7 @@ def classify(
     *,
     spike: bool = False,
     min_spike_share: float = 0.2,
+    min_lift: float = 1.2,
 ) -> VectorCall:
     """Decide the leak path from the significant common points.
 
@@ -245,6 +287,7 @@ def classify(
         explaining = sig.filter(pl.col("recent_coverage") >= min_spike_share)
         if explaining.height:
             sig = explaining
+        sig = _without_dominated(sig, min_lift)
     if sig.is_empty():
         return VectorCall(
             kind="none",
@@ -258,6 +301,7 @@ def classify(
     for level in ("device", "process"):
         f = starts[level].filter(pl.col("cand").is_in(list(malware)))
         machine_malware |= set(f["machine_id"].to_list())
+    reach = dict(starts["device"].group_by("cand").agg(pl.col("machine_id").n_unique()).iter_rows())
     persistent_keys = malware_keys(case, indicators, persistent=True)
     persistent = _held_machines(starts, persistent_keys)
     spread = _spread_malware(starts, persistent_keys, events, hits)
@@ -274,6 +318,10 @@ def classify(
             kind = "malware"
             if cid not in malware:  # a stick that moved, with nothing run from it
                 strength *= 0.5
+                if reach.get(cid, 0) < 2:
+                    # Nor did it move: someone's own stick in their own PC
+                    # dates that PC's path but is no way in of its own.
+                    kind = None
         elif level == "process":
             kind = "malware" if cid in malware else None
         elif level == "machine":
