@@ -1,8 +1,11 @@
-"""Crafted case folders for the loader tests.
+"""Crafted case folders for the loader tests, and bundled cases changed in a copy.
 
 :func:`write_case` writes a small, valid case (case.toml plus every required
 table, a few consistent rows each); a test then breaks exactly one thing,
 by passing a table's text (or bytes) or ``None`` to leave the file out.
+:func:`copy_dataset`, :func:`read_rows` and :func:`write_rows` change a
+bundled case the way another generator would, in a copy (evidence is never
+edited in place).
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import shutil
 from pathlib import Path
 
 __all__ = [
@@ -19,7 +23,13 @@ __all__ = [
     "table_text",
     "write_case",
     "snapshot",
+    "DATASETS",
+    "copy_dataset",
+    "read_rows",
+    "write_rows",
 ]
+
+DATASETS = Path(__file__).resolve().parent.parent / "datasets"
 
 CASE_TOML = """\
 [case]
@@ -195,3 +205,25 @@ def snapshot(root: Path) -> dict[str, tuple[str, int, int]]:
             sha = hashlib.sha256(path.read_bytes()).hexdigest()
             out[path.relative_to(root).as_posix()] = (sha, stat.st_size, stat.st_mtime_ns)
     return out
+
+
+def copy_dataset(name: str, tmp_path: Path) -> Path:
+    """A copy of the bundled case ``datasets/<name>`` under ``tmp_path``."""
+    dst = tmp_path / name
+    shutil.copytree(DATASETS / name, dst)
+    return dst
+
+
+def read_rows(path: Path) -> tuple[list[str], list[dict]]:
+    """The header and the rows (as dicts) of a CSV table."""
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        reader = csv.DictReader(f)
+        return list(reader.fieldnames or []), list(reader)
+
+
+def write_rows(path: Path, fields: list[str], rows: list[dict]) -> None:
+    """Write a CSV table (UTF-8, header first)."""
+    with path.open("w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=fields)
+        w.writeheader()
+        w.writerows(rows)

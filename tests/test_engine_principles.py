@@ -11,9 +11,7 @@ follows how background complaints lean by order age.
 
 from __future__ import annotations
 
-import csv
 import json
-import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,33 +19,13 @@ import networkx as nx
 import numpy as np
 import polars as pl
 import pytest
+from casefiles import DATASETS, copy_dataset, read_rows, write_rows
 
 from forensics import investigate, load
 from forensics.analysis.graph import HUB, explain
 from forensics.analysis.orderage import fit_age_model
 from forensics.analysis.streams import stream_openings
 from forensics.analysis.suspects import _presence
-
-DATASETS = Path(__file__).resolve().parent.parent / "datasets"
-
-
-def _copy(name: str, tmp_path: Path) -> Path:
-    dst = tmp_path / name
-    shutil.copytree(DATASETS / name, dst)
-    return dst
-
-
-def _rows(path: Path) -> tuple[list[str], list[dict]]:
-    with path.open(encoding="utf-8-sig", newline="") as f:
-        reader = csv.DictReader(f)
-        return list(reader.fieldnames or []), list(reader)
-
-
-def _write(path: Path, fields: list[str], rows: list[dict]) -> None:
-    with path.open("w", encoding="utf-8", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=fields)
-        w.writeheader()
-        w.writerows(rows)
 
 
 def _truth(case: Path) -> dict:
@@ -56,22 +34,22 @@ def _truth(case: Path) -> dict:
 
 def _add_review_app(case: Path) -> int:
     """A review-reminder app pulling every order once, by id, no range."""
-    af, accounts = _rows(case / "accounts.csv")
+    af, accounts = read_rows(case / "accounts.csv")
     accounts.append(
         dict.fromkeys(af, "")
         | {"account_id": "app-review", "kind": "app", "can_export": "false"}
         | {"created_at": "2023-01-01T00:00:00"}
     )
-    _write(case / "accounts.csv", af, accounts)
-    pf, apps = _rows(case / "apps.csv")
+    write_rows(case / "accounts.csv", af, accounts)
+    pf, apps = read_rows(case / "apps.csv")
     apps.append(
         dict.fromkeys(pf, "")
         | {"app_id": "REVIEW", "account_id": "app-review", "name": "Review reminder"}
         | {"granted_at": "2023-01-01T00:00:00", "scopes": "orders:read"}
     )
-    _write(case / "apps.csv", pf, apps)
-    _, orders = _rows(case / "orders.csv")
-    xf, access = _rows(case / "access.csv")
+    write_rows(case / "apps.csv", pf, apps)
+    _, orders = read_rows(case / "orders.csv")
+    xf, access = read_rows(case / "access.csv")
     for n, o in enumerate(orders):
         at = datetime.fromisoformat(o["placed_at"]) + timedelta(hours=30 + n % 17)
         access.append(
@@ -79,13 +57,13 @@ def _add_review_app(case: Path) -> int:
             | {"event_id": f"RV{n:06d}", "at": at.isoformat(sep=" "), "action": "api_pull"}
             | {"account_id": "app-review", "ip": "47.1.2.3", "order_id": o["order_id"]}
         )
-    _write(case / "access.csv", xf, access)
+    write_rows(case / "access.csv", xf, access)
     return len(orders)
 
 
 @pytest.mark.parametrize("name", ["stale-account", "april-trojan"])
 def test_a_pull_of_one_order_exposes_that_order(tmp_path, name):
-    case = _copy(name, tmp_path)
+    case = copy_dataset(name, tmp_path)
     pulls = _add_review_app(case)
     findings = investigate(load(case))
     truth = _truth(case)
@@ -97,15 +75,15 @@ def test_a_pull_of_one_order_exposes_that_order(tmp_path, name):
 
 
 def test_a_bulk_row_naming_nothing_is_reported_not_widened(tmp_path):
-    case = _copy("insider-export", tmp_path)
-    xf, access = _rows(case / "access.csv")
+    case = copy_dataset("insider-export", tmp_path)
+    xf, access = read_rows(case / "access.csv")
     # orders.csv of this case is GB18030; access.csv is UTF-8.
     access.append(
         dict.fromkeys(xf, "")
         | {"event_id": "X-UNKNOWN", "at": "2024-07-20 10:00:00", "action": "export_orders"}
         | {"account_id": access[0]["account_id"], "machine_id": access[0]["machine_id"]}
     )
-    _write(case / "access.csv", xf, access)
+    write_rows(case / "access.csv", xf, access)
     findings = investigate(load(case))
     row = findings.events.filter(pl.col("event_id") == "X-UNKNOWN")
     assert row["hi"].item() == row["lo"].item()
@@ -175,11 +153,11 @@ def test_presence_weighs_less_when_many_were_present(tmp_path):
 
 
 def test_an_infection_the_agent_missed_still_counts(tmp_path):
-    case = _copy("april-trojan", tmp_path)
+    case = copy_dataset("april-trojan", tmp_path)
     truth = _truth(case)
-    ef, endpoint = _rows(case / "endpoint.csv")
+    ef, endpoint = read_rows(case / "endpoint.csv")
     # PC-07 has no endpoint agent: the camera alone saw the stick go in.
-    _write(case / "endpoint.csv", ef, [r for r in endpoint if r["machine_id"] != "PC-07"])
+    write_rows(case / "endpoint.csv", ef, [r for r in endpoint if r["machine_id"] != "PC-07"])
     findings = investigate(load(case))
     assert findings.vector.kind == "usb_malware"
     assert "PC-07" in findings.vector.machines
@@ -189,15 +167,15 @@ def test_an_infection_the_agent_missed_still_counts(tmp_path):
 
 
 def test_staff_or_visitor_is_decided_by_who_was_present(tmp_path):
-    case = _copy("visitor-malware", tmp_path)
+    case = copy_dataset("visitor-malware", tmp_path)
     truth = _truth(case)
-    cf, camera = _rows(case / "camera.csv")
+    cf, camera = read_rows(case / "camera.csv")
     for r in camera:
         # The reviewer could not name the person, only say what they were.
         if r["person_id"] in truth["insider_person_ids"]:
             r["person_id"] = ""
             r["note"] = "面试者，非本店员工"
-    _write(case / "camera.csv", cf, camera)
+    write_rows(case / "camera.csv", cf, camera)
     findings = investigate(load(case))
     assert findings.vector.kind == "visitor_malware"
     assert findings.suspects and findings.suspects[0].person_id in truth["insider_person_ids"]

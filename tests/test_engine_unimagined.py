@@ -9,40 +9,18 @@ leak that raises the complaint rate for good instead of for a few days.
 
 from __future__ import annotations
 
-import csv
 import json
 import random
-import shutil
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import numpy as np
 import pytest
+from casefiles import copy_dataset, read_rows, write_rows
 
 from forensics import investigate, load
 from forensics.analysis.complaints import _background, _step
 
-DATASETS = Path(__file__).resolve().parent.parent / "datasets"
 SETTINGS = dict(alpha=1e-3, min_background=0.1, history=21, guard=4, min_ratio=1.5)
-
-
-def _copy(name: str, tmp_path: Path) -> Path:
-    dst = tmp_path / name
-    shutil.copytree(DATASETS / name, dst)
-    return dst
-
-
-def _rows(path: Path) -> tuple[list[str], list[dict]]:
-    with path.open(encoding="utf-8-sig", newline="") as f:
-        reader = csv.DictReader(f)
-        return list(reader.fieldnames or []), list(reader)
-
-
-def _write(path: Path, fields: list[str], rows: list[dict]) -> None:
-    with path.open("w", encoding="utf-8", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=fields)
-        w.writeheader()
-        w.writerows(rows)
 
 
 def _stamp(t: datetime) -> str:
@@ -50,11 +28,11 @@ def _stamp(t: datetime) -> str:
 
 
 def test_an_insiders_own_phone_before_the_export_is_no_malware(tmp_path):
-    case = _copy("insider-export", tmp_path)
+    case = copy_dataset("insider-export", tmp_path)
     truth = json.loads((case / "truth.json").read_text(encoding="utf-8"))
     machine = truth["machine_ids"][0]
     start = datetime.fromisoformat(truth["leak_start"]).replace(tzinfo=None)
-    fields, rows = _rows(case / "endpoint.csv")
+    fields, rows = read_rows(case / "endpoint.csv")
     # Her phone, on her own PC only, an hour and a half before the first
     # leaking export; nothing runs from it.
     for kind, at in (("usb_connect", start - timedelta(minutes=90)), ("usb_disconnect", start)):
@@ -69,7 +47,7 @@ def test_an_insiders_own_phone_before_the_export_is_no_malware(tmp_path):
                 "detail": "MTP phone",
             }
         )
-    _write(case / "endpoint.csv", fields, sorted(rows, key=lambda r: r["at"]))
+    write_rows(case / "endpoint.csv", fields, sorted(rows, key=lambda r: r["at"]))
     findings = investigate(load(case), complaint_nodes=False)
     assert findings.vector.kind == "insider_export"
     assert findings.suspects[0].person_id in truth["insider_person_ids"]
@@ -77,10 +55,10 @@ def test_an_insiders_own_phone_before_the_export_is_no_malware(tmp_path):
 
 @pytest.mark.parametrize("seed", [1, 2])
 def test_a_big_export_before_a_burst_of_random_complaints_accuses_nobody(tmp_path, seed):
-    case = _copy("no-leak", tmp_path)
+    case = copy_dataset("no-leak", tmp_path)
     rng = random.Random(seed)
     at = datetime(2024, 4, 20, 10, 5)
-    fields, access = _rows(case / "access.csv")
+    fields, access = read_rows(case / "access.csv")
     # Three weeks of orders (about 0.43 of the shop's) exported by a
     # customer-service account that may export.
     access.append(
@@ -96,14 +74,14 @@ def test_a_big_export_before_a_burst_of_random_complaints_accuses_nobody(tmp_pat
             "range_end": "2024-04-03T00:00:00",
         }
     )
-    _write(case / "access.csv", fields, sorted(access, key=lambda r: r["at"]))
-    _, orders = _rows(case / "orders.csv")
+    write_rows(case / "access.csv", fields, sorted(access, key=lambda r: r["at"]))
+    _, orders = read_rows(case / "orders.csv")
     inside = [o for o in orders if o["placed_at"] < "2024-04-03"]
     after = [o for o in orders if "2024-04-03" <= o["placed_at"] < "2024-04-19"]
     # Two days later, scam calls about 30 orders: 18 of them in the export,
     # about its share of the orders the buyers could complain about, not more.
     picked = rng.sample(inside, 18) + rng.sample(after, 12)
-    fields, complaints = _rows(case / "complaints.csv")
+    fields, complaints = read_rows(case / "complaints.csv")
     for i, order in enumerate(picked):
         received = at + timedelta(days=2, hours=rng.uniform(0, 60))
         complaints.append(
@@ -118,7 +96,7 @@ def test_a_big_export_before_a_burst_of_random_complaints_accuses_nobody(tmp_pat
                 "quoted_fields": "name;order_id",
             }
         )
-    _write(case / "complaints.csv", fields, complaints)
+    write_rows(case / "complaints.csv", fields, complaints)
     findings = investigate(load(case), complaint_nodes=False)
     assert findings.vector.kind != "insider_export"
     assert all(s.score < 0.5 for s in findings.suspects)
