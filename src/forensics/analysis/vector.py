@@ -40,6 +40,7 @@ import polars as pl
 
 from ..case import Case
 from ..case.localtime import zone
+from .commonpoint import CommonPointSettings
 from .exposure import event_columns, members_of
 from .indicators import VISITOR_ROLES, malware_keys
 
@@ -222,12 +223,17 @@ def _spread_malware(
     return out
 
 
-def _without_dominated(
-    sig: pl.DataFrame, min_lift: float, alpha: float = 0.01, min_timing_coverage: float = 0.9
+_SETTINGS = CommonPointSettings()
+
+
+def _without_weak_timing(
+    sig: pl.DataFrame,
+    settings: CommonPointSettings = _SETTINGS,
+    min_timing_coverage: float = 0.9,
 ) -> pl.DataFrame:
     """``sig`` without the paths that only timing made significant (onset,
-    no concentration: lift below ``min_lift`` or an overlap p-value above
-    ``alpha`` before any correction) when another significant path
+    no concentration: lift below ``settings.min_lift`` or an overlap p-value
+    above ``settings.alpha`` before any correction) when another significant path
     explains at least as much of the spike with fewer orders and more
     concentration: a big export or a flagged process that opened before the
     complaints rose is no explanation once a narrower path gives the same
@@ -237,7 +243,8 @@ def _without_dominated(
     if "onset" not in sig.columns or sig.is_empty():
         return sig
     timing = sig.filter(
-        pl.col("onset") & ((pl.col("lift") < min_lift) | (pl.col("log10_p") > math.log10(alpha)))
+        pl.col("onset")
+        & ((pl.col("lift") < settings.min_lift) | (pl.col("log10_p") > math.log10(settings.alpha)))
     )
     if timing.is_empty():
         return sig
@@ -273,7 +280,6 @@ def classify(
     *,
     spike: bool = False,
     min_spike_share: float = 0.2,
-    min_lift: float = 1.2,
 ) -> VectorCall:
     """Decide the leak path from the significant common points.
 
@@ -287,7 +293,7 @@ def classify(
         explaining = sig.filter(pl.col("recent_coverage") >= min_spike_share)
         if explaining.height:
             sig = explaining
-        sig = _without_dominated(sig, min_lift)
+        sig = _without_weak_timing(sig)
     if sig.is_empty():
         return VectorCall(
             kind="none",
