@@ -47,6 +47,7 @@ __all__ = [
     "score_paths",
     "onset",
     "flagged",
+    "ranked",
     "CommonPointSettings",
 ]
 
@@ -707,7 +708,13 @@ def onset(
         .drop("_after", "_onset_log10", "_opening")
         .drop("_opened", strict=False)
     )
-    return out.sort(
+    return ranked(out)
+
+
+def ranked(points: pl.DataFrame) -> pl.DataFrame:
+    """``points`` in the order every route leaves them: significant first,
+    then by strength and lift, ties by level and id."""
+    return points.sort(
         pl.col("significant"),
         pl.col("strength"),
         pl.col("lift"),
@@ -742,14 +749,7 @@ def flagged(
         & (pl.col("hits") >= settings.min_flagged_hits)
         & (pl.col("lift") >= settings.min_lift)
     )
-    return out.with_columns((pl.col("significant") | route).alias("significant")).sort(
-        pl.col("significant"),
-        pl.col("strength"),
-        pl.col("lift"),
-        pl.col("level"),
-        pl.col("id"),
-        descending=[True, True, True, False, False],
-    )
+    return ranked(out.with_columns((pl.col("significant") | route).alias("significant")))
 
 
 def _poisson_logsf(k: np.ndarray, mean: np.ndarray) -> np.ndarray:

@@ -18,6 +18,7 @@ excess; a lone busy day weeks earlier does not date the leak.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -202,15 +203,21 @@ def complaint_rate(
         days.group_by("day").len("complaints"), on="day", how="left"
     ).with_columns(pl.col("complaints").fill_null(0).cast(pl.Int64))
     c = counts["complaints"].to_numpy().astype(float)
-    placed = case.orders.select(pl.col("placed_at").dt.convert_time_zone(tz).dt.date().alias("day"))
-    book = (
-        calendar.join(placed.group_by("day").len("n"), on="day", how="left")
-        .get_column("n")
-        .fill_null(0)
-        .cum_sum()
-        .to_numpy()
-        .astype(float)
-    )
+
+    def book() -> np.ndarray:
+        # Orders placed up to each day; only a step test needs them.
+        placed = case.orders.select(
+            pl.col("placed_at").dt.convert_time_zone(tz).dt.date().alias("day")
+        )
+        return (
+            calendar.join(placed.group_by("day").len("n"), on="day", how="left")
+            .get_column("n")
+            .fill_null(0)
+            .cum_sum()
+            .to_numpy()
+            .astype(float)
+        )
+
     expected, pv, spike, dispersion = _background(
         c,
         alpha=alpha,
@@ -269,7 +276,7 @@ def _background(
     min_ratio: float,
     weak_alpha: float = 0.01,
     max_gap: int = 1,
-    book: np.ndarray | None = None,
+    book: Callable[[], np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """Expected count, p-value and spike flag of every day, and the dispersion.
 
@@ -327,7 +334,13 @@ def _background(
         best = max(bursts, key=lambda b: (float((c[b] - expected[b]).sum()), -int(b[0])))
         spike[best] = True
         return expected, pv, spike, dispersion
-    step = _step(c, alpha=alpha, min_background=min_background, min_ratio=min_ratio, book=book)
+    step = _step(
+        c,
+        alpha=alpha,
+        min_background=min_background,
+        min_ratio=min_ratio,
+        book=None if book is None else book(),
+    )
     if step is not None:
         start, expected = step
         dispersion = 1.0

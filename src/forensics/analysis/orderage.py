@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from .commonpoint import CommonPointSettings, _hypergeom_logsf
+from .commonpoint import CommonPointSettings, _hypergeom_logsf, ranked
 from .exposure import event_columns
 
 __all__ = ["AgeModel", "fit_age_model", "age_adjusted"]
@@ -227,11 +227,4 @@ def age_adjusted(
         return out
     schema = {c: out.schema[c] for c in updates[0]}
     out = out.update(pl.DataFrame(updates, schema=schema), on=["level", "id"])
-    return out.sort(
-        pl.col("significant"),
-        pl.col("strength"),
-        pl.col("lift"),
-        pl.col("level"),
-        pl.col("id"),
-        descending=[True, True, True, False, False],
-    )
+    return ranked(out)

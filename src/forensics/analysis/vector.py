@@ -322,12 +322,12 @@ def classify(
             kind = "third_party_app"
         elif level == "device":
             kind = "malware"
-            if cid not in malware:  # a stick that moved, with nothing run from it
+            if cid not in malware and reach.get(cid, 0) < 2:
+                # Nothing run from it, and it never left one machine: someone's
+                # own stick in their own PC dates that PC's path but is no way in.
+                kind = None
+            elif cid not in malware:  # a stick that moved, with nothing run from it
                 strength *= 0.5
-                if reach.get(cid, 0) < 2:
-                    # Nor did it move: someone's own stick in their own PC
-                    # dates that PC's path but is no way in of its own.
-                    kind = None
         elif level == "process":
             kind = "malware" if cid in malware else None
         elif level == "machine":
