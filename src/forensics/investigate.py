@@ -58,7 +58,7 @@ from .analysis.streams import stream_openings
 from .analysis.suspects import rank_suspects, top_is_visitor
 from .analysis.timeline import timeline as build_timeline
 from .analysis.vector import VectorCall, classify, refine_malware_kind
-from .case import Case, load
+from .case import Case, load, typed_like
 from .case.custody import output_folder
 from .case.localtime import zone
 from .case.notes import Notes, load_notes
@@ -324,16 +324,22 @@ def _path_members(
     if call.kind == VectorKind.MALWARE:
         since = anchors.group_by("machine_id").agg(pl.col("at").min().alias("since"))
         members = (
-            live.join(since.lazy(), on="machine_id")
+            live.join(typed_like(since.lazy(), live, "machine_id"), on="machine_id")
             .filter(pl.col("at") >= pl.col("since"))
-            .select(pl.lit("machine").alias("level"), pl.col("machine_id").alias("cand"), "ev")
+            .select(
+                pl.lit("machine").alias("level"),
+                pl.col("machine_id").cast(pl.String).alias("cand"),
+                "ev",
+            )
             .collect()
         )
     else:
         path = live.join(anchors.lazy().select("ev"), on="ev").collect()
         members = pl.concat(
             [
-                path.select(pl.lit(level).alias("level"), pl.col(col).alias("cand"), "ev")
+                path.select(
+                    pl.lit(level).alias("level"), pl.col(col).cast(pl.String).alias("cand"), "ev"
+                )
                 for level, col in (
                     ("account", "account_id"),
                     ("machine", "machine_id"),

@@ -36,6 +36,7 @@ from datetime import datetime, timedelta
 import numpy as np
 import polars as pl
 
+from ..case import typed_like
 from ..scale.sweep import exposed_sweep
 from .exposure import ACTION_FIELDS, CANDIDATE_KEY, OrderIndex, event_columns
 
@@ -126,7 +127,7 @@ def complaint_hits(
         }
     )
     return (
-        hits.join(shown, on="action", how="left")
+        hits.join(typed_like(shown, hits, "action"), on="action", how="left")
         .with_columns(
             (pl.col("at") <= pl.col("deadline")).alias("in_time"),
             pl.col("quoted")

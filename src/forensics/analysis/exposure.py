@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
-from ..case import Case
+from ..case import Case, typed_like
 from .clock import ClockOffset, corrected
 from .infection import sweep_insertions
 from .sessions import assign_sessions
@@ -256,7 +256,7 @@ def _app_of_event(case: Case, acc: pl.DataFrame) -> pl.DataFrame:
         acc.lazy()
         .select("ev", "account_id", "at")
         .filter(pl.col("account_id").is_in(owners))
-        .join(apps.lazy(), on="account_id")
+        .join(typed_like(apps.lazy(), acc, "account_id"), on="account_id")
         .filter(
             (pl.col("granted_at").is_null() | (pl.col("at") >= pl.col("granted_at")))
             & (pl.col("revoked_at").is_null() | (pl.col("at") <= pl.col("revoked_at")))
@@ -274,7 +274,7 @@ def _since(events: pl.LazyFrame, starts: pl.DataFrame, level: str) -> pl.LazyFra
         return pl.LazyFrame(schema={"level": pl.String, "cand": pl.String, "ev": pl.Int64})
     return (
         events.select("ev", "machine_id", "at")
-        .join(starts.lazy(), on="machine_id")
+        .join(typed_like(starts.lazy(), events, "machine_id"), on="machine_id")
         .filter(pl.col("at") >= pl.col("since"))
         .select(pl.lit(level).alias("level"), "cand", "ev")
     )

@@ -42,7 +42,7 @@ from datetime import timedelta
 
 import polars as pl
 
-from ..case import Case
+from ..case import Case, as_text
 from ..case.localtime import off_shift
 
 __all__ = [
@@ -545,8 +545,10 @@ def _exports(
     grace: int,
     st: IndicatorSettings,
 ) -> pl.DataFrame:
-    ex = events.filter(pl.col("action").is_in(["export_orders", "api_pull"])).with_columns(
-        (pl.col("hi") - pl.col("lo")).alias("n")
+    ex = as_text(
+        events.filter(pl.col("action").is_in(["export_orders", "api_pull"])).with_columns(
+            (pl.col("hi") - pl.col("lo")).alias("n")
+        )
     )
     if ex.is_empty():
         return pl.DataFrame(schema=INDICATOR_SCHEMA)

@@ -16,7 +16,7 @@ from datetime import timedelta
 
 import polars as pl
 
-from ..case import Case
+from ..case import Case, typed_like
 
 __all__ = ["sessionize", "assign_sessions", "PLACE"]
 
@@ -169,8 +169,9 @@ def assign_sessions(events: pl.DataFrame, sessions: pl.DataFrame) -> pl.DataFram
     left = events.lazy().select("at", _where(first).alias("_g"), _where(second).alias("_v"))
     if not in_order:
         left = left.with_row_index("_i").sort("at")
+    # Hashed as the events hold them (the access log's ids are coded).
     right = (
-        sessions.lazy()
+        typed_like(sessions.lazy(), events, "account_id", "machine_id", "ip")
         .select(
             "start",
             "end",

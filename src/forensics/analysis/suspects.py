@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
-from ..case import Case
+from ..case import Case, as_text
 from ..case.localtime import local_text
 from .indicators import VISITOR_ROLES
 from .vector import VectorCall, brought_by, camera_at_anchors
@@ -540,8 +540,11 @@ def _context(
         )
     ok = hits.filter(pl.col("in_time") & pl.col("fields_ok")).select("ev", "complaint_id")
     first = (
-        events.select("ev", "_row", "at", "action", "account_id", "machine_id")
-        .join(ok, on="ev")
+        as_text(
+            events.select("ev", "_row", "at", "action", "account_id", "machine_id").join(
+                ok, on="ev"
+            )
+        )
         .join(anchors.select("machine_id", pl.col("at").alias("_since")), on="machine_id")
         .filter(pl.col("at") >= pl.col("_since"))
         .sort("at", "_row")

@@ -38,7 +38,7 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
-from ..case import Case
+from ..case import Case, as_text, typed_like
 from ..case.localtime import zone
 from .commonpoint import CommonPointSettings
 from .exposure import event_columns, members_of
@@ -143,10 +143,11 @@ def _path_profile(
     )
 
     def held(mapping: dict[str, datetime], name: str) -> pl.DataFrame:
-        return pl.DataFrame(
+        frame = pl.DataFrame(
             {"machine_id": list(mapping), name: list(mapping.values())},
             schema={"machine_id": pl.String, name: pl.Datetime("us", "UTC")},
         )
+        return typed_like(frame, rows, "machine_id")
 
     rows = rows.join(held(persistent, "_p"), on="machine_id", how="left").join(
         held(spread, "_s"), on="machine_id", how="left"
@@ -201,7 +202,10 @@ def _spread_malware(
         if f.is_empty():
             continue
         leaked = (
-            reads.join(f.select("cand", "machine_id", "since"), on="machine_id")
+            reads.join(
+                typed_like(f.select("cand", "machine_id", "since"), reads, "machine_id"),
+                on="machine_id",
+            )
             .filter(pl.col("at") >= pl.col("since"))
             .join(ok, on="ev")
             .group_by("cand", "machine_id")
@@ -453,6 +457,7 @@ def _describe(
             "account_id",
             "app_id",
         ).sort("at")
+        anchors = as_text(anchors)  # a few rows, joined with other tables
         machines = tuple(sorted(set(chosen["machine_id"].drop_nulls().to_list())))
         accounts = tuple(sorted(set(chosen["account_id"].drop_nulls().to_list())))
         apps = tuple(sorted(set(chosen["app_id"].drop_nulls().to_list())))
@@ -497,7 +502,7 @@ def _after_owner_left(case: Case, events: pl.DataFrame) -> pl.DataFrame:
     )
     local_day = pl.col("at").dt.convert_time_zone(case.timezone()).dt.date()
     return (
-        events.join(owners, on="account_id", how="left")
+        events.join(typed_like(owners, events, "account_id"), on="account_id", how="left")
         .filter(
             (pl.col("left_on").is_not_null() & (local_day > pl.col("left_on")))
             | (pl.col("disabled_at").is_not_null() & (pl.col("at") > pl.col("disabled_at")))

@@ -13,5 +13,15 @@
 
 from ._errors import OutputInCaseError
 from .loader import Case, CaseError, CaseMeta, InputFile, load
+from .schema import as_text, typed_like
 
-__all__ = ["Case", "CaseMeta", "InputFile", "CaseError", "OutputInCaseError", "load"]
+__all__ = [
+    "Case",
+    "CaseMeta",
+    "InputFile",
+    "CaseError",
+    "OutputInCaseError",
+    "load",
+    "as_text",
+    "typed_like",
+]

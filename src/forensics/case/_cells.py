@@ -529,7 +529,7 @@ def typed_cell(
     Returns
     -------
     value : pl.Expr
-        Typed as ``column.dtype``; null when empty or unreadable.
+        Typed as ``column.loaded_dtype``; null when empty or unreadable.
     reason : pl.Expr
         String: null when the cell is acceptable, else why not (including
         an empty cell in a non-nullable column, and NUL bytes).
@@ -567,7 +567,10 @@ def typed_cell(
     elif kind is ColumnKind.FLOAT:
         value, reason, bad = _float(steps, src, dtype, text, present)
     else:
-        value, reason, bad = _enum(text, column, facts if dtype == pl.String else UNKNOWN)
+        # (A Categorical source comes here only when its facts allow it
+        # to be kept as read: see forensics.case._tables._as_read.)
+        known = facts if dtype in (pl.String, pl.Categorical) else UNKNOWN
+        value, reason, bad = _enum(text, column, known)
     reasons, faults = [reason], [bad]
     if column.non_negative:
         negative = value < 0
@@ -582,4 +585,4 @@ def typed_cell(
         reasons.insert(0, _why(nul, NUL_IN_CELL))
         faults.append(nul)
     damaged = pl.any_horizontal(faults).fill_null(False)
-    return value.cast(column.dtype), pl.coalesce(reasons), damaged
+    return value.cast(column.loaded_dtype), pl.coalesce(reasons), damaged

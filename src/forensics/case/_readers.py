@@ -25,7 +25,7 @@ import io
 import itertools
 import operator
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -707,8 +707,14 @@ def _one_chunk(frame: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame(out)
 
 
-def read_parquet(path: Path, file: str) -> RawTable:
+def read_parquet(
+    path: Path, file: str, coded: Callable[[tuple[str, ...]], Collection[str]] | None = None
+) -> RawTable:
     """Read a Parquet file; ``_row`` is the 1-based record number.
+
+    ``coded`` says, from the cleaned header, which columns to read as
+    ``Categorical`` (the schema's coded columns): a text column of a few
+    hundred values over millions of rows is then never held as strings.
 
     The bytes are hashed in a thread (hashlib releases the GIL) while polars
     decodes the file, and
@@ -731,7 +737,13 @@ def read_parquet(path: Path, file: str) -> RawTable:
     if len(set(names)) != len(names):
         dup = next(n for n in names if names.count(n) > 1)
         raise CaseError(f"{file}: column {dup!r} appears twice", file=file, column=dup)
-    renamed = [pl.nth(i).alias(new) for i, new in enumerate(names)]
+    to_code = set(coded(tuple(names))) if coded is not None else set()
+    renamed = [
+        (
+            pl.nth(i).cast(pl.Categorical) if new in to_code and dtype == pl.String else pl.nth(i)
+        ).alias(new)
+        for i, (new, dtype) in enumerate(zip(names, schema.dtypes(), strict=True))
+    ]
     # Read whole (polars decodes the columns in parallel) rather than typed
     # a morsel at a time: typing first looks at each column as a whole
     # (forensics._cells.text_facts), and the loaded table keeps the columns

@@ -210,18 +210,24 @@ def _typing_plan(
         out = _WITHHELD + column.name if column.name in withhold else column.name
         if column.name not in mapping:
             if out == column.name:
-                values.append(pl.lit(None, column.dtype).alias(column.name))
+                values.append(pl.lit(None, column.loaded_dtype).alias(column.name))
                 names.append(column.name)
             continue
         src, dtype = col(mapping[column.name]), dtypes[mapping[column.name]]
         known = facts.get(mapping[column.name], UNKNOWN)
+        as_read = _as_read(column, dtype, known)
+        if dtype == pl.Categorical and not as_read:
+            # Categories (a coded column, or a file's own Categorical) with
+            # something to strip, lower-case or flag: checked cell by cell
+            # as the text they are.
+            src, dtype = src.cast(pl.String), pl.String()
         value, reason, damaged = typed_cell(
             steps, column, src, dtype, zone, reference=reference, facts=known
         )
         reasons.append((column.name, reason, _value_text(src, dtype)))
         faults.append(damaged)
         names.append(out)
-        if _as_read(column, dtype, known):
+        if as_read:
             same[out] = mapping[column.name]
         else:
             values.append(value.alias(out))
@@ -245,8 +251,13 @@ def _typing_plan(
 
 def _as_read(column: Column, dtype: pl.DataType, facts: TextFacts) -> bool:
     """Whether the typed column is the source column unchanged: text with
-    nothing to strip and no empty cell (for an enum, every value listed)."""
-    if dtype != pl.String or column.dtype != pl.String or facts.padded or facts.empty:
+    nothing to strip, no empty cell and no NUL (for an enum, every value
+    listed), read as the loaded dtype (``String``, or ``Categorical`` for a
+    coded column)."""
+    if dtype != column.loaded_dtype or column.dtype != pl.String:
+        return False
+    if facts.padded or facts.empty or (facts.nul and dtype == pl.Categorical):
+        # (NUL in a String column is flagged cell by cell, the column kept.)
         return False
     return column.kind is not ColumnKind.ENUM or not facts.unlisted
 
@@ -254,17 +265,25 @@ def _as_read(column: Column, dtype: pl.DataType, facts: TextFacts) -> bool:
 def _text_facts(
     source: pl.LazyFrame, mapping: dict[str, str], schema: TableSchema
 ) -> dict[str, TextFacts]:
-    """:class:`TextFacts` of every ``String`` column of ``source``, by its name."""
+    """:class:`TextFacts` of every ``String`` or ``Categorical`` column of
+    ``source``, by its name (of a Categorical one, from its distinct values:
+    what holds for them holds for every cell)."""
     dtypes = source.collect_schema()
     listed = {mapping[c.name]: c.listed for c in schema.columns if c.values and c.name in mapping}
-    names = [name for name, dtype in dtypes.items() if dtype == pl.String]
+    names = [name for name, dtype in dtypes.items() if dtype in (pl.String, pl.Categorical)]
     if not names:
         return {}
     position = {name: i for i, name in enumerate(dtypes.names())}
+
+    def text(name: str) -> pl.Expr:
+        if dtypes[name] == pl.Categorical:
+            return pl.nth(position[name]).unique().cast(pl.String)
+        return pl.nth(position[name])
+
     exprs = [
         fact.alias(f"{i}.{j}")
         for i, name in enumerate(names)
-        for j, fact in enumerate(text_facts(pl.nth(position[name]), listed.get(name)))
+        for j, fact in enumerate(text_facts(text(name), listed.get(name)))
     ]
     row = source.select(exprs).collect().row(0)
     width = len(exprs) // len(names)
@@ -274,7 +293,7 @@ def _text_facts(
     # Where the first and last bytes allow it, look at the cells themselves.
     maybe = [name for name, facts in found.items() if facts[0]]
     if maybe:
-        exact = source.select(padded_cells(pl.nth(position[n])).alias(n) for n in maybe).collect()
+        exact = source.select(padded_cells(text(n)).alias(n) for n in maybe).collect()
         for name in maybe:
             found[name][0] = bool(exact.get_column(name).item())
     return {name: TextFacts(*facts) for name, facts in found.items()}
@@ -489,6 +508,8 @@ def match_rows(ids: pl.Series, known: pl.Series, *, unique: bool = False) -> pl.
     then only the row whose second hash agrees too is kept, which is the
     one row holding the id, and counting the distinct hashes is spared.
     """
+    if ids.dtype == pl.Categorical and known.dtype == pl.String:
+        known = known.cast(pl.Categorical)  # ids compared (and hashed) alike
     table = known.to_frame("id").with_row_index("row")
     if known.len() > _LARGE:
         first, second = secrets.randbits(64), secrets.randbits(64)
@@ -586,7 +607,7 @@ def find_unregistered(tables: Mapping[str, pl.DataFrame], files: Mapping[str, st
                     pl.lit(files[name], pl.String).alias("file"),
                     pl.col(ROW).alias("row"),
                     pl.lit(column.name, pl.String).alias("column"),
-                    ids.alias("value"),
+                    ids.cast(pl.String).alias("value"),
                     pl.lit(column.references, pl.String).alias("references"),
                 )
             )
@@ -626,7 +647,7 @@ def find_unlisted(tables: Mapping[str, pl.DataFrame], files: Mapping[str, str]) 
                     pl.lit(files[name], pl.String).alias("file"),
                     pl.col(ROW).alias("row"),
                     pl.lit(column.name, pl.String).alias("column"),
-                    value.str.slice(0, _VALUE_CHARS).alias("value"),
+                    value.cast(pl.String).str.slice(0, _VALUE_CHARS).alias("value"),
                 )
             )
     if not parts:

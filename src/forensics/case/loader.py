@@ -66,6 +66,7 @@ from ._tables import (
     empty_frame,
     find_unlisted,
     find_unregistered,
+    match_header,
 )
 from .schema import TABLES, TableSchema
 
@@ -271,7 +272,13 @@ def _locate_tables(folder: Path, meta: CaseMeta) -> dict[str, Path]:
 
 def _read_raw(path: Path, file: str, name: str, meta: CaseMeta) -> RawTable:
     if path.suffix.lower() == ".parquet":
-        return read_parquet(path, file)
+        schema = TABLES[name]
+
+        def coded(header: tuple[str, ...]) -> set[str]:
+            mapping, _ = match_header(header, schema, file)
+            return {mapping[c.name] for c in schema.columns if c.coded and c.name in mapping}
+
+        return read_parquet(path, file, coded)
     return read_csv(
         path,
         file,

@@ -28,6 +28,7 @@ from datetime import timedelta
 import polars as pl
 
 from ..analysis.clock import corrected
+from ..case import typed_like
 from ..case.localtime import local_col
 from ..findings import Findings
 from ..vocab import MALWARE_KINDS, IndicatorKind, VectorKind
@@ -162,7 +163,10 @@ def _malware_events(findings: Findings) -> pl.DataFrame:
     tz = findings.case.timezone()
     win = infection_windows(findings)
     acc = findings.case.source("access")
-    live = findings.events.filter(pl.col("hi") > pl.col("lo")).join(win, on="machine_id")
+    events = findings.events
+    live = events.filter(pl.col("hi") > pl.col("lo")).join(
+        typed_like(win, events, "machine_id"), on="machine_id"
+    )
     live = live.filter(
         (pl.col("at") >= pl.col("since"))
         & (pl.col("until").is_null() | (pl.col("at") < pl.col("until")))
@@ -307,7 +311,12 @@ def _stale_uses(findings: Findings) -> pl.DataFrame:
     )
     ev = (
         findings.events.filter(pl.col("hi") > pl.col("lo"))
-        .join(left.select("account_id", "left_on", "_srow"), on="account_id")
+        .join(
+            typed_like(
+                left.select("account_id", "left_on", "_srow"), findings.events, "account_id"
+            ),
+            on="account_id",
+        )
         .filter(pl.col("at").dt.convert_time_zone(tz).dt.date() > pl.col("left_on"))
     )
     return ev.select(

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 
 import polars as pl
 
+from ..case import as_text
 from ..case.localtime import local_col, local_text
 from ..findings import Findings
 from ..vocab import IndicatorKind, VectorKind
@@ -480,7 +481,7 @@ def _shared_accounts(findings: Findings, n: int) -> list[Action]:
 def _export_review(findings: Findings, n: int) -> list[Action]:
     case = findings.case
     tz = findings.case.timezone()
-    exports = findings.events.filter(pl.col("action") == "export_orders").sort("at")
+    exports = as_text(findings.events.filter(pl.col("action") == "export_orders").sort("at"))
     counts = exports.group_by("account_id").agg(
         pl.len().alias("exports"), pl.col("_row").first(), pl.col("at").first()
     )

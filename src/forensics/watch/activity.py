@@ -36,7 +36,7 @@ from datetime import timedelta
 
 import polars as pl
 
-from ..case import Case
+from ..case import Case, as_text
 
 __all__ = ["ACTIVITY_SCHEMA", "Kind", "activity", "os_user_map", "desk_owners"]
 
@@ -289,7 +289,7 @@ def _access(case: Case, owners: pl.DataFrame, events: pl.DataFrame | None) -> pl
             pl.col("_row").cast(pl.Int64),
         )
     else:
-        acc = case.access.lazy().select(
+        acc = as_text(case.access.lazy()).select(
             "account_id",
             "at",
             "machine_id",

@@ -43,7 +43,7 @@ from enum import StrEnum
 import polars as pl
 
 from ..analysis.indicators import shift_windows
-from ..case import Case
+from ..case import Case, typed_like
 from ..case.localtime import off_shift
 
 __all__ = [
@@ -288,7 +288,9 @@ def _with_shift(case: Case, events: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame
     shifts = shift_windows(case).select(
         pl.col("person_id").alias("owner_person_id"), "shift_start_min", "shift_end_min"
     )
-    owners = case.accounts.select("account_id", "owner_person_id", "kind")
+    owners = typed_like(
+        case.accounts.select("account_id", "owner_person_id", "kind"), events, "account_id"
+    )
     if isinstance(events, pl.LazyFrame):
         owners, shifts = owners.lazy(), shifts.lazy()
     local = pl.col("at").dt.convert_time_zone(tz)

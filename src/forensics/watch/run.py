@@ -22,7 +22,7 @@ from ..analysis.indicators import access_rows
 from ..analysis.indicators import indicators as find_indicators
 from ..analysis.sessions import sessionize
 from ..analysis.timeline import timeline as build_timeline
-from ..case import Case
+from ..case import Case, as_text
 from ..privacy import escape_markdown, write_csv
 from .hygiene import (
     SEVERITY,
@@ -54,7 +54,9 @@ def audit(
     # accounts only (as the investigation does): never a timeline of every
     # order view of a large case.
     tl = build_timeline(case, offsets, access=access_rows(case))
-    events = exposure_events(case, sessionize(case), order_index(case))
+    # The checks join the events with the case's other tables by id: as text
+    # (the access log holds its ids coded; see forensics.case.as_text).
+    events = as_text(exposure_events(case, sessionize(case), order_index(case)))
     found = find_indicators(case, tl, events)
     tables = {
         "accounts": one_person_one_account(case, found),
