@@ -25,6 +25,7 @@ REVEAL_CONTACTS = False
 # %%
 import polars as pl
 
+from forensics.case import typed_like
 from forensics.response.leakpath import infection_windows
 from forensics.response.respond import respond, summary_text, write_pack
 from forensics.views import notebook
@@ -58,7 +59,9 @@ show_table(pack.buyers, reveal=REVEAL_CONTACTS, max_rows=15)
 
 # %%
 win = infection_windows(findings)
-seen = findings.events.join(win, on="machine_id").filter(
+# The events hold the access log's ids coded (Categorical): typed_like codes
+# the small table's machine_id alike so that the two join.
+seen = findings.events.join(typed_like(win, findings.events, "machine_id"), on="machine_id").filter(
     (pl.col("at") >= pl.col("since"))
     & (pl.col("until").is_null() | (pl.col("at") < pl.col("until")))
 )

@@ -149,8 +149,12 @@ def exposure_events(case: Case, sessions: pl.DataFrame | None, index: OrderIndex
         ``ev`` (event number), ``_row``, ``event_id``, ``at``, ``account_id``,
         ``machine_id``, ``ip``, ``action``, ``order_id``, ``session_key``,
         ``app_id``, ``lo``, ``hi`` (``hi - lo`` orders exposed; 0 when the
-        event names no known order). ``session_key`` is ``Categorical``
-        (see :func:`forensics.analysis.sessions.assign_sessions`).
+        event names no known order). ``account_id``, ``machine_id``, ``ip``,
+        ``action`` (coded by the loader), ``session_key`` (see
+        :func:`forensics.analysis.sessions.assign_sessions`) and ``app_id``
+        are ``Categorical``: join them with text columns of other tables
+        through :func:`forensics.case.typed_like` or
+        :func:`forensics.case.as_text`.
     """
     # Each step below works on the few columns it needs and yields columns
     # in access-row order: the access table is most of a large case, and
@@ -192,9 +196,11 @@ def exposure_events(case: Case, sessions: pl.DataFrame | None, index: OrderIndex
         .alias("hi")
     )
     app = _app_of_event(case, acc)
-    app_id = pl.repeat(None, acc.height, dtype=pl.String, eager=True).alias("app_id")
+    # Coded like the access log's ids: most events belong to no app, and a
+    # null text cell still takes 16 bytes (Categorical: 4).
+    app_id = pl.repeat(None, acc.height, dtype=pl.Categorical, eager=True).alias("app_id")
     if app.height:
-        app_id = app_id.scatter(app["ev"], app["app_id"])
+        app_id = app_id.scatter(app["ev"], app["app_id"].cast(pl.Categorical))
     return acc.select(
         "ev",
         "_row",
