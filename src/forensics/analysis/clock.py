@@ -157,7 +157,7 @@ def _endpoint_pairs(case: Case) -> pl.DataFrame:
     ref = pl.concat(
         [
             case.logins.select("machine_id", pl.col("at").alias("t")),
-            case.access.select("machine_id", pl.col("at").alias("t")),
+            case.access_lean.select("machine_id", pl.col("at").alias("t")),
         ]
     ).drop_nulls()
     return _pairs(ep, ref, "machine_id", 1.0)

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
-from ..case import Case, typed_like
+from ..case import Case, as_text, typed_like
 from .clock import ClockOffset, corrected
 from .infection import sweep_insertions
 from .sessions import assign_sessions
@@ -147,10 +147,12 @@ def exposure_events(case: Case, sessions: pl.DataFrame | None, index: OrderIndex
     -------
     pl.DataFrame
         ``ev`` (event number), ``_row``, ``event_id``, ``at``, ``account_id``,
-        ``machine_id``, ``ip``, ``action``, ``order_id``, ``session_key``,
-        ``app_id``, ``lo``, ``hi`` (``hi - lo`` orders exposed; 0 when the
-        event names no known order). ``account_id``, ``machine_id``, ``ip``,
-        ``action`` (coded by the loader), ``session_key`` (see
+        ``machine_id``, ``ip``, ``action``, ``session_key``, ``app_id``,
+        ``lo``, ``hi`` (``hi - lo`` orders exposed; 0 when the event names no
+        known order; the order an event names is order number ``lo``:
+        ``index.orders``' ``order_id`` where ``idx`` = ``lo``).
+        ``account_id``, ``machine_id``, ``ip``, ``action`` (coded by the
+        loader), ``session_key`` (see
         :func:`forensics.analysis.sessions.assign_sessions`) and ``app_id``
         are ``Categorical``: join them with text columns of other tables
         through :func:`forensics.case.typed_like` or
@@ -159,7 +161,7 @@ def exposure_events(case: Case, sessions: pl.DataFrame | None, index: OrderIndex
     # Each step below works on the few columns it needs and yields columns
     # in access-row order: the access table is most of a large case, and
     # joining or sorting it whole copies every column.
-    acc = case.access.with_row_index("ev").with_columns(pl.col("ev").cast(pl.Int64))
+    acc = case.access_lean.with_row_index("ev").with_columns(pl.col("ev").cast(pl.Int64))
     if sessions is None:
         session_key = pl.repeat(None, acc.height, dtype=pl.Categorical, eager=True)
     else:
@@ -171,7 +173,7 @@ def exposure_events(case: Case, sessions: pl.DataFrame | None, index: OrderIndex
         # The loader matched each order_id to its row of orders already.
         order_pos = index.numbers_of_rows(rows)
     else:
-        order_pos = _order_numbers(acc.get_column("order_id"), index)
+        order_pos = _order_numbers(case.access.get_column("order_id"), index)
     # A row exposes what it names: a range is that range (an empty bound is
     # open: from the first order, or up to the event), an order id that
     # order. A bulk row naming neither is of unknown extent
@@ -210,7 +212,6 @@ def exposure_events(case: Case, sessions: pl.DataFrame | None, index: OrderIndex
         "machine_id",
         "ip",
         "action",
-        "order_id",
         session_key.alias("session_key"),
         app_id,
         lo,
@@ -225,14 +226,15 @@ def unknown_extent(case: Case) -> pl.DataFrame:
     (``_row``, ``at``, ``account_id``, ``machine_id``, ``action``), never
     counted as everything nor as nothing-to-see.
     """
+    bulk = (
+        pl.col("action").is_in(BULK_ACTIONS)
+        & pl.col("range_start").is_null()
+        & pl.col("range_end").is_null()
+    )
     return (
-        case.access.lazy()
-        .filter(
-            pl.col("action").is_in(BULK_ACTIONS)
-            & pl.col("order_id").is_null()
-            & pl.col("range_start").is_null()
-            & pl.col("range_end").is_null()
-        )
+        as_text(case.access_where(bulk))
+        .lazy()
+        .filter(pl.col("order_id").is_null())
         .select("_row", "at", "account_id", "machine_id", "action")
         .sort("at", "_row")
         .collect()
@@ -605,8 +607,11 @@ def machine_order(events: pl.DataFrame) -> MachineOrder:
     del kept
     if rows.size and np.any(times[1:] < times[:-1]):
         by_time = np.argsort(times, kind="stable")
-        rows, codes, times = rows[by_time], codes[by_time], times[by_time]
+        rows, codes = rows[by_time], codes[by_time]
         del by_time
+    # The times are gathered again at the end, in machine order: holding
+    # them through the sort would add two 64-bit columns to the peak.
+    del times
     known = np.sort(pl.Series(codes).unique().to_numpy())
     small = np.uint16 if known.size <= np.iinfo(np.uint16).max else np.uint32
     dense = np.zeros(int(known.max()) + 1 if known.size else 1, dtype=small)
@@ -617,7 +622,6 @@ def machine_order(events: pl.DataFrame) -> MachineOrder:
     counts = np.bincount(machine, minlength=known.size).astype(np.int64)
     del machine
     rows = rows[by_machine]
-    times = times[by_machine]
     del by_machine
     ends = np.cumsum(counts)
     # Each machine's name, from its first row.
@@ -628,6 +632,7 @@ def machine_order(events: pl.DataFrame) -> MachineOrder:
     )
     zone = events.schema["at"].time_zone
     # numpy gathers a column several times faster than polars here.
+    times = events.get_column("at").dt.cast_time_unit("us").to_physical().to_numpy()[rows]
     lo = _narrow(events.get_column("lo").to_numpy()[rows])
     hi = _narrow(events.get_column("hi").to_numpy()[rows])
     # Events numbered by row (as exposure_events numbers them) need no look-up.

@@ -103,7 +103,7 @@ def timeline(
     offsets = offsets or {}
     owner = case.accounts.select("account_id", pl.col("owner_person_id").alias("_owner"))
     logins = case.logins.join(owner, on="account_id", how="left")
-    access_rows = as_text(case.access if access is None else case.access.filter(access))
+    access_rows = as_text(case.access if access is None else case.access_where(access))
     access = access_rows.join(owner, on="account_id", how="left", maintain_order="left")
     cam = corrected(case.camera, offsets.get("camera"), ("start_at", "end_at"))
     ep = corrected(case.endpoint, offsets.get("endpoint"), ("at",))

@@ -392,6 +392,8 @@ def _timestamp(
     if isinstance(dtype, pl.Datetime):
         # A Parquet column already typed: keep it; naive means the file's zone.
         us = src.dt.cast_time_unit("us")
+        if dtype == pl.Datetime("us", "UTC"):
+            return src, *_implausible(src, reference)  # as it is (kept as read)
         if dtype.time_zone is not None:
             value = steps.keep(us.dt.convert_time_zone("UTC"))
             return value, *_implausible(value, reference)

@@ -34,7 +34,7 @@ from pathlib import Path
 import charset_normalizer
 import polars as pl
 
-from ._cells import SPACES
+from ._cells import SPACES, padded_cells, text_facts
 from ._errors import CaseError
 from .schema import ROW
 
@@ -84,6 +84,10 @@ class RawTable:
     format: str
     encoding: str | None
     identity: tuple[int, ...] | None = None  # (device, inode, size, times): Parquet
+    omitted: frozenset[str] = frozenset()
+    """Header names checked in the file but not read into ``frame``
+    (:func:`read_parquet`'s ``omit``): text no cell of which could set a row
+    aside. Their cells can matter only to tell duplicates apart."""
 
     @property
     def sha256(self) -> str:
@@ -696,25 +700,21 @@ def _decode_error(
 _hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="forensics-sha256")
 
 
-def _one_chunk(frame: pl.DataFrame) -> pl.DataFrame:
-    """``frame`` with each column in one chunk, rechunked a column at a time
-    (the old chunks of a column are freed before the next is copied)."""
-    columns = frame.get_columns()
-    del frame
-    out = []
-    while columns:
-        out.append(columns.pop(0).rechunk())
-    return pl.DataFrame(out)
-
-
 def read_parquet(
-    path: Path, file: str, coded: Callable[[tuple[str, ...]], Collection[str]] | None = None
+    path: Path,
+    file: str,
+    coded: Callable[[tuple[str, ...]], Collection[str]] | None = None,
+    omit: Callable[[tuple[str, ...]], Collection[str]] | None = None,
 ) -> RawTable:
     """Read a Parquet file; ``_row`` is the 1-based record number.
 
     ``coded`` says, from the cleaned header, which columns to read as
     ``Categorical`` (the schema's coded columns): a text column of a few
     hundred values over millions of rows is then never held as strings.
+    ``omit`` names the columns the caller will not keep (withheld personal
+    data): those of text are first checked as the file is streamed (no cell
+    padded or holding NUL, so none can set a row aside), and then not read;
+    any other is read as usual. They are listed in ``RawTable.omitted``.
 
     The bytes are hashed in a thread (hashlib releases the GIL) while polars
     decodes the file, and
@@ -738,17 +738,29 @@ def read_parquet(
         dup = next(n for n in names if names.count(n) > 1)
         raise CaseError(f"{file}: column {dup!r} appears twice", file=file, column=dup)
     to_code = set(coded(tuple(names))) if coded is not None else set()
+    dtypes = schema.dtypes()
+    wanted = set(omit(tuple(names))) if omit is not None else set()
+    strings = [i for i, n in enumerate(names) if n in wanted and dtypes[i] == pl.String]
+    omitted = _clean_text(scan, {names[i]: i for i in strings})
     renamed = [
         (
             pl.nth(i).cast(pl.Categorical) if new in to_code and dtype == pl.String else pl.nth(i)
         ).alias(new)
-        for i, (new, dtype) in enumerate(zip(names, schema.dtypes(), strict=True))
+        for i, (new, dtype) in enumerate(zip(names, dtypes, strict=True))
+        if new not in omitted
     ]
-    # Read whole (polars decodes the columns in parallel) rather than typed
-    # a morsel at a time: typing first looks at each column as a whole
-    # (forensics._cells.text_facts), and the loaded table keeps the columns
-    # that need no change as they were read, in one chunk each.
-    frame = _one_chunk(scan.select(renamed).with_row_index(ROW, offset=1).collect()).lazy()
+    # Read whole rather than typed a morsel at a time: typing first looks at
+    # each column as a whole (forensics._cells.text_facts), and the loaded
+    # table keeps the columns that need no change as they were read, in one
+    # chunk each. A column at a time, two at once: the row groups of one
+    # column are copied into one chunk and freed before the next is read,
+    # so that their memory serves the next (read all at once, a 22.8M-row
+    # access log peaked a gigabyte higher, and took longer).
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="forensics-read") as pool:
+        columns = list(pool.map(lambda e: scan.select(e).collect().to_series().rechunk(), renamed))
+    # ``_row`` as the loaded table holds it (Int64), so that it is shared.
+    row = pl.int_range(1, records + 1, dtype=pl.Int64, eager=True).alias(ROW)
+    frame = pl.DataFrame([row, *columns]).lazy()
     return RawTable(
         frame=frame,
         header=tuple(names),
@@ -759,4 +771,25 @@ def read_parquet(
         format="parquet",
         encoding=None,
         identity=identity,
+        omitted=frozenset(omitted),
     )
+
+
+def _clean_text(scan: pl.LazyFrame, columns: dict[str, int]) -> set[str]:
+    """Those of ``columns`` (name -> position in ``scan``) in which no cell
+    is padded or holds a NUL byte, found by streaming the file (the columns
+    are never whole in memory)."""
+    if not columns:
+        return set()
+    exprs = []
+    for name, i in columns.items():
+        edge, nul, _, _ = text_facts(pl.nth(i))
+        exprs += [edge.alias(f"{name}\x1fedge"), nul.alias(f"{name}\x1fnul")]
+    found = scan.select(exprs).collect(engine="streaming").row(0, named=True)
+    clean = {n for n in columns if not found[f"{n}\x1fnul"]}
+    maybe = [n for n in clean if found[f"{n}\x1fedge"]]
+    if maybe:
+        exact = scan.select(padded_cells(pl.nth(columns[n])).alias(n) for n in maybe)
+        padded = exact.collect(engine="streaming").row(0, named=True)
+        clean -= {n for n in maybe if padded[n]}
+    return clean

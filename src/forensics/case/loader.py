@@ -39,12 +39,14 @@ PUBLIC API (the engine is written against it; keep it stable):
     case.verify() -> list[str]       re-hash inputs; names of changed files
     case.staff / accounts / machines / orders / complaints / logins /
     access / camera / endpoint / badge / apps   -> the frames (properties)
+    case.access_lean                 access without order_id (see _lean.py)
+    case.access_where(expr)          the access rows expr keeps, whole
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from pathlib import Path
@@ -57,11 +59,13 @@ from ..privacy import PERSONAL_COLUMNS
 from ._casetoml import CASE_TOML, parse_case_toml, resolve_file_path
 from ._derived import derive
 from ._errors import CaseError
+from ._lean import CaseTables, lean_access
 from ._readers import RawTable, read_csv, read_parquet, sha256_file
 from ._tables import (
     QUARANTINE_SCHEMA,
     UNREGISTERED_SCHEMA,
     CheckedTable,
+    OmittedNeeded,
     check_table,
     empty_frame,
     find_unlisted,
@@ -115,7 +119,7 @@ class Case:
     path: Path
     meta: CaseMeta
     inputs: tuple[InputFile, ...]
-    tables: MappingProxyType  # name -> pl.DataFrame
+    tables: Mapping[str, pl.DataFrame]  # read-only (CaseTables from load)
     present: frozenset[str]
     quarantine: pl.DataFrame
     unregistered: pl.DataFrame
@@ -184,6 +188,22 @@ class Case:
     complaints = property(lambda self: self.tables["complaints"])
     logins = property(lambda self: self.tables["logins"])
     access = property(lambda self: self.tables["access"])
+
+    @property
+    def access_lean(self) -> pl.DataFrame:
+        """The access table without ``order_id`` (see :mod:`._lean`): what
+        the engine's heavy steps read, with :attr:`access_order_rows`."""
+        if isinstance(self.tables, CaseTables):
+            return self.tables.lean("access")
+        return self.access.drop("order_id", strict=False)
+
+    def access_where(self, keep: pl.Expr) -> pl.DataFrame:
+        """The access rows ``keep`` selects, whole (``keep`` must not read
+        ``order_id``): on a large case, cheaper than ``access.filter``."""
+        if isinstance(self.tables, CaseTables):
+            return self.tables.where("access", keep)
+        return self.access.filter(keep)
+
     camera = property(lambda self: self.tables["camera"])
     endpoint = property(lambda self: self.tables["endpoint"])
     badge = property(lambda self: self.tables["badge"])
@@ -270,7 +290,9 @@ def _locate_tables(folder: Path, meta: CaseMeta) -> dict[str, Path]:
     return {n: p for n, p in paths.items() if p is not None}
 
 
-def _read_raw(path: Path, file: str, name: str, meta: CaseMeta) -> RawTable:
+def _read_raw(
+    path: Path, file: str, name: str, meta: CaseMeta, withhold: frozenset[str] = frozenset()
+) -> RawTable:
     if path.suffix.lower() == ".parquet":
         schema = TABLES[name]
 
@@ -278,7 +300,13 @@ def _read_raw(path: Path, file: str, name: str, meta: CaseMeta) -> RawTable:
             mapping, _ = match_header(header, schema, file)
             return {mapping[c.name] for c in schema.columns if c.coded and c.name in mapping}
 
-        return read_parquet(path, file, coded)
+        def omit(header: tuple[str, ...]) -> set[str]:
+            # Withheld columns need not be held even while the file is
+            # checked (on a large case, a gigabyte of buyers' addresses).
+            mapping, _ = match_header(header, schema, file)
+            return {mapping[c] for c in withhold if c in mapping}
+
+        return read_parquet(path, file, coded, omit if withhold else None)
     return read_csv(
         path,
         file,
@@ -290,7 +318,7 @@ def _read_raw(path: Path, file: str, name: str, meta: CaseMeta) -> RawTable:
 def _load_table(
     path: Path, file: str, schema: TableSchema, meta: CaseMeta, withhold: frozenset[str]
 ) -> tuple[CheckedTable, RawTable]:
-    raw = _read_raw(path, file, schema.name, meta)
+    raw = _read_raw(path, file, schema.name, meta, withhold)
     if not raw.header:
         if schema.required:
             what = "empty file" if raw.size == 0 else "no header line (only blank lines)"
@@ -299,7 +327,12 @@ def _load_table(
         raw.confirm_unchanged(path, file)
         return empty, raw
     zone = meta.file_setting(schema.name, "timezone", meta.timezone)
-    checked = check_table(raw, schema, file, zone, reference=meta.opened_at, withhold=withhold)
+    try:
+        checked = check_table(raw, schema, file, zone, reference=meta.opened_at, withhold=withhold)
+    except OmittedNeeded:
+        # A key repeats: rows are compared whole, withheld cells included.
+        raw = _read_raw(path, file, schema.name, meta)
+        checked = check_table(raw, schema, file, zone, reference=meta.opened_at, withhold=withhold)
     raw.confirm_unchanged(path, file)
     return checked, raw
 
@@ -417,17 +450,22 @@ def load(path: str | Path, *, progress: bool = False, personal: bool = True) -> 
     unlisted = find_unlisted(tables, files)  # before absent tables are filled in
     for name, schema in TABLES.items():
         tables.setdefault(name, empty_frame(schema))
+    order_rows = references.rows.get(("access", "order_id"))
+    order_ids = None
+    if order_rows is not None and "order_id" in tables["access"].columns:
+        # Matched to orders already: held as those rows (see ._lean).
+        tables["access"], order_ids = lean_access(tables["access"], order_rows)
     return Case(
         path=folder,
         meta=meta,
         inputs=tuple(sorted(records, key=lambda r: r.file)),
-        tables=MappingProxyType(tables),
+        tables=CaseTables(tables, order_ids),
         present=frozenset(paths),
         quarantine=pl.concat(quarantine).sort(["file", "row"], maintain_order=True),
         unregistered=unregistered
         if unregistered.height
         else pl.DataFrame(schema=UNREGISTERED_SCHEMA),
         unlisted=unlisted,
-        access_order_rows=references.rows.get(("access", "order_id")),
+        access_order_rows=order_rows,
         withheld=withheld,
     )

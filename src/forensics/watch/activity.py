@@ -289,7 +289,7 @@ def _access(case: Case, owners: pl.DataFrame, events: pl.DataFrame | None) -> pl
             pl.col("_row").cast(pl.Int64),
         )
     else:
-        acc = as_text(case.access.lazy()).select(
+        acc = as_text(case.access_lean.lazy()).select(
             "account_id",
             "at",
             "machine_id",
