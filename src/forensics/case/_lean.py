@@ -63,7 +63,8 @@ class OrderIds:
 
     def restore(self, lean: pl.DataFrame, orders: pl.DataFrame) -> pl.DataFrame:
         """The access table as loaded, from its lean form."""
-        return lean.insert_column(self.position, self.ids(orders))
+        # (insert_column changes the frame it is called on: a shallow copy.)
+        return lean.clone().insert_column(self.position, self.ids(orders))
 
 
 def lean_access(access: pl.DataFrame, rows: pl.Series) -> tuple[pl.DataFrame, OrderIds]:
@@ -111,4 +112,4 @@ class CaseTables(Mapping):
         rows = self._tables[name].with_row_index(_AT).filter(keep)
         at = rows.get_column(_AT)
         ids = self._order_ids.ids(self._tables["orders"], at)
-        return rows.drop(_AT).insert_column(self._order_ids.position, ids)
+        return rows.drop(_AT).insert_column(self._order_ids.position, ids)  # a new frame
