@@ -60,6 +60,7 @@ __all__ = [
     "TextFacts",
     "text_facts",
     "padded_cells",
+    "clean_text_columns",
     "text_of",
     "typed_cell",
     "nul_cell",
@@ -588,3 +589,23 @@ def typed_cell(
         faults.append(nul)
     damaged = pl.any_horizontal(faults).fill_null(False)
     return value.cast(column.loaded_dtype), pl.coalesce(reasons), damaged
+
+
+def clean_text_columns(scan: pl.LazyFrame, columns: dict[str, int]) -> set[str]:
+    """Those of ``columns`` (name -> position in ``scan``) in which no cell
+    is padded or holds a NUL byte, found by streaming the file (the columns
+    are never whole in memory)."""
+    if not columns:
+        return set()
+    exprs = []
+    for name, i in columns.items():
+        edge, nul, _, _ = text_facts(pl.nth(i))
+        exprs += [edge.alias(f"{name}\x1fedge"), nul.alias(f"{name}\x1fnul")]
+    found = scan.select(exprs).collect(engine="streaming").row(0, named=True)
+    clean = {n for n in columns if not found[f"{n}\x1fnul"]}
+    maybe = [n for n in clean if found[f"{n}\x1fedge"]]
+    if maybe:
+        exact = scan.select(padded_cells(pl.nth(columns[n])).alias(n) for n in maybe)
+        padded = exact.collect(engine="streaming").row(0, named=True)
+        clean -= {n for n in maybe if padded[n]}
+    return clean

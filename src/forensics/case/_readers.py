@@ -34,7 +34,7 @@ from pathlib import Path
 import charset_normalizer
 import polars as pl
 
-from ._cells import SPACES, padded_cells, text_facts
+from ._cells import SPACES, clean_text_columns
 from ._errors import CaseError
 from .schema import ROW
 
@@ -741,7 +741,7 @@ def read_parquet(
     dtypes = schema.dtypes()
     wanted = set(omit(tuple(names))) if omit is not None else set()
     strings = [i for i, n in enumerate(names) if n in wanted and dtypes[i] == pl.String]
-    omitted = _clean_text(scan, {names[i]: i for i in strings})
+    omitted = clean_text_columns(scan, {names[i]: i for i in strings})
     renamed = [
         (
             pl.nth(i).cast(pl.Categorical) if new in to_code and dtype == pl.String else pl.nth(i)
@@ -773,23 +773,3 @@ def read_parquet(
         identity=identity,
         omitted=frozenset(omitted),
     )
-
-
-def _clean_text(scan: pl.LazyFrame, columns: dict[str, int]) -> set[str]:
-    """Those of ``columns`` (name -> position in ``scan``) in which no cell
-    is padded or holds a NUL byte, found by streaming the file (the columns
-    are never whole in memory)."""
-    if not columns:
-        return set()
-    exprs = []
-    for name, i in columns.items():
-        edge, nul, _, _ = text_facts(pl.nth(i))
-        exprs += [edge.alias(f"{name}\x1fedge"), nul.alias(f"{name}\x1fnul")]
-    found = scan.select(exprs).collect(engine="streaming").row(0, named=True)
-    clean = {n for n in columns if not found[f"{n}\x1fnul"]}
-    maybe = [n for n in clean if found[f"{n}\x1fedge"]]
-    if maybe:
-        exact = scan.select(padded_cells(pl.nth(columns[n])).alias(n) for n in maybe)
-        padded = exact.collect(engine="streaming").row(0, named=True)
-        clean -= {n for n in maybe if padded[n]}
-    return clean
