@@ -172,12 +172,14 @@ def timeline(
     layout["annotations"] = annotations
     if fixed_traces:
         _fixed_margins(layout, findings, prepared, reveal=reveal)
-    spec = {"data": _plain(traces), "layout": _plain(layout)}
-    return spec if as_dict else go.Figure(spec)
+    if as_dict:
+        return {"data": _plain(traces), "layout": _plain(layout)}
+    return go.Figure(data=traces, layout=layout)
 
 
 def _plain(value):
-    """``value`` with its datetimes as the ISO text plotly.py would send."""
+    """``value`` with its datetimes as the ISO text plotly.py sends for them
+    (a plain dict is sent as it is)."""
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -193,14 +195,16 @@ def _fixed_margins(layout: dict, findings, prepared: _Prepared, *, reveal: bool)
     """Set a left margin that fits the label of every lane of the case, and
     draw tick labels without measuring them for overflow.
 
-    With the margin fitted to the lanes in view (plotly's automargin), a
-    view with other lanes makes the browser measure every label, find the
-    margin changed and draw the whole chart a second time; measuring tick
-    labels for overflow ("hide past div", plotly's default) costs about as
-    much again in a page as large as JupyterLab's. Automargin stays on: a
-    label wider than estimated still fits (at the cost of that second
-    drawing)."""
-    key = ("margin", reveal)
+    With the left margin fitted to the lanes in view (plotly's automargin),
+    a view with other lanes makes the browser measure every label, find
+    the margin changed and draw the whole chart a second time; measuring
+    tick labels for overflow ("hide past div", plotly's default) costs
+    about as much again in a page as large as JupyterLab's. Automargin
+    stays on: a label wider than estimated still fits (at the cost of that
+    second drawing). The legend below still sets the bottom margin: a view
+    whose legend takes more or fewer rows is drawn twice (its rows depend
+    on the chart's width in the page, unknown here)."""
+    key = ("left margin", reveal)
     if key not in prepared.memo:
         names = _person_names(findings, reveal=reveal)
         suspects = {s.person_id: s.score for s in findings.suspects}
@@ -301,9 +305,11 @@ def _default_window(findings, tz: str) -> tuple[datetime, datetime, str]:
 
 
 def _bucket(span: timedelta) -> timedelta:
-    """Width of the buckets routine access is counted in (about 200 per view)."""
+    """Width of the buckets routine access is counted in (about 100 per
+    view: at the width of a notebook, about 13 px apart, where marks of up
+    to 14 px drawn twice as often overlapped)."""
     for minutes in (5, 15, 30, 60, 180, 360, 720):
-        if span / timedelta(minutes=minutes) <= 200:
+        if span / timedelta(minutes=minutes) <= 100:
             return timedelta(minutes=minutes)
     return timedelta(days=1)
 
@@ -589,15 +595,6 @@ def _timeline_layout(findings, order, tz, lo, hi, title, *, reveal: bool, openin
     offsets = _offsets_note(findings)
     sub = f"times in {_text(tz)}; grey = outside business hours"
     sub += f"; {offsets}" if offsets else ""
-    separator = {
-        "type": "line",
-        "xref": "paper",
-        "x0": 0,
-        "x1": 1,
-        "yref": "y",
-        "layer": "below",
-        "line": {"color": "#e0e0e0", "width": 0.5},
-    }
     return {
         "title": {"text": title, "subtitle": {"text": sub}},
         "template": "plotly_white",
@@ -620,10 +617,18 @@ def _timeline_layout(findings, order, tz, lo, hi, title, *, reveal: bool, openin
             "range": [len(order) - 0.5, _OPENING_Y - 0.6 if opening else -0.5],
             "showgrid": False,
             "zeroline": False,
+            # a thin line between lanes: grid lines of minor ticks halfway
+            # (drawn with the axis, not as a shape per lane)
+            "minor": {
+                "tickmode": "linear",
+                "tick0": 0.5,
+                "dtick": 1,
+                "ticks": "",
+                "showgrid": True,
+                "gridcolor": "#e0e0e0",
+                "gridwidth": 0.5,
+            },
         },
         "legend": {"orientation": "h", "yanchor": "top", "y": -0.01, "x": 0, "font": {"size": 11}},
-        "shapes": [
-            {**separator, "y0": i + 0.5, "y1": i + 0.5}
-            for i in range(-1 if opening else 0, len(order))
-        ],
+        "shapes": [],
     }
