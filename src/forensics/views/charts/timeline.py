@@ -201,9 +201,10 @@ def _fixed_margins(layout: dict, findings, prepared: _Prepared, *, reveal: bool)
     tick labels for overflow ("hide past div", plotly's default) costs
     about as much again in a page as large as JupyterLab's. Automargin
     stays on: a label wider than estimated still fits (at the cost of that
-    second drawing). The legend below still sets the bottom margin: a view
-    whose legend takes more or fewer rows is drawn twice (its rows depend
-    on the chart's width in the page, unknown here)."""
+    second drawing). The legend below is at most :data:`_LEGEND_PX` high:
+    a view whose legend, shorter than that, takes more or fewer rows than
+    the last is still drawn twice (its rows depend on the chart's width in
+    the page, unknown here)."""
     key = ("left margin", reveal)
     if key not in prepared.memo:
         names = _person_names(findings, reveal=reveal)
@@ -215,6 +216,16 @@ def _fixed_margins(layout: dict, findings, prepared: _Prepared, *, reveal: bool)
     layout["margin"] = {**layout["margin"], "l": prepared.memo[key]}
     layout["xaxis"]["ticklabeloverflow"] = "allow"
     layout["yaxis"]["ticklabeloverflow"] = "allow"
+    # the legend at most six rows high, scrolled beyond: in a chart as
+    # narrow as a notebook's (700 px), its entries stand in one column,
+    # and a legend of every entry took most of a short chart's height and
+    # set the bottom margin anew for each view (drawn twice); right below
+    # the plot (y=0: not a share of its height below it, which varies)
+    layout["legend"] = {**layout["legend"], "maxheight": _LEGEND_PX, "y": 0}
+
+
+_LEGEND_PX = 120
+"""The most height the legend of a live view takes (about six rows)."""
 
 
 def _label_px(label: str) -> int:
