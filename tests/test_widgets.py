@@ -272,3 +272,64 @@ def test_timeline_view_keeps_its_traces_when_the_focus_changes(findings):
     assert all(len(t.x) == 0 and t.showlegend is False for t in hidden)
     days.days = (days.days[0], days.days[0])
     assert [t.type for t in view.figure.data] == kinds
+
+
+def test_a_plain_dict_figure_is_sent_as_one_update_of_its_changes(findings):
+    """A view's figure as a plain dict (charts.timeline(as_dict=True)) is
+    the same figure; sent to the widget, it is one update of what changed,
+    and the widget then holds the new figure."""
+    import plotly.graph_objects as go
+
+    from forensics.views import charts
+    from forensics.views.widgets import update_in_place
+
+    top = findings.suspects[0].person_id
+    args = {"fixed_traces": True, "tz": findings.case.timezone()}
+    as_dict = charts.timeline(findings, person=top, as_dict=True, **args)
+    assert isinstance(as_dict, dict) and set(as_dict) == {"data", "layout"}
+    assert go.Figure(as_dict).to_json() == charts.timeline(findings, person=top, **args).to_json()
+
+    graph = go.FigureWidget(as_dict)
+    sent = []
+    graph._send_update_msg = lambda *a, **k: sent.append((a, k))
+    everyone = charts.timeline(findings, as_dict=True, **args)
+    assert update_in_place(graph, everyone) == (len(everyone["data"]), 0, 0, 0)
+    assert len(sent) == 1
+    restyle = sent[0][1].get("restyle_data") or sent[0][0][0]
+    assert "x" in restyle and "template" not in str(sent[0][1].get("relayout_data", ""))[:200]
+    shown = go.Figure(graph.to_plotly_json())
+    assert [list(t.x or ()) for t in shown.data] == [list(t.get("x", [])) for t in everyone["data"]]
+    # the same again: nothing to send
+    assert update_in_place(graph, charts.timeline(findings, as_dict=True, **args))
+    assert len(sent) == 1
+
+
+def test_a_trace_emptied_by_the_browser_is_set_again_without_a_conflict():
+    """plotly.py leaves an empty dict where the browser reported a trace's
+    defaults (``marker: {}``): setting ``marker.line.width`` then must not
+    also remove ``marker`` (plotly.js refuses a parent and its child at once)."""
+    import plotly.graph_objects as go
+
+    from forensics.views.widgets import _leaves, update_in_place
+
+    assert _leaves({"marker": {}, "x": [1]}) == {"x": [1]}
+    graph = go.FigureWidget(go.Figure(go.Scatter(x=[1], y=[1], marker={"size": 3})))
+    graph._data[0]["marker"] = {}
+    sent = []
+    graph._send_update_msg = lambda *a, **k: sent.append(k.get("restyle_data") or a[0])
+    new = {"data": [{"type": "scatter", "x": [2], "y": [1], "marker": {"line": {"width": 1}}}]}
+    update_in_place(graph, {**new, "layout": {}})
+    assert sent and "marker" not in sent[0] and sent[0]["marker.line.width"] == [1]
+
+
+def test_the_timeline_view_keeps_its_left_margin_whatever_the_lanes(findings):
+    """The live view's left margin fits every lane of the case, so another
+    person's lanes do not make the browser measure and draw twice."""
+    from forensics.views import charts
+
+    args = {"fixed_traces": True, "as_dict": True}
+    one = charts.timeline(findings, person=findings.suspects[0].person_id, **args)["layout"]
+    everyone = charts.timeline(findings, **args)["layout"]
+    assert one["margin"]["l"] == everyone["margin"]["l"] > 100
+    assert one["yaxis"]["ticklabeloverflow"] == "allow"
+    assert "ticklabeloverflow" not in charts.timeline(findings).layout.yaxis.to_plotly_json()

@@ -383,7 +383,10 @@ class ChartView(widgets.VBox):
         :class:`LevelPicker`, :class:`TimeWindow`, ... (or plain widgets).
     draw : callable
         Called with no argument; reads the controls' values and returns a
-        ``plotly.graph_objects.Figure``.
+        ``plotly.graph_objects.Figure``, or a plotly figure as a plain dict
+        (``data``, ``layout``; ``charts.timeline(..., as_dict=True)``): then
+        nothing is checked or copied by plotly.py on a redraw, only the
+        changes are sent (:func:`update_in_place`).
     points : object, optional
         Told of clicks and box/lasso selections on the chart: its
         ``clicked`` and ``selected`` methods are the plotly FigureWidget
@@ -394,7 +397,8 @@ class ChartView(widgets.VBox):
     Attributes
     ----------
     figure : plotly.graph_objects.Figure or None
-        The figure last drawn (for tests and for export).
+        The figure last drawn (for tests and for export; built from the
+        dict on first use when ``draw`` returns one).
     graph : plotly.graph_objects.FigureWidget or None
         Where a plotly figure is displayed (in a notebook).
     output : ipywidgets.Output
@@ -412,7 +416,7 @@ class ChartView(widgets.VBox):
         self.controls = tuple(controls)
         self.output = widgets.Output()
         self.graph = None
-        self.figure = None
+        self._figure = None
         self._draw = draw
         self._points = points
         boxes = [c.widget if isinstance(c, _Control) else c for c in self.controls]
@@ -433,19 +437,19 @@ class ChartView(widgets.VBox):
         """Draw the chart again from the controls' current values."""
         from IPython import get_ipython
 
-        self.figure = self._draw()
+        self._figure = drawn = self._draw()
         if get_ipython() is None:  # no front end to show it (scripts, tests)
             return
-        if _is_plotly(self.figure):
+        if _is_plotly_dict(drawn) or _is_plotly(drawn):
             if self.graph is None:
                 import plotly.graph_objects as go
 
-                self.graph = go.FigureWidget(self.figure)
+                self.graph = go.FigureWidget(drawn)
                 self._listen(self.graph.data)
                 at = self._chart_at
                 self.children = (*self.children[:at], self.graph, *self.children[at + 1 :])
             else:
-                added = update_in_place(self.graph, self.figure)[-1]
+                added = update_in_place(self.graph, drawn)[-1]
                 self._listen(self.graph.data[len(self.graph.data) - added :] if added else ())
             return
         # Replace the Output's content in one trait update rather than
@@ -453,7 +457,17 @@ class ChartView(widgets.VBox):
         # display message sent from inside that context can leave a
         # jupyter_client caller (nbclient, nbval) waiting for the reply
         # until its timeout.
-        self.output.outputs = ({"output_type": "display_data", **_bundle(self.figure)},)
+        self.output.outputs = ({"output_type": "display_data", **_bundle(drawn)},)
+
+    @property
+    def figure(self) -> Any:
+        """The figure last drawn; a plain dict from ``draw`` is made a
+        ``plotly.graph_objects.Figure`` here (checked by plotly.py), once."""
+        if _is_plotly_dict(self._figure):
+            import plotly.graph_objects as go
+
+            self._figure = go.Figure(self._figure)
+        return self._figure
 
     def _listen(self, traces) -> None:
         """Pass clicks and selections on ``traces`` to ``points``."""
@@ -464,6 +478,11 @@ class ChartView(widgets.VBox):
             trace.on_selection(self._points.selected)
 
 
+def _is_plotly_dict(figure: Any) -> bool:
+    """A plotly figure as a plain dict: ``data`` and ``layout``."""
+    return isinstance(figure, dict) and set(figure) == {"data", "layout"}
+
+
 def _is_plotly(figure: Any) -> bool:
     return type(figure).__module__.startswith("plotly.") and hasattr(figure, "to_plotly_json")
 
@@ -471,15 +490,20 @@ def _is_plotly(figure: Any) -> bool:
 def update_in_place(graph, figure) -> tuple[int, int, int, int]:
     """Make the FigureWidget ``graph`` show ``figure``, sending only changes.
 
-    Traces are matched by position while their types agree; their changed
-    properties, and the layout's, go in one ``batch_update``: one
-    ``Plotly.update``, one redraw in the browser. When ``figure`` has fewer
-    traces and all of them matched, the graph's surplus traces are hidden
-    (``visible=False``) in that same update rather than deleted, and shown
-    again when a later figure needs them: deleting or adding traces is a
-    whole redraw of its own in the browser. Only traces whose type differs
-    are deleted, and traces beyond the graph's added. The template is kept
-    (every chart here uses the same one).
+    ``figure`` is a plotly figure or a plain dict (``data``, ``layout``)
+    such as ``charts.timeline(..., as_dict=True)`` returns. Traces are
+    matched by position while their types agree; their changed properties,
+    and the layout's, are found by comparing with what the graph holds and
+    go in one ``plotly_update``: one ``Plotly.update``, one redraw in the
+    browser. The values are not checked again by plotly.py (they come from
+    a figure plotly.py or plotly.js reads: checking and copying them cost a
+    third of a redraw's time in the kernel), and nothing unchanged is sent.
+    When ``figure`` has fewer traces and all of them matched, the graph's
+    surplus traces are hidden (``visible=False``) in that same update rather
+    than deleted, and shown again when a later figure needs them: deleting
+    or adding traces is a whole redraw of its own in the browser. Only
+    traces whose type differs are deleted, and traces beyond the graph's
+    added. The template is kept (every chart here uses the same one).
 
     Note: given new x or y data, plotly.js guesses each axis type again
     from the first trace with data on it (``clearAxisTypes``), whatever
@@ -492,51 +516,70 @@ def update_in_place(graph, figure) -> tuple[int, int, int, int]:
     (updated, hidden, deleted, added) : tuple of int
         How many traces were updated in place, hidden, deleted and added.
     """
-    new = figure.to_plotly_json()
+    from plotly.basedatatypes import Undefined
+
+    new = figure if isinstance(figure, dict) else figure.to_plotly_json()
     traces = new.get("data", [])
     kept = 0
     for old, fresh in zip(graph.data, traces, strict=False):
         if old.type != fresh.get("type", "scatter"):
             break
         kept += 1
-    surplus = graph.data[kept:]
-    hidden = len(surplus) if kept == len(traces) else 0
-    deleted = len(surplus) - hidden
-    if deleted:
+    surplus = len(graph.data) - kept
+    hidden = surplus if kept == len(traces) else 0
+    if surplus - hidden:
         graph.data = graph.data[:kept]
-    old_layout = _leaves(graph.layout.to_plotly_json(), skip=("template",))
-    new_layout = _leaves(new.get("layout", {}), skip=("template",))
     fixed = ("type", "uid")  # a trace's type is matched above; uids are the widget's
-    with graph.batch_update():
-        for trace, fresh in zip(graph.data[:kept], traces[:kept], strict=True):
-            old, wanted = _leaves(trace.to_plotly_json(), skip=fixed), _leaves(fresh, skip=fixed)
-            for path, value in _changes(old, wanted):
-                trace[path] = value
-        for trace in graph.data[kept:]:
-            if trace.visible is not False:
-                trace.visible = False
-        for path, value in _changes(old_layout, new_layout):
-            graph.layout[path] = value
-
+    style: dict[str, dict[int, Any]] = {}
+    changed: list[int] = []
+    # What the graph holds: its raw property dicts, read, never copied.
+    held = graph._data  # noqa: SLF001 - plotly.py's own store of each trace's properties
+    for i in range(len(graph.data)):
+        if i < kept:
+            edits = _changes(_leaves(held[i], skip=fixed), _leaves(traces[i], skip=fixed))
+        else:
+            edits = [] if held[i].get("visible") is False else [("visible", False)]
+        if edits:
+            for path, value in edits:
+                style.setdefault(path, {})[len(changed)] = value
+            changed.append(i)
+    restyle = {
+        path: [by_trace.get(n, Undefined) for n in range(len(changed))]
+        for path, by_trace in style.items()
+    }
+    old_layout = _leaves(graph._layout, skip=("template",))  # noqa: SLF001
+    relayout = dict(_changes(old_layout, _leaves(new.get("layout", {}), skip=("template",))))
+    if restyle or relayout:
+        graph.plotly_update(
+            restyle_data=restyle or None,
+            relayout_data=relayout or None,
+            trace_indexes=changed or None,
+        )
     if len(traces) > kept:
         graph.add_traces(traces[kept:])
-    return kept, hidden, deleted, len(traces) - kept
+    return kept, hidden, surplus - hidden, len(traces) - kept
 
 
 def _leaves(obj: dict, prefix: str = "", skip: tuple[str, ...] = ()) -> dict[str, Any]:
     """``{"marker.line.width": 1, ...}``: nested properties by their path
-    (lists, such as data arrays or shapes, are values); ``skip``: top-level
-    keys left out."""
+    (lists, such as data arrays or shapes, are values; empty dicts are
+    nothing); ``skip``: top-level keys left out."""
     out: dict[str, Any] = {}
     for key, value in obj.items():
         if not prefix and key in skip:
             continue
         path = f"{prefix}{key}"
-        if isinstance(value, dict) and value:
+        if isinstance(value, dict):
+            # an empty dict sets nothing (plotly.py leaves one where the
+            # browser reported the defaults it holds): no leaf, or a parent
+            # and its child would be set at once
             out.update(_leaves(value, f"{path}."))
         else:
             out[path] = value
     return out
+
+
+_PLAIN = (str, int, float, list, dict, type(None))
 
 
 def _changes(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, Any]]:
@@ -545,8 +588,17 @@ def _changes(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, Any]]:
     from plotly.io.json import to_json_plotly
 
     def same(a: Any, b: Any) -> bool:
-        if type(a) is type(b) and isinstance(a, str | int | float | bool):
+        if type(a) is not type(b):
+            return a is None and b is None
+        if isinstance(a, str | int | float | bool):
             return a == b
+        if isinstance(a, list) and len(a) != len(b):
+            return False
+        if isinstance(a, list) and all(type(v) in _PLAIN for v in (a[:1] + b[:1])):
+            try:
+                return bool(a == b)  # data arrays of text and numbers: compared in C
+            except (TypeError, ValueError):  # arrays inside: compare as sent
+                pass
         return to_json_plotly(a) == to_json_plotly(b)
 
     gone = [(path, None) for path in old if path not in new]
@@ -707,6 +759,7 @@ def timeline_view(
             tz=days.tz,
             fixed_traces=True,
             notes=tagger.notes if tagger is not None else None,
+            as_dict=True,
         )
 
     view = ChartView(

@@ -7,8 +7,12 @@ drawn by :mod:`._marks`."""
 
 from __future__ import annotations
 
+import html
+import math
+import re
+import unicodedata
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 import plotly.graph_objects as go
@@ -58,7 +62,8 @@ def timeline(
     reveal: bool = False,
     fixed_traces: bool = False,
     notes=None,
-) -> go.Figure:
+    as_dict: bool = False,
+) -> go.Figure | dict:
     """One timeline across every source, a row per machine, person or account.
 
     Parameters
@@ -90,17 +95,26 @@ def timeline(
         types, so a view redraws with one ``Plotly.update`` in the browser
         (adding or deleting traces redraws the whole chart each time). The
         figure shows the same (its first trace, which draws nothing, keeps
-        the axis a date axis through such updates).
+        the axis a date axis through such updates). The lane labels get a
+        left margin wide enough for every lane of the case, and tick labels
+        are not measured for overflow: the browser then draws an update
+        once, rather than measuring every label and drawing again with
+        margins fitted to the lanes in view.
     notes : forensics.case.notes.Notes, optional
         The investigator's notes whose events to mark (default: those the
         investigation read, ``findings.notes``): a square around each event
         in view a note names by ``source`` + ``row`` (tags, comments,
         identifications), its hover box saying what the notes say, citing
         the notes file and line.
+    as_dict : bool
+        Return the figure as a plain dict (``data``, ``layout``) of values
+        plotly.js reads, not checked by plotly.py: what a live view sends
+        (:func:`forensics.views.widgets.update_in_place`), at a fraction of
+        the cost. ``go.Figure(timeline(..., as_dict=True))`` is the figure.
 
     Returns
     -------
-    plotly.graph_objects.Figure
+    plotly.graph_objects.Figure or dict
         Sessions and camera sightings as bars; exports, pulls, USB,
         autoruns, antivirus alerts, uploads, badge events as marks; routine
         order access (views, labels, searches) counted per time bucket;
@@ -132,7 +146,7 @@ def timeline(
         empty = _empty(title, "nothing happened in this window")
         if fixed_traces:
             empty.add_traces([_axis_anchor(lo, hi, tz), *_in_slots([], _slots(prepared))])
-        return empty
+        return empty.to_plotly_json() if as_dict else empty
     pos = {key: i for i, key in enumerate(order)}
     traces = [
         *_session_bars(sessions, pos, tz),
@@ -156,7 +170,70 @@ def timeline(
     )
     layout["shapes"] = shapes + layout["shapes"]
     layout["annotations"] = annotations
+    if fixed_traces:
+        _fixed_margins(layout, findings, prepared, reveal=reveal)
+    if as_dict:
+        return {"data": _plain(traces), "layout": _plain(layout)}
     return go.Figure(data=traces, layout=layout)
+
+
+def _plain(value):
+    """``value`` with its datetimes as the ISO text plotly.py sends for them
+    (a plain dict is sent as it is)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        if value and isinstance(value[0], str | int | float) and not isinstance(value[0], bool):
+            return value  # a data array of text or numbers (the lists built here are of one type)
+        return [_plain(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def _fixed_margins(layout: dict, findings, prepared: _Prepared, *, reveal: bool) -> None:
+    """Set a left margin that fits the label of every lane of the case, and
+    draw tick labels without measuring them for overflow.
+
+    With the left margin fitted to the lanes in view (plotly's automargin),
+    a view with other lanes makes the browser measure every label, find
+    the margin changed and draw the whole chart a second time; measuring
+    tick labels for overflow ("hide past div", plotly's default) costs
+    about as much again in a page as large as JupyterLab's. Automargin
+    stays on: a label wider than estimated still fits (at the cost of that
+    second drawing). The legend below is at most :data:`_LEGEND_PX` high:
+    a view whose legend, shorter than that, takes more or fewer rows than
+    the last is still drawn twice (its rows depend on the chart's width in
+    the page, unknown here)."""
+    key = ("left margin", reveal)
+    if key not in prepared.memo:
+        names = _person_names(findings, reveal=reveal)
+        suspects = {s.person_id: s.score for s in findings.suspects}
+        path = {f"machine\x00{m}" for m in findings.vector.machines}
+        path |= {f"account\x00{a}" for a in findings.vector.accounts}
+        widths = [_label_px(_lane_label(lane, names, suspects, path)) for lane in prepared.lanes]
+        prepared.memo[key] = max([_label_px("leak path opened"), *widths]) + 12
+    layout["margin"] = {**layout["margin"], "l": prepared.memo[key]}
+    layout["xaxis"]["ticklabeloverflow"] = "allow"
+    layout["yaxis"]["ticklabeloverflow"] = "allow"
+    # the legend at most six rows high, scrolled beyond: in a chart as
+    # narrow as a notebook's (700 px), its entries stand in one column,
+    # and a legend of every entry took most of a short chart's height and
+    # set the bottom margin anew for each view (drawn twice); right below
+    # the plot (y=0: not a share of its height below it, which varies)
+    layout["legend"] = {**layout["legend"], "maxheight": _LEGEND_PX, "y": 0}
+
+
+_LEGEND_PX = 120
+"""The most height the legend of a live view takes (about six rows)."""
+
+
+def _label_px(label: str) -> int:
+    """A generous width in pixels of a lane label at the chart's font size
+    (12 px): tags left out, wide (CJK) characters counted double."""
+    text = re.sub(r"<[^>]*>", "", label)
+    text = html.unescape(text)
+    return math.ceil(sum(13 if unicodedata.east_asian_width(c) in "WF" else 8 for c in text))
 
 
 def _slots(prepared: _Prepared) -> list[tuple[str, str]]:
@@ -239,9 +316,11 @@ def _default_window(findings, tz: str) -> tuple[datetime, datetime, str]:
 
 
 def _bucket(span: timedelta) -> timedelta:
-    """Width of the buckets routine access is counted in (about 200 per view)."""
+    """Width of the buckets routine access is counted in (about 100 per
+    view: at the width of a notebook, about 13 px apart, where marks of up
+    to 14 px drawn twice as often overlapped)."""
     for minutes in (5, 15, 30, 60, 180, 360, 720):
-        if span / timedelta(minutes=minutes) <= 200:
+        if span / timedelta(minutes=minutes) <= 100:
             return timedelta(minutes=minutes)
     return timedelta(days=1)
 
@@ -261,6 +340,16 @@ class _Prepared:
     events: pl.DataFrame
     sessions: pl.DataFrame
     indicators: pl.DataFrame
+    memo: dict = field(default_factory=dict)
+    """What views of these rows share, worked out on first use (the left
+    margin that fits every lane's label)."""
+
+    @property
+    def lanes(self) -> list[str]:
+        """Every lane of the case."""
+        lanes = set(self.events["lane"].unique().to_list())
+        lanes |= set(self.sessions["lane"].unique().to_list())
+        return sorted(lanes | set(self.indicators["lane"].unique().to_list()))
 
 
 _PREPARED: dict[tuple[int, str], tuple[weakref.ref, _Prepared]] = {}
@@ -517,15 +606,6 @@ def _timeline_layout(findings, order, tz, lo, hi, title, *, reveal: bool, openin
     offsets = _offsets_note(findings)
     sub = f"times in {_text(tz)}; grey = outside business hours"
     sub += f"; {offsets}" if offsets else ""
-    separator = {
-        "type": "line",
-        "xref": "paper",
-        "x0": 0,
-        "x1": 1,
-        "yref": "y",
-        "layer": "below",
-        "line": {"color": "#e0e0e0", "width": 0.5},
-    }
     return {
         "title": {"text": title, "subtitle": {"text": sub}},
         "template": "plotly_white",
@@ -548,10 +628,18 @@ def _timeline_layout(findings, order, tz, lo, hi, title, *, reveal: bool, openin
             "range": [len(order) - 0.5, _OPENING_Y - 0.6 if opening else -0.5],
             "showgrid": False,
             "zeroline": False,
+            # a thin line between lanes: grid lines of minor ticks halfway
+            # (drawn with the axis, not as a shape per lane)
+            "minor": {
+                "tickmode": "linear",
+                "tick0": 0.5,
+                "dtick": 1,
+                "ticks": "",
+                "showgrid": True,
+                "gridcolor": "#e0e0e0",
+                "gridwidth": 0.5,
+            },
         },
         "legend": {"orientation": "h", "yanchor": "top", "y": -0.01, "x": 0, "font": {"size": 11}},
-        "shapes": [
-            {**separator, "y0": i + 0.5, "y1": i + 0.5}
-            for i in range(-1 if opening else 0, len(order))
-        ],
+        "shapes": [],
     }
