@@ -594,24 +594,23 @@ def machine_order(events: pl.DataFrame) -> MachineOrder:
         events.lazy()
         .with_row_index("_r")
         .filter(keep)
-        .select(
-            "_r",
-            pl.col("machine_id").cast(pl.Categorical).to_physical().alias("_m"),
-            pl.col("at").dt.cast_time_unit("us").to_physical().alias("_t"),
-        )
+        .select("_r", pl.col("machine_id").cast(pl.Categorical).to_physical().alias("_m"))
         .collect()
     )
     rows = kept.get_column("_r").to_numpy()
     codes = kept.get_column("_m").to_numpy()
-    times = kept.get_column("_t").to_numpy()
     del kept
-    if rows.size and np.any(times[1:] < times[:-1]):
-        by_time = np.argsort(times, kind="stable")
-        rows, codes = rows[by_time], codes[by_time]
-        del by_time
-    # The times are gathered again at the end, in machine order: holding
-    # them through the sort would add two 64-bit columns to the peak.
-    del times
+    # The times are gathered at the end, in machine order, and here only
+    # when the log is not in time order already (holding them through the
+    # sort would add two 64-bit columns to the peak of a large case).
+    us = events.get_column("at").dt.cast_time_unit("us")
+    if rows.size and not us.is_sorted():
+        times = us.to_physical().to_numpy()[rows]
+        if np.any(times[1:] < times[:-1]):
+            by_time = np.argsort(times, kind="stable")
+            rows, codes = rows[by_time], codes[by_time]
+            del by_time
+        del times
     known = np.sort(pl.Series(codes).unique().to_numpy())
     small = np.uint16 if known.size <= np.iinfo(np.uint16).max else np.uint32
     dense = np.zeros(int(known.max()) + 1 if known.size else 1, dtype=small)
@@ -632,7 +631,7 @@ def machine_order(events: pl.DataFrame) -> MachineOrder:
     )
     zone = events.schema["at"].time_zone
     # numpy gathers a column several times faster than polars here.
-    times = events.get_column("at").dt.cast_time_unit("us").to_physical().to_numpy()[rows]
+    times = us.to_physical().to_numpy()[rows]
     lo = _narrow(events.get_column("lo").to_numpy()[rows])
     hi = _narrow(events.get_column("hi").to_numpy()[rows])
     # Events numbered by row (as exposure_events numbers them) need no look-up.
