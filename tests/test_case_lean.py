@@ -78,6 +78,7 @@ def test_access_ids_are_coded_in_csv_and_parquet_alike(tmp_path):
     for case in (csv_case, pq_case):
         assert all(case.access.schema[c] == pl.Categorical for c in CODED)
         assert case.logins.schema["account_id"] == pl.String  # other tables keep text
+        assert case.orders.schema["status"] == pl.Categorical  # a few values over every order
     assert pq_case.access.equals(csv_case.access.with_columns(pl.col(ROW) - 1))
     # Joined with text ids of another table through the two helpers.
     owners = csv_case.accounts.select("account_id", "owner_person_id")

@@ -353,7 +353,7 @@ TABLES: dict[str, TableSchema] = {
                 _req("order_id", K.ID),
                 _c("buyer_id", K.ID),
                 _req("placed_at", K.TIMESTAMP),
-                _c("status", K.TEXT),
+                _c("status", K.TEXT, coded=True),
                 _c("amount", K.FLOAT, non_negative=True),
                 _c("buyer_name", K.TEXT),
                 _c("phone", K.TEXT),
