@@ -407,19 +407,25 @@ def _charts_expected(nb: dict) -> bool:
     return "_view(" in source or "application/vnd.plotly.v1+json" in shown
 
 
+def _open_and_run(page, lab: dict, notebook: Path) -> None:
+    """Open ``notebook`` in JupyterLab, wait for its kernel, run all cells
+    and wait until every cell ran."""
+    page.goto(
+        f"{lab['url']}/lab/tree/notebooks/{notebook.name}?reset&token={lab['token']}",
+        wait_until="domcontentloaded",
+    )
+    page.wait_for_function(_KERNEL_IDLE, timeout=120_000, polling=200)
+    page.evaluate(_RUN_ALL)
+    page.wait_for_function(_ALL_RAN, timeout=RUN_TIMEOUT * 1000, polling=500)
+
+
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[nb.stem for nb in NOTEBOOKS])
 def test_notebook_runs_and_redraws_in_the_browser(lab, browser, notebook, record_property):
     page = browser.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     try:
-        page.goto(
-            f"{lab['url']}/lab/tree/notebooks/{notebook.name}?reset&token={lab['token']}",
-            wait_until="domcontentloaded",
-        )
-        page.wait_for_function(_KERNEL_IDLE, timeout=120_000, polling=200)
-        page.evaluate(_RUN_ALL)
-        page.wait_for_function(_ALL_RAN, timeout=RUN_TIMEOUT * 1000, polling=500)
+        _open_and_run(page, lab, notebook)
         nb = page.evaluate(_NOTEBOOK_JSON)
         assert _problems(nb) == [], f"{notebook.name} shows errors in the browser"
         assert errors == [], f"{notebook.name}: JavaScript errors {errors}"
@@ -484,13 +490,7 @@ def test_tagging_an_event_from_the_timeline_in_the_browser(lab, browser):
     page = browser.new_page()
     notes = lab["home"] / "out" / "notes.jsonl"
     try:
-        page.goto(
-            f"{lab['url']}/lab/tree/notebooks/{TIMELINE.name}?reset&token={lab['token']}",
-            wait_until="domcontentloaded",
-        )
-        page.wait_for_function(_KERNEL_IDLE, timeout=120_000, polling=200)
-        page.evaluate(_RUN_ALL)
-        page.wait_for_function(_ALL_RAN, timeout=RUN_TIMEOUT * 1000, polling=500)
+        _open_and_run(page, lab, TIMELINE)
         page.wait_for_selector(".jp-Notebook .js-plotly-plot .main-svg", timeout=60_000)
         mark = page.locator(f"{_trace_group(page, 'USB device connected')} .point").first
         mark.scroll_into_view_if_needed(timeout=30_000)

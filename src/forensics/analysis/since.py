@@ -33,6 +33,15 @@ __all__ = ["since_counts", "order_points", "order_sorted", "BITMAP_LIMIT"]
 _K = CANDIDATE_KEY
 
 
+def _kept(by_machine: MachineOrder, name: str, limit: int, build) -> dict[str, np.ndarray]:
+    """``build(by_machine, limit)``, kept on ``by_machine`` for the last
+    ``limit`` asked (the device and process levels share it)."""
+    cache = by_machine.cache
+    if cache.get(name, (None,))[0] != limit:
+        cache[name] = (limit, build(by_machine, limit))
+    return cache[name][1]
+
+
 def order_sorted(by_machine: MachineOrder, limit: int) -> dict[str, np.ndarray]:
     """The single-order events of each machine sorted by order number, with
     their rows of ``by_machine.frame``; and the ranges, by machine.
@@ -40,12 +49,12 @@ def order_sorted(by_machine: MachineOrder, limit: int) -> dict[str, np.ndarray]:
     What counts as a single order or a range is decided as
     :func:`forensics.analysis.commonpoint.keyed_counts` decides it: by the
     interval cut at ``limit`` (one order, more, or none). Kept on
-    ``by_machine`` for ``limit`` (the device and process levels share it).
+    ``by_machine`` for ``limit``.
     """
-    cache = by_machine.cache
-    if cache.get("limit") == limit:
-        return cache["order_sorted"]
-    cache.clear()
+    return _kept(by_machine, "order_sorted", limit, _order_sorted)
+
+
+def _order_sorted(by_machine: MachineOrder, limit: int) -> dict[str, np.ndarray]:
     frame, extent = by_machine.frame, by_machine.extent
     lo_all = frame.get_column("lo").to_numpy()
     hi_all = frame.get_column("hi").to_numpy()
@@ -93,7 +102,6 @@ def order_sorted(by_machine: MachineOrder, limit: int) -> dict[str, np.ndarray]:
         "range_lo": parts[2],
         "range_hi": parts[3],
     }
-    cache["limit"], cache["order_sorted"] = limit, out
     return out
 
 
@@ -166,12 +174,12 @@ def order_points(by_machine: MachineOrder, limit: int) -> dict[str, np.ndarray]:
     What counts as a single order or a range is decided as
     :func:`forensics.analysis.commonpoint.keyed_counts` decides it: by the
     interval cut at ``limit`` (one order, more, or none). Kept on
-    ``by_machine`` for ``limit`` (the device and process levels share it).
+    ``by_machine`` for ``limit``.
     """
-    cache = by_machine.cache
-    if cache.get("points_limit") == limit:
-        return cache["points"]
-    cache.pop("points", None)
+    return _kept(by_machine, "points", limit, _order_points)
+
+
+def _order_points(by_machine: MachineOrder, limit: int) -> dict[str, np.ndarray]:
     frame = by_machine.frame
     lo_all = frame.get_column("lo").to_numpy()
     hi_all = frame.get_column("hi").to_numpy()
@@ -197,7 +205,6 @@ def order_points(by_machine: MachineOrder, limit: int) -> dict[str, np.ndarray]:
         "range_lo": lo,
         "range_hi": hi,
     }
-    cache["points_limit"], cache["points"] = limit, out
     return out
 
 

@@ -26,17 +26,13 @@ parameter), where each is checked against the record.
 
 from __future__ import annotations
 
-import getpass
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import ipywidgets as widgets
 
-from ..case.custody import output_folder
-from ..case.notes import append_note
 from ..findings import Findings
 from ..privacy import escape, mask_name
+from ._notewriter import NoteWriter
 
 __all__ = ["ReviewView", "cited", "staff_options"]
 
@@ -88,7 +84,7 @@ def _exclusion(item: dict) -> dict | None:
     return None
 
 
-class ReviewView:
+class ReviewView(NoteWriter):
     """Walk ``findings.to_review`` and append the investigator's notes.
 
     Parameters
@@ -117,13 +113,9 @@ class ReviewView:
         author: str | None = None,
         reveal: bool = False,
     ) -> None:
-        self.case_path = findings.case.path
-        output_folder(notes_path, self.case_path, create=False)
+        self._open_notes(findings.case.path, notes_path, author)
         self.items: tuple[dict, ...] = tuple(findings.to_review)
-        self.notes_path = Path(notes_path)
-        self.author = author or _login()
         self.index = 0
-        self._written: list[dict] = []
         self.item_html = widgets.HTML()
         self.status = widgets.HTML()
         self.person = widgets.Dropdown(
@@ -155,7 +147,7 @@ class ReviewView:
     @property
     def value(self) -> list[dict]:
         """The notes written this session, each with its ``line`` in the file."""
-        return [dict(n) for n in self._written]
+        return self.written
 
     @property
     def item(self) -> dict | None:
@@ -216,26 +208,12 @@ class ReviewView:
         return self.item
 
     def _write(self, note: dict) -> int:
-        note = {
-            **note,
-            "author": self.author,
-            "at": datetime.now(UTC).isoformat(timespec="seconds"),
-        }
-        line = append_note(self.notes_path, note, case=self.case_path)
-        kept = {k: v for k, v in note.items() if v is not None and v != ""}
-        self._written.append({**kept, "line": line})
+        line = self._append(note)
         self.text.value = ""
         self.status.value = (
             f"wrote {escape(note['kind'])}: {escape(self.notes_path.name)} line {line}"
         )
         return line
-
-    def _safely(self, action) -> None:
-        """Run a button's action; a refusal shows under the controls."""
-        try:
-            action()
-        except Exception as exc:  # noqa: BLE001 - shown to the investigator, not swallowed
-            self.status.value = f"<b>not written:</b> {escape(exc)}"
 
     def _show(self) -> None:
         item = self.item
@@ -256,15 +234,5 @@ class ReviewView:
         self.previous_button.disabled = self.index == 0
         self.next_button.disabled = self.index >= len(self.items) - 1
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
-
     def __repr__(self) -> str:
         return f"ReviewView(item {self.index + 1} of {len(self.items)}, {len(self._written)} notes)"
-
-
-def _login() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no login name in a container
-        return "investigator"

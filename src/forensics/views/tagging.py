@@ -29,15 +29,14 @@ when it is run again with them (the notebooks' ``NOTES`` parameter).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import ipywidgets as widgets
 
-from ..case.custody import output_folder
-from ..case.notes import Notes, append_note, load_notes
+from ..case.notes import Notes, load_notes
 from ..privacy import escape
+from ._notewriter import NoteWriter, now_text
 
 __all__ = ["EventTagger", "chosen_events"]
 
@@ -60,7 +59,7 @@ def chosen_events(trace: Any, point_inds: Sequence[int]) -> list[dict]:
     return out
 
 
-class EventTagger:
+class EventTagger(NoteWriter):
     """Choose timeline events with the mouse; tag or comment on them.
 
     Parameters
@@ -88,18 +87,12 @@ class EventTagger:
         *,
         author: str | None = None,
     ) -> None:
-        from .review import _login
-
-        self.case_path = Path(case_path)
-        output_folder(notes_path, self.case_path, create=False)
-        self.notes_path = Path(notes_path)
-        self.author = author or _login()
+        self._open_notes(case_path, notes_path, author)
         self._redraw = redraw
         self.chosen: list[dict] = []
         self.notes: Notes | None = (
             load_notes(self.notes_path) if self.notes_path.is_file() else None
         )
-        self.written: list[dict] = []
         self.shown = widgets.HTML(
             "<i>Click a mark on the timeline (or select several) to tag it.</i>"
         )
@@ -178,14 +171,10 @@ class EventTagger:
     def _write(self, note: dict) -> list[int]:
         if not self.chosen:
             raise ValueError("choose an event on the timeline first")
-        at = datetime.now(UTC).isoformat(timespec="seconds")
-        lines = []
-        for e in self.chosen:
-            full = {**note, "source": e["source"], "row": e["row"], "author": self.author, "at": at}
-            line = append_note(self.notes_path, full, case=self.case_path)
-            lines.append(line)
-            kept = {k: v for k, v in full.items() if v is not None and v != ""}
-            self.written.append({**kept, "line": line})
+        at = now_text()
+        lines = [
+            self._append({**note, "source": e["source"], "row": e["row"]}, at) for e in self.chosen
+        ]
         self.notes = load_notes(self.notes_path)
         self.tag.value = self.text.value = ""
         where = ", ".join(str(n) for n in lines)
@@ -195,13 +184,3 @@ class EventTagger:
         )
         self._redraw()
         return lines
-
-    def _safely(self, action) -> None:
-        """Run a button's action; a refusal shows under the controls."""
-        try:
-            action()
-        except Exception as exc:  # noqa: BLE001 - shown to the investigator, not swallowed
-            self.status.value = f"<b>not written:</b> {escape(exc)}"
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
