@@ -176,12 +176,32 @@ def test_clean_withheld_columns_are_not_read(tmp_path):
     assert withheld.quarantine.equals(held.quarantine) and withheld.inputs == held.inputs
 
 
+def test_padded_withheld_cells_do_not_make_a_column_read(tmp_path):
+    # Stripping changes only the value, which is not kept: no row can be set
+    # aside by a padded or blank name, phone or address.
+    rows = [list(r) for r in TABLE_ROWS["orders"][1:]]
+    rows[0][5], rows[1][6], rows[2][7] = " Wang Li ", "\u3000", "Rd 1\ufeff"
+    folder = write_case(tmp_path / "case", orders=None)
+    _orders_parquet(folder, rows)
+    raw = read_parquet(
+        folder / "orders.parquet",
+        "orders.parquet",
+        omit=lambda header: {"buyer_name", "phone", "address"} & set(header),
+    )
+    assert raw.omitted == {"buyer_name", "phone", "address"}
+    held, withheld = load(folder), load(folder, personal=False)
+    assert withheld.orders.equals(held.orders.drop("buyer_name", "phone", "address"))
+    assert withheld.quarantine.equals(held.quarantine)
+    assert held.orders["buyer_name"][0] == "Wang Li" and held.orders["phone"][1] is None
+
+
 @pytest.mark.parametrize(
     "change",
     [
         "address",  # a repeated key, rows differing only in withheld data
         "nothing",  # an exact copy
-        "padded",  # a withheld cell to strip: read and checked as usual
+        "padded",  # a withheld cell to strip, and a copy: read whole
+        "nul",  # a withheld cell holding NUL: its row is set aside
     ],
 )
 def test_withheld_columns_read_when_they_could_matter(tmp_path, change):
@@ -192,6 +212,9 @@ def test_withheld_columns_read_when_they_could_matter(tmp_path, change):
     rows.append(copy)
     if change == "padded":
         rows[0][6] = " 13800000001 "
+    if change == "nul":
+        rows.pop()
+        rows[1][5] = "Wang\x00Li"
     folder = write_case(tmp_path / "case", orders=None)
     _orders_parquet(folder, rows)
     held, withheld = load(folder), load(folder, personal=False)
@@ -201,5 +224,6 @@ def test_withheld_columns_read_when_they_could_matter(tmp_path, change):
         "address": [(5, "order_id", "duplicate order_id of line 3 with different content")],
         "nothing": [(5, "order_id", "duplicate row of line 3")],
         "padded": [(5, "order_id", "duplicate row of line 3")],
+        "nul": [(2, "buyer_name", "NUL byte in cell")],
     }[change]
     assert _quarantine(withheld, "orders.parquet") == expected

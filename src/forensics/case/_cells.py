@@ -60,7 +60,7 @@ __all__ = [
     "TextFacts",
     "text_facts",
     "padded_cells",
-    "clean_text_columns",
+    "nul_free_columns",
     "text_of",
     "typed_cell",
     "nul_cell",
@@ -591,21 +591,15 @@ def typed_cell(
     return value.cast(column.loaded_dtype), pl.coalesce(reasons), damaged
 
 
-def clean_text_columns(scan: pl.LazyFrame, columns: dict[str, int]) -> set[str]:
+def nul_free_columns(scan: pl.LazyFrame, columns: dict[str, int]) -> set[str]:
     """Those of ``columns`` (name -> position in ``scan``) in which no cell
-    is padded or holds a NUL byte, found by streaming the file (the columns
-    are never whole in memory)."""
+    holds a NUL byte, found by streaming the file (the columns are never
+    whole in memory)."""
     if not columns:
         return set()
-    exprs = []
-    for name, i in columns.items():
-        edge, nul, _, _ = text_facts(pl.nth(i))
-        exprs += [edge.alias(f"{name}\x1fedge"), nul.alias(f"{name}\x1fnul")]
-    found = scan.select(exprs).collect(engine="streaming").row(0, named=True)
-    clean = {n for n in columns if not found[f"{n}\x1fnul"]}
-    maybe = [n for n in clean if found[f"{n}\x1fedge"]]
-    if maybe:
-        exact = scan.select(padded_cells(pl.nth(columns[n])).alias(n) for n in maybe)
-        padded = exact.collect(engine="streaming").row(0, named=True)
-        clean -= {n for n in maybe if padded[n]}
-    return clean
+    nul = scan.select(
+        pl.nth(i).cast(pl.Binary).bin.contains(b"\x00").any().alias(name)
+        for name, i in columns.items()
+    )
+    found = nul.collect(engine="streaming").row(0, named=True)
+    return {name for name in columns if not found[name]}

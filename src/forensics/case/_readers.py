@@ -34,7 +34,7 @@ from pathlib import Path
 import charset_normalizer
 import polars as pl
 
-from ._cells import SPACES, clean_text_columns
+from ._cells import SPACES, nul_free_columns
 from ._errors import CaseError
 from .schema import ROW
 
@@ -712,9 +712,11 @@ def read_parquet(
     ``Categorical`` (the schema's coded columns): a text column of a few
     hundred values over millions of rows is then never held as strings.
     ``omit`` names the columns the caller will not keep (withheld personal
-    data): those of text are first checked as the file is streamed (no cell
-    padded or holding NUL, so none can set a row aside), and then not read;
-    any other is read as usual. They are listed in ``RawTable.omitted``.
+    data) and whose cells can set a row aside only by holding a NUL byte
+    (nullable text: a padded or empty cell changes only the value, which is
+    not kept). Those of text are first checked for NUL as the file is
+    streamed, and then not read; any other is read as usual. They are
+    listed in ``RawTable.omitted``.
 
     The bytes are hashed in a thread (hashlib releases the GIL) while polars
     decodes the file, and
@@ -741,7 +743,7 @@ def read_parquet(
     dtypes = schema.dtypes()
     wanted = set(omit(tuple(names))) if omit is not None else set()
     strings = [i for i, n in enumerate(names) if n in wanted and dtypes[i] == pl.String]
-    omitted = clean_text_columns(scan, {names[i]: i for i in strings})
+    omitted = nul_free_columns(scan, {names[i]: i for i in strings})
     renamed = [
         (
             pl.nth(i).cast(pl.Categorical) if new in to_code and dtype == pl.String else pl.nth(i)

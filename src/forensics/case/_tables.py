@@ -287,30 +287,41 @@ def _text_facts(
     what holds for them holds for every cell)."""
     dtypes = source.collect_schema()
     listed = {mapping[c.name]: c.listed for c in schema.columns if c.values and c.name in mapping}
-    names = [name for name, dtype in dtypes.items() if dtype in (pl.String, pl.Categorical)]
-    if not names:
-        return {}
     position = {name: i for i, name in enumerate(dtypes.names())}
+    plain = [name for name, dtype in dtypes.items() if dtype == pl.String]
+    coded = [name for name, dtype in dtypes.items() if dtype == pl.Categorical]
+    found: dict[str, TextFacts] = {}
+    if plain:
+        found |= _facts_of(source, {name: pl.nth(position[name]) for name in plain}, listed)
+    if coded:
+        # The distinct values once, each column's facts then on those alone.
+        distinct = source.select(
+            pl.nth(position[n]).unique().implode().alias(n) for n in coded
+        ).collect()
+        for name in coded:
+            values = distinct.get_column(name).explode().cast(pl.String).to_frame("v")
+            found |= _facts_of(values.lazy(), {name: pl.col("v")}, listed)
+    return found
 
-    def text(name: str) -> pl.Expr:
-        if dtypes[name] == pl.Categorical:
-            return pl.nth(position[name]).unique().cast(pl.String)
-        return pl.nth(position[name])
 
+def _facts_of(
+    source: pl.LazyFrame, columns: Mapping[str, pl.Expr], listed: Mapping[str, tuple[str, ...]]
+) -> dict[str, TextFacts]:
+    """:class:`TextFacts` of each of ``columns`` (name -> expression on ``source``)."""
     exprs = [
         fact.alias(f"{i}.{j}")
-        for i, name in enumerate(names)
-        for j, fact in enumerate(text_facts(text(name), listed.get(name)))
+        for i, (name, text) in enumerate(columns.items())
+        for j, fact in enumerate(text_facts(text, listed.get(name)))
     ]
     row = source.select(exprs).collect().row(0)
-    width = len(exprs) // len(names)
+    width = len(exprs) // len(columns)
     found = {
-        name: [bool(v) for v in row[i * width : (i + 1) * width]] for i, name in enumerate(names)
+        name: [bool(v) for v in row[i * width : (i + 1) * width]] for i, name in enumerate(columns)
     }
     # Where the first and last bytes allow it, look at the cells themselves.
     maybe = [name for name, facts in found.items() if facts[0]]
     if maybe:
-        exact = source.select(padded_cells(text(n)).alias(n) for n in maybe).collect()
+        exact = source.select(padded_cells(columns[n]).alias(n) for n in maybe).collect()
         for name in maybe:
             found[name][0] = bool(exact.get_column(name).item())
     return {name: TextFacts(*facts) for name, facts in found.items()}
@@ -369,6 +380,9 @@ def _lines(parts: list[pl.DataFrame]) -> pl.DataFrame:
     )
 
 
+_HEAD = 1000
+
+
 class OmittedNeeded(Exception):
     """Rows must be compared whole (a key repeats) but some columns were not
     read (``RawTable.omitted``): read the file again with every column."""
@@ -394,7 +408,8 @@ def _duplicates(frame: pl.DataFrame, schema: TableSchema, complete: bool = True)
         # strings); a collision only costs the exact check.
         increasing = (present > present.shift(1)).all()
         unique = (
-            frame.select(increasing).item()
+            # (the first rows say cheaply when the whole cannot be)
+            (frame.head(_HEAD).select(increasing).item() and frame.select(increasing).item())
             or frame.select(present.hash().n_unique() == key.count()).item()
         )
         suspect = key.is_null() if unique else key.is_null() | key.is_duplicated()

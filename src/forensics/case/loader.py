@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from pathlib import Path
@@ -72,7 +73,7 @@ from ._tables import (
     find_unregistered,
     match_header,
 )
-from .schema import TABLES, TableSchema
+from .schema import TABLES, ColumnKind, TableSchema
 
 __all__ = ["Case", "CaseMeta", "InputFile", "CaseError", "load"]
 
@@ -210,12 +211,12 @@ class Case:
     apps = property(lambda self: self.tables["apps"])
 
 
-def _progress(items: Iterable[str], enabled: bool):
+def _progress(items: Iterable, enabled: bool, total: int):
     if not enabled:
         return items
     from tqdm.auto import tqdm  # notebook bar in Jupyter, text bar elsewhere
 
-    return tqdm(list(items), desc="reading case", unit="file")
+    return tqdm(items, total=total, desc="reading case", unit="file")
 
 
 def _confined(folder: Path, path: Path, file: str) -> Path:
@@ -302,9 +303,18 @@ def _read_raw(
 
         def omit(header: tuple[str, ...]) -> set[str]:
             # Withheld columns need not be held even while the file is
-            # checked (on a large case, a gigabyte of buyers' addresses).
+            # checked (on a large case, a gigabyte of buyers' addresses):
+            # of nullable text, only a NUL byte can set a row aside.
             mapping, _ = match_header(header, schema, file)
-            return {mapping[c] for c in withhold if c in mapping}
+            return {
+                mapping[c.name]
+                for c in schema.columns
+                if c.name in withhold
+                and c.name in mapping
+                and c.nullable
+                and c.kind is ColumnKind.TEXT
+                and c.separator is None
+            }
 
         return read_parquet(path, file, coded, omit if withhold else None)
     return read_csv(
@@ -348,6 +358,42 @@ def _load_table_guarded(
         raise
     except Exception as exc:
         raise CaseError(f"{file}: cannot be read ({type(exc).__name__}: {exc})", file=file) from exc
+
+
+def _load_tables(
+    paths: Mapping[str, Path],
+    files: Mapping[str, str],
+    meta: CaseMeta,
+    withheld: frozenset[str],
+    progress: bool,
+) -> dict[str, tuple[CheckedTable, InputFile]]:
+    """Every table checked, with its custody record: two at a time, largest
+    file first, so that the small tables are read while the large ones are
+    (each file's work is mostly in polars, which releases the GIL).
+
+    Raises
+    ------
+    CaseError
+        Of the first table in contract order that failed, once every table
+        has been tried (the same error whatever finished first).
+    """
+
+    def one(name: str) -> tuple[CheckedTable, InputFile]:
+        withhold = withheld if name == "orders" else frozenset()
+        checked, raw = _load_table_guarded(paths[name], files[name], TABLES[name], meta, withhold)
+        # Only the record leaves: the file as read is freed here.
+        return checked, _custody(files[name], name, raw, checked)
+
+    largest = sorted(paths, key=lambda name: paths[name].stat().st_size, reverse=True)
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="forensics-load") as pool:
+        futures = {pool.submit(one, name): name for name in largest}
+        for _ in _progress(as_completed(futures), progress, total=len(futures)):
+            pass
+    failed = [name for future, name in futures.items() if future.exception() is not None]
+    if failed:
+        first = min(failed, key=list(paths).index)
+        raise next(f for f, n in futures.items() if n == first).exception()
+    return {name: future.result() for future, name in futures.items()}
 
 
 def _custody(file: str, name: str, raw: RawTable, checked: CheckedTable) -> InputFile:
@@ -434,17 +480,17 @@ def load(path: str | Path, *, progress: bool = False, personal: bool = True) -> 
     meta, toml_record = _read_meta(folder)
     paths = _locate_tables(folder, meta)
     tables: dict[str, pl.DataFrame] = {}
-    files: dict[str, str] = {}
     records = [toml_record]
     quarantine = [pl.DataFrame(schema=QUARANTINE_SCHEMA)]
     withheld = frozenset() if personal else frozenset(PERSONAL_COLUMNS)
-    for name in _progress(list(paths), progress):
-        file = paths[name].relative_to(folder).as_posix()
-        withhold = withheld if name == "orders" else frozenset()
-        checked, raw = _load_table_guarded(paths[name], file, TABLES[name], meta, withhold)
-        tables[name], files[name] = derive(name, checked.frame, tables), file
+    files = {name: paths[name].relative_to(folder).as_posix() for name in paths}
+    loaded = _load_tables(paths, files, meta, withheld, progress)
+    for name in paths:  # in contract order: endpoint's derived columns need staff
+        checked, record = loaded.pop(name)
+        tables[name] = derive(name, checked.frame, tables)
         quarantine.append(checked.quarantine)
-        records.append(_custody(file, name, raw, checked))
+        records.append(record)
+        del checked
     references = find_unregistered(tables, files)
     unregistered = references.unregistered
     unlisted = find_unlisted(tables, files)  # before absent tables are filled in
