@@ -11,9 +11,9 @@ import polars as pl
 import pytest
 from casefiles import TABLE_ROWS, csv_text, write_case
 
-from forensics.case import as_text, load, typed_like
+from forensics.case import CaseError, as_text, load, typed_like
 from forensics.case._readers import read_parquet
-from forensics.case.schema import ROW
+from forensics.case.schema import ROW, TABLES
 
 CODED = ("account_id", "machine_id", "ip", "action")
 
@@ -227,3 +227,25 @@ def test_withheld_columns_read_when_they_could_matter(tmp_path, change):
         "nul": [(2, "buyer_name", "NUL byte in cell")],
     }[change]
     assert _quarantine(withheld, "orders.parquet") == expected
+
+
+# ------------------------------------------------------- tables loaded together
+
+
+def test_the_error_reported_is_the_first_file_in_contract_order(tmp_path):
+    # Tables load two at a time, largest first; which failed first must not
+    # change what the investigator is told.
+    bad = "nothing,useful\n1,2\n"
+    padding = "x" * 100_000  # access the largest file: it starts loading first
+    folder = write_case(tmp_path / "case", staff=bad, access=bad + f"3,{padding}\n")
+    for _ in range(3):
+        with pytest.raises(CaseError, match=r"^staff\.csv: missing required column"):
+            load(folder)
+
+
+def test_every_table_is_loaded_once_and_in_contract_order(tmp_path):
+    folder = write_case(tmp_path / "case")
+    case = load(folder, progress=True)
+    assert list(case.tables)[: len(case.present)] == [t for t in TABLES if t in case.present]
+    assert [r.file for r in case.inputs] == sorted(r.file for r in case.inputs)
+    assert len({r.file for r in case.inputs}) == len(case.inputs)

@@ -385,10 +385,14 @@ def _load_tables(
         return checked, _custody(files[name], name, raw, checked)
 
     largest = sorted(paths, key=lambda name: paths[name].stat().st_size, reverse=True)
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="forensics-load") as pool:
+    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="forensics-load")
+    try:
         futures = {pool.submit(one, name): name for name in largest}
         for _ in _progress(as_completed(futures), progress, total=len(futures)):
             pass
+    finally:
+        # Interrupted: the tables not started are not started.
+        pool.shutdown(wait=True, cancel_futures=True)
     failed = [name for future, name in futures.items() if future.exception() is not None]
     if failed:
         first = min(failed, key=list(paths).index)
