@@ -33,14 +33,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+import numpy as np
 import polars as pl
 
 from ..case import Case, as_text, typed_like
 from ..case.localtime import zone
 from .commonpoint import CommonPointSettings
+from .explained import explained_away, path_orders
 from .exposure import event_columns, members_of
 from .indicators import VISITOR_ROLES, malware_keys
 
@@ -284,6 +286,7 @@ def classify(
     *,
     spike: bool = False,
     min_spike_share: float = 0.2,
+    complained: np.ndarray | None = None,
 ) -> VectorCall:
     """Decide the leak path from the significant common points.
 
@@ -291,6 +294,11 @@ def classify(
     whose exposures since shortly before the spike explain less than
     ``min_spike_share`` of its complaints (``recent_coverage``) does not
     vote while another path does explain it.
+
+    ``complained`` (a Boolean mask over the order numbers of the
+    investigation's universe, True where an order was complained about)
+    lets a kind's vote fall when its leading path is explained away by
+    another kind's paths (:mod:`forensics.analysis.explained`).
     """
     sig = points.filter(pl.col("significant"))
     if spike and "recent_coverage" in sig.columns:
@@ -318,6 +326,7 @@ def classify(
     profile = _path_profile(sig, members, events, persistent, spread)
     votes: dict[str, tuple[float, float]] = {}
     best: dict[str, dict] = {}
+    voters: dict[str, list[tuple[str, str]]] = {}
     for row in sig.iter_rows(named=True):
         level, cid = row["level"], row["id"]
         strength = row["strength"]
@@ -347,6 +356,7 @@ def classify(
         # The strongest evidence decides between kinds; within a kind the
         # strongest point leads, a device or process before the machines it
         # reached.
+        voters.setdefault(kind, []).append((level, cid))
         cover = max(row["coverage"], row.get("recent_coverage") or 0.0)
         old_strength, old_cover = votes.get(kind, (-1.0, -1.0))
         votes[kind] = (max(strength, old_strength), max(cover, old_cover))
@@ -368,14 +378,55 @@ def classify(
             ),
         )
     ranked = sorted(votes.items(), key=lambda kv: kv[1], reverse=True)
+    borrowed: list[str] = []
+    if complained is not None:
+        ranked, borrowed = _unborrowed(ranked, best, voters, members, events, complained)
     kind, (s1, c1) = ranked[0]
     s2 = ranked[1][1][0] if len(ranked) > 1 else 0.0
     confidence = round(min(0.99, s1 / (s1 + s2 + 2.0) * min(1.0, c1 / 0.5)), 3)
     lead = best[kind]
     votes = {k: v[0] for k, v in votes.items()}
-    return _describe(
+    call = _describe(
         case, kind, confidence, lead, votes, sig, events, members, starts, malware, hits
     )
+    return replace(call, rationale=(*call.rationale, *borrowed)) if borrowed else call
+
+
+def _unborrowed(
+    ranked: list[tuple[str, tuple[float, float]]],
+    best: Mapping[str, dict],
+    voters: Mapping[str, list[tuple[str, str]]],
+    members: pl.DataFrame,
+    events: pl.DataFrame,
+    complained: np.ndarray,
+) -> tuple[list[tuple[str, tuple[float, float]]], list[str]]:
+    """``ranked`` without the leading kinds whose leading path is explained
+    away by another kind's paths taken together (what that explanation
+    exposed), and why."""
+    universe = complained.size
+    masks: dict[str, np.ndarray] = {}
+
+    def of_kind(kind: str) -> np.ndarray:
+        if kind not in masks:
+            keys = pl.DataFrame(voters[kind], schema=["level", "cand"], orient="row")
+            masks[kind] = path_orders(members, events, keys, universe)
+        return masks[kind]
+
+    why: list[str] = []
+    while len(ranked) > 1:
+        lead = best[ranked[0][0]]
+        key = pl.DataFrame({"level": [lead["level"]], "cand": [lead["id"]]})
+        path = path_orders(members, events, key, universe)
+        for other, _ in ranked[1:]:
+            found = explained_away(path, of_kind(other), complained)
+            if found is not None:
+                name = f"{lead['level']} {lead['id']}"
+                why.append(f"{ranked[0][0]} set aside: " + found.describe(name, other))
+                ranked = ranked[1:]
+                break
+        else:
+            break
+    return ranked, why
 
 
 def _describe(

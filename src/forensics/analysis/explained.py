@@ -1,0 +1,132 @@
+"""When one path's excess of complaints lies within another path's orders.
+
+Two paths of different kinds often expose the same orders: a finance
+clerk's routine export of the last half-month and a former employee's
+account that read the same weeks; a trojan on the desks where those orders
+were handled. If only one of them leaked, the complaints about the orders
+both exposed cannot say which. The orders each exposed *alone* can: the
+buyers of a leaked path's orders are called whether or not another path
+also exposed them.
+
+A path is *explained away* by another when
+
+* its orders outside the other's are complained about no more than the
+  orders neither exposed (the background), and far less than the orders
+  the two share: its association with the complaints is borrowed from the
+  shared orders; and
+* the other path's orders outside it are complained about more than the
+  background: the other path explains complaints the first cannot.
+
+Both conditions are one-sided binomial tests at fixed levels
+(:class:`ExplainedSettings`). The second keeps the rule from choosing
+between two paths whose excess lies only in what they share (then the
+evidence does not tell them apart, and nothing changes). Orders are those
+numbered by :class:`forensics.analysis.exposure.OrderIndex` below the
+investigation's universe (placed before the last complaint's deadline).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+from scipy.stats import binom
+
+from .exposure import members_of
+
+__all__ = ["ExplainedSettings", "Explained", "path_orders", "explained_away"]
+
+
+@dataclass(frozen=True)
+class ExplainedSettings:
+    """Levels of the two tests (documented defaults)."""
+
+    below_shared: float = 1e-3
+    """The first path's own orders must be complained about less than its
+    shared ones at this level (binomial lower tail)."""
+    background: float = 0.05
+    """Its own orders are at the background rate when their excess over it
+    is not significant at this level; the other path's own orders must be
+    above the background at this level."""
+
+
+@dataclass(frozen=True)
+class Explained:
+    """The counts behind a verdict: orders and complained orders in each region."""
+
+    alone: tuple[int, int]  # the path's orders outside the other's
+    other_alone: tuple[int, int]  # the other's orders outside the path's
+    shared: tuple[int, int]
+    neither: tuple[int, int]
+
+    def describe(self, path: str, other: str) -> str:
+        n, c = self.alone
+        on, oc = self.other_alone
+        sn, sc = self.shared
+        bn, bc = self.neither
+        return (
+            f"{path} is explained by {other}: of its {n:,} orders {other} did not expose, "
+            f"{c} were complained about ({_pct(c, n)}, orders neither exposed {_pct(bc, bn)}), "
+            f"of the {sn:,} both exposed {sc} ({_pct(sc, sn)}); of {on:,} orders only {other} "
+            f"exposed, {oc} ({_pct(oc, on)})"
+        )
+
+
+def _pct(c: int, n: int) -> str:
+    return f"{c / n:.1%}" if n else "—"
+
+
+def path_orders(
+    members: pl.DataFrame, events: pl.DataFrame, keys: pl.DataFrame, universe: int
+) -> np.ndarray:
+    """Boolean mask over the order numbers ``0 .. universe - 1``: the orders
+    exposed by any member event of the paths ``keys`` (``level``, ``cand``)."""
+    ev = members_of(members, keys).select("ev").unique()
+    spans = (
+        events.lazy()
+        .join(ev.lazy(), on="ev", how="semi")
+        .select(
+            pl.col("lo").clip(0, universe).cast(pl.Int64),
+            pl.col("hi").clip(0, universe).cast(pl.Int64),
+        )
+        .filter(pl.col("hi") > pl.col("lo"))
+        .collect()
+    )
+    steps = np.zeros(universe + 1, dtype=np.int64)
+    np.add.at(steps, spans.get_column("lo").to_numpy(), 1)
+    np.add.at(steps, spans.get_column("hi").to_numpy(), -1)
+    return np.cumsum(steps[:-1]) > 0
+
+
+def explained_away(
+    path: np.ndarray,
+    other: np.ndarray,
+    complained: np.ndarray,
+    settings: ExplainedSettings | None = None,
+) -> Explained | None:
+    """The counts when ``path`` is explained away by ``other`` (see the
+    module docstring), else None. All three are masks over the same orders;
+    ``complained`` marks the orders complained about."""
+    st = settings or ExplainedSettings()
+
+    def count(mask: np.ndarray) -> tuple[int, int]:
+        return int(mask.sum()), int(complained[mask].sum())
+
+    alone = count(path & ~other)
+    other_alone = count(other & ~path)
+    shared = count(path & other)
+    neither = count(~path & ~other)
+    (n, c), (on, oc), (sn, sc), (bn, bc) = alone, other_alone, shared, neither
+    if not (n and on and sn and bn) or sc == 0:
+        return None
+    background, shared_rate = bc / bn, sc / sn
+    if background >= shared_rate:
+        return None
+    borrowed = (
+        binom.cdf(c, n, shared_rate) < st.below_shared
+        and binom.sf(c - 1, n, background) > st.background
+    )
+    if borrowed and binom.sf(oc - 1, on, background) < st.background:
+        return Explained(alone, other_alone, shared, neither)
+    return None
