@@ -93,10 +93,9 @@ def path_orders(
         .filter(pl.col("hi") > pl.col("lo"))
         .collect()
     )
-    steps = np.zeros(universe + 1, dtype=np.int64)
-    np.add.at(steps, spans.get_column("lo").to_numpy(), 1)
-    np.add.at(steps, spans.get_column("hi").to_numpy(), -1)
-    return np.cumsum(steps[:-1]) > 0
+    opened = np.bincount(spans.get_column("lo").to_numpy(), minlength=universe + 1)
+    closed = np.bincount(spans.get_column("hi").to_numpy(), minlength=universe + 1)
+    return np.cumsum(opened[:-1] - closed[:-1]) > 0
 
 
 def explained_away(
