@@ -52,11 +52,20 @@ def test_a_path_whose_excess_lies_in_the_shared_orders_is_explained_away(seed):
 
 
 def test_the_path_that_leaked_is_not_explained_away_by_a_bystander():
-    # The export leaked: its own orders are complained about as much as the
-    # ones it shares with the account, whose other orders are quiet.
-    complained = _complained({(0, 500): 50, (500, 1000): 50, (1000, 3000): 4, (3000, N): 14})
-    assert explained_away(EXPORT, ACCOUNT, complained) is None
-    assert explained_away(ACCOUNT, EXPORT, complained) is not None
+    # An export of orders 1000-1999 leaked; an account that read orders
+    # 0-1499 is a bystander: its older orders of its own are quiet.
+    export, account = _mask(1000, 2000), _mask(0, 1500)
+    complained = _complained({(0, 1000): 2, (1000, 1500): 50, (1500, 2000): 50, (2000, N): 16})
+    assert explained_away(export, account, complained) is None
+    assert explained_away(account, export, complained) is not None
+
+
+def test_own_orders_younger_than_the_shared_ones_are_no_evidence():
+    # Buyers complain weeks after the leak: the orders a path exposed last
+    # have not been complained about yet, whichever path leaked.
+    account, app = _mask(500, 3000), _mask(0, 2500)
+    complained = _complained({(0, 500): 20, (500, 2500): 120, (2500, 3000): 0, (3000, N): 14})
+    assert explained_away(account, app, complained) is None
 
 
 def test_two_paths_whose_excess_is_only_what_they_share_are_left_as_they_are():

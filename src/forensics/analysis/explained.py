@@ -45,6 +45,12 @@ class ExplainedSettings:
     below_shared: float = 1e-3
     """The first path's own orders must be complained about less than its
     shared ones at this level (binomial lower tail)."""
+    min_shared: int = 30
+    """Shared orders (placed no earlier than the middle of the first path's
+    own) needed to say how often its orders would be complained about."""
+    min_alone: float = 0.1
+    """The share of the first path's orders that must be its own: a sliver
+    at the edge of a path says little about the path."""
     background: float = 0.05
     """Its own orders are at the background rate when their excess over it
     is not significant at this level; the other path's own orders must be
@@ -112,14 +118,26 @@ def explained_away(
     def count(mask: np.ndarray) -> tuple[int, int]:
         return int(mask.sum()), int(complained[mask].sum())
 
-    alone = count(path & ~other)
+    own = path & ~other
+    alone = count(own)
     other_alone = count(other & ~path)
     shared = count(path & other)
     neither = count(~path & ~other)
     (n, c), (on, oc), (sn, sc), (bn, bc) = alone, other_alone, shared, neither
-    if not (n and on and sn and bn) or sc == 0:
+    if not (n and on and sn and bn) or sc == 0 or n < st.min_alone * (n + sn):
         return None
-    background, shared_rate = bc / bn, sc / sn
+    # Against the shared orders placed no earlier than the middle of its own
+    # (orders are numbered by placement): those had no more time to be
+    # complained about, so buyers called weeks after a leak do not make
+    # older own orders look quiet next to younger shared ones, nor younger
+    # own orders next to older shared ones.
+    middle = int(np.flatnonzero(own)[n // 2])
+    younger = np.zeros_like(path)
+    younger[middle:] = True
+    yn, yc = count(path & other & younger)
+    if yn < st.min_shared or yc == 0:
+        return None
+    background, shared_rate = bc / bn, yc / yn
     if background >= shared_rate:
         return None
     borrowed = (

@@ -401,31 +401,41 @@ def _unborrowed(
     complained: np.ndarray,
 ) -> tuple[list[tuple[str, tuple[float, float]]], list[str]]:
     """``ranked`` without the leading kinds whose leading path is explained
-    away by another kind's paths taken together (what that explanation
-    exposed), and why."""
-    universe = complained.size
-    masks: dict[str, np.ndarray] = {}
+    away by one path of another kind, and why.
 
-    def of_kind(kind: str) -> np.ndarray:
-        if kind not in masks:
-            keys = pl.DataFrame(voters[kind], schema=["level", "cand"], orient="row")
-            masks[kind] = path_orders(members, events, keys, universe)
-        return masks[kind]
+    One path at a time, never a kind's paths together: every significant
+    path was found by its complained orders, so what many of them exposed
+    together is complained about above the background whatever leaked."""
+    universe = complained.size
+    masks: dict[tuple[str, str], np.ndarray] = {}
+
+    def orders(level: str, cid: str) -> np.ndarray:
+        if (level, cid) not in masks:
+            key = pl.DataFrame({"level": [level], "cand": [cid]})
+            masks[(level, cid)] = path_orders(members, events, key, universe)
+        return masks[(level, cid)]
 
     why: list[str] = []
     while len(ranked) > 1:
         lead = best[ranked[0][0]]
-        key = pl.DataFrame({"level": [lead["level"]], "cand": [lead["id"]]})
-        path = path_orders(members, events, key, universe)
-        for other, _ in ranked[1:]:
-            found = explained_away(path, of_kind(other), complained)
-            if found is not None:
-                name = f"{lead['level']} {lead['id']}"
-                why.append(f"{ranked[0][0]} set aside: " + found.describe(name, other))
-                ranked = ranked[1:]
-                break
-        else:
+        path = orders(lead["level"], lead["id"])
+        found = next(
+            (
+                (other, level, cid, verdict)
+                for other, _ in ranked[1:]
+                for level, cid in voters[other]
+                if (verdict := explained_away(path, orders(level, cid), complained))
+            ),
+            None,
+        )
+        if found is None:
             break
+        other, level, cid, verdict = found
+        name = f"{lead['level']} {lead['id']}"
+        why.append(
+            f"{ranked[0][0]} set aside: " + verdict.describe(name, f"{other}'s {level} {cid}")
+        )
+        ranked = ranked[1:]
     return ranked, why
 
 
