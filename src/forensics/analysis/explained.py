@@ -35,7 +35,7 @@ from scipy.stats import binom
 
 from .exposure import members_of
 
-__all__ = ["ExplainedSettings", "Explained", "path_orders", "explained_away"]
+__all__ = ["ExplainedSettings", "Explained", "PathOrders", "explained_away"]
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,9 @@ class ExplainedSettings:
     min_shared: int = 30
     """Shared orders (placed no earlier than the middle of the first path's
     own) needed to say how often its orders would be complained about."""
+    min_held: float = 0.5
+    """A path can only borrow its excess from one that exposed at least this
+    share of its complained orders (paths that do not are never tested)."""
     min_alone: float = 0.1
     """The share of the first path's orders that must be its own: a sliver
     at the edge of a path says little about the path."""
@@ -83,25 +86,79 @@ def _pct(c: int, n: int) -> str:
     return f"{c / n:.1%}" if n else "—"
 
 
-def path_orders(
-    members: pl.DataFrame, events: pl.DataFrame, keys: pl.DataFrame, universe: int
-) -> np.ndarray:
-    """Boolean mask over the order numbers ``0 .. universe - 1``: the orders
-    exposed by any member event of the paths ``keys`` (``level``, ``cand``)."""
-    ev = members_of(members, keys).select("ev").unique()
-    spans = (
-        events.lazy()
-        .join(ev.lazy(), on="ev", how="semi")
-        .select(
-            pl.col("lo").clip(0, universe).cast(pl.Int64),
-            pl.col("hi").clip(0, universe).cast(pl.Int64),
+class PathOrders:
+    """What the paths ``keys`` (``level``, ``cand``) exposed, among the
+    orders numbered below ``universe``: their complained orders (from the
+    complaint hits, cheap) and, on demand, every order (a mask).
+
+    ``members`` is looked through once for all the paths; the member
+    events' intervals only for the paths whose masks are asked for.
+    """
+
+    def __init__(
+        self,
+        members: pl.DataFrame,
+        events: pl.DataFrame,
+        hits: pl.DataFrame,
+        keys: pl.DataFrame,
+        universe: int,
+    ) -> None:
+        self.universe = universe
+        self._members = members_of(members, keys).select("level", "cand", "ev")
+        self._events = events
+        numbers = hits.lazy().filter(pl.col("idx") < universe).select("ev", "idx").unique()
+        held = (
+            self._members.lazy()
+            .join(numbers, on="ev")
+            .select("level", "cand", "idx")
+            .unique()
+            .collect()
         )
-        .filter(pl.col("hi") > pl.col("lo"))
-        .collect()
-    )
-    opened = np.bincount(spans.get_column("lo").to_numpy(), minlength=universe + 1)
-    closed = np.bincount(spans.get_column("hi").to_numpy(), minlength=universe + 1)
-    return np.cumsum(opened[:-1] - closed[:-1]) > 0
+        self._held = _by_path(held, "idx")
+
+    def complained(self, key: tuple[str, str]) -> np.ndarray:
+        """Numbers of the complained orders the path exposed."""
+        found = self._held.get(key)
+        return found if found is not None else np.empty(0, dtype=np.int64)
+
+    def masks(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], np.ndarray]:
+        """Boolean masks over ``0 .. universe - 1``: the orders each path exposed."""
+        wanted = self._members.join(
+            pl.DataFrame(keys, schema=["level", "cand"], orient="row").unique(),
+            on=["level", "cand"],
+            how="semi",
+        )
+        spans = (
+            wanted.lazy()
+            .join(self._events.lazy().select("ev", "lo", "hi"), on="ev")
+            .select(
+                "level",
+                "cand",
+                pl.col("lo").clip(0, self.universe).cast(pl.Int64),
+                pl.col("hi").clip(0, self.universe).cast(pl.Int64),
+            )
+            .filter(pl.col("hi") > pl.col("lo"))
+            .collect()
+        )
+        parts = spans.partition_by(["level", "cand"], as_dict=True)
+        size = self.universe + 1
+        found = {}
+        for key in keys:
+            part = parts.get(key)
+            if part is None:
+                found[key] = np.zeros(self.universe, dtype=bool)
+                continue
+            opened = np.bincount(part.get_column("lo").to_numpy(), minlength=size)
+            closed = np.bincount(part.get_column("hi").to_numpy(), minlength=size)
+            found[key] = np.cumsum(opened[:-1] - closed[:-1]) > 0
+        return found
+
+
+def _by_path(frame: pl.DataFrame, column: str) -> dict[tuple[str, str], np.ndarray]:
+    return {
+        (level, cand): part.get_column(column).to_numpy()
+        for (level, cand), part in frame.partition_by(["level", "cand"], as_dict=True).items()
+    }
 
 
 def explained_away(

@@ -42,7 +42,7 @@ import polars as pl
 from ..case import Case, as_text, typed_like
 from ..case.localtime import zone
 from .commonpoint import CommonPointSettings
-from .explained import explained_away, path_orders
+from .explained import ExplainedSettings, PathOrders, explained_away
 from .exposure import event_columns, members_of
 from .indicators import VISITOR_ROLES, malware_keys
 
@@ -55,6 +55,8 @@ __all__ = [
     "NOT_ACCOUNT_LIKE",
     "VISITOR_WORDS",
 ]
+
+_EXPLAINED = ExplainedSettings()
 
 NOT_ACCOUNT_LIKE = ("app", "device", "process", "machine")
 """Levels whose vote does not depend on the account behind them."""
@@ -380,7 +382,7 @@ def classify(
     ranked = sorted(votes.items(), key=lambda kv: kv[1], reverse=True)
     borrowed: list[str] = []
     if complained is not None:
-        ranked, borrowed = _unborrowed(ranked, best, voters, members, events, complained)
+        ranked, borrowed = _unborrowed(ranked, best, voters, members, events, hits, complained)
     kind, (s1, c1) = ranked[0]
     s2 = ranked[1][1][0] if len(ranked) > 1 else 0.0
     confidence = round(min(0.99, s1 / (s1 + s2 + 2.0) * min(1.0, c1 / 0.5)), 3)
@@ -398,45 +400,61 @@ def _unborrowed(
     voters: Mapping[str, list[tuple[str, str]]],
     members: pl.DataFrame,
     events: pl.DataFrame,
+    hits: pl.DataFrame,
     complained: np.ndarray,
+    settings: ExplainedSettings = _EXPLAINED,
 ) -> tuple[list[tuple[str, tuple[float, float]]], list[str]]:
     """``ranked`` without the leading kinds whose leading path is explained
     away by one path of another kind, and why.
 
     One path at a time, never a kind's paths together: every significant
     path was found by its complained orders, so what many of them exposed
-    together is complained about above the background whatever leaked."""
-    universe = complained.size
-    masks: dict[tuple[str, str], np.ndarray] = {}
-
-    def orders(level: str, cid: str) -> np.ndarray:
-        if (level, cid) not in masks:
-            key = pl.DataFrame({"level": [level], "cand": [cid]})
-            masks[(level, cid)] = path_orders(members, events, key, universe)
-        return masks[(level, cid)]
-
+    together is complained about above the background whatever leaked. Only
+    the paths holding at least ``settings.min_held`` of the leading path's
+    complained orders are tested (the rest cannot explain its excess)."""
+    paths = PathOrders(
+        members,
+        events,
+        hits,
+        _keys([key for keys in voters.values() for key in keys]),
+        complained.size,
+    )
     why: list[str] = []
     while len(ranked) > 1:
         lead = best[ranked[0][0]]
-        path = orders(lead["level"], lead["id"])
+        lead_key = (lead["level"], lead["id"])
+        own = paths.complained(lead_key)
+        rivals = [
+            (other, key)
+            for other, _ in ranked[1:]
+            for key in voters[other]
+            if own.size
+            and np.intersect1d(own, paths.complained(key)).size >= settings.min_held * own.size
+        ]
+        if not rivals:
+            break
+        masks = paths.masks([lead_key, *(key for _, key in rivals)])
         found = next(
             (
-                (other, level, cid, verdict)
-                for other, _ in ranked[1:]
-                for level, cid in voters[other]
-                if (verdict := explained_away(path, orders(level, cid), complained))
+                (other, key, verdict)
+                for other, key in rivals
+                if (verdict := explained_away(masks[lead_key], masks[key], complained, settings))
             ),
             None,
         )
         if found is None:
             break
-        other, level, cid, verdict = found
+        other, (level, cid), verdict = found
         name = f"{lead['level']} {lead['id']}"
         why.append(
             f"{ranked[0][0]} set aside: " + verdict.describe(name, f"{other}'s {level} {cid}")
         )
         ranked = ranked[1:]
     return ranked, why
+
+
+def _keys(pairs: list[tuple[str, str]]) -> pl.DataFrame:
+    return pl.DataFrame(pairs, schema=["level", "cand"], orient="row")
 
 
 def _describe(
