@@ -412,6 +412,8 @@ def _unborrowed(
     together is complained about above the background whatever leaked. Only
     the paths holding at least ``settings.min_held`` of the leading path's
     complained orders are tested (the rest cannot explain its excess)."""
+    if len(ranked) < 2:
+        return ranked, []
     paths = PathOrders(
         members,
         events,
