@@ -17,6 +17,7 @@ import threading
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from .analysis.clock import estimate_offsets
@@ -221,8 +222,18 @@ def investigate(
         overlap=overlap,
         settings=settings,
     )
+    complained_mask = np.zeros(universe, dtype=bool)
+    complained_mask[known.filter(pl.col("idx") < universe).get_column("idx").to_numpy()] = True
     call = classify(
-        case, points, events, members, inds, starts, hits, spike=spike_start is not None
+        case,
+        points,
+        events,
+        members,
+        inds,
+        starts,
+        hits,
+        spike=spike_start is not None,
+        complained=complained_mask,
     )
     path_members = _path_members(call, points, events, hits, cp_args)
     bar("suspects")

@@ -33,14 +33,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+import numpy as np
 import polars as pl
 
 from ..case import Case, as_text, typed_like
 from ..case.localtime import zone
 from .commonpoint import CommonPointSettings
+from .explained import ExplainedSettings, PathOrders, explained_away
 from .exposure import event_columns, members_of
 from .indicators import VISITOR_ROLES, malware_keys
 
@@ -53,6 +55,8 @@ __all__ = [
     "NOT_ACCOUNT_LIKE",
     "VISITOR_WORDS",
 ]
+
+_EXPLAINED = ExplainedSettings()
 
 NOT_ACCOUNT_LIKE = ("app", "device", "process", "machine")
 """Levels whose vote does not depend on the account behind them."""
@@ -284,6 +288,7 @@ def classify(
     *,
     spike: bool = False,
     min_spike_share: float = 0.2,
+    complained: np.ndarray | None = None,
 ) -> VectorCall:
     """Decide the leak path from the significant common points.
 
@@ -291,6 +296,11 @@ def classify(
     whose exposures since shortly before the spike explain less than
     ``min_spike_share`` of its complaints (``recent_coverage``) does not
     vote while another path does explain it.
+
+    ``complained`` (a Boolean mask over the order numbers of the
+    investigation's universe, True where an order was complained about)
+    lets a kind's vote fall when its leading path is explained away by
+    another kind's paths (:mod:`forensics.analysis.explained`).
     """
     sig = points.filter(pl.col("significant"))
     if spike and "recent_coverage" in sig.columns:
@@ -318,6 +328,7 @@ def classify(
     profile = _path_profile(sig, members, events, persistent, spread)
     votes: dict[str, tuple[float, float]] = {}
     best: dict[str, dict] = {}
+    voters: dict[str, list[tuple[str, str]]] = {}
     for row in sig.iter_rows(named=True):
         level, cid = row["level"], row["id"]
         strength = row["strength"]
@@ -347,6 +358,7 @@ def classify(
         # The strongest evidence decides between kinds; within a kind the
         # strongest point leads, a device or process before the machines it
         # reached.
+        voters.setdefault(kind, []).append((level, cid))
         cover = max(row["coverage"], row.get("recent_coverage") or 0.0)
         old_strength, old_cover = votes.get(kind, (-1.0, -1.0))
         votes[kind] = (max(strength, old_strength), max(cover, old_cover))
@@ -368,14 +380,83 @@ def classify(
             ),
         )
     ranked = sorted(votes.items(), key=lambda kv: kv[1], reverse=True)
+    borrowed: list[str] = []
+    if complained is not None:
+        ranked, borrowed = _unborrowed(ranked, best, voters, members, events, hits, complained)
     kind, (s1, c1) = ranked[0]
     s2 = ranked[1][1][0] if len(ranked) > 1 else 0.0
     confidence = round(min(0.99, s1 / (s1 + s2 + 2.0) * min(1.0, c1 / 0.5)), 3)
     lead = best[kind]
     votes = {k: v[0] for k, v in votes.items()}
-    return _describe(
+    call = _describe(
         case, kind, confidence, lead, votes, sig, events, members, starts, malware, hits
     )
+    return replace(call, rationale=(*call.rationale, *borrowed)) if borrowed else call
+
+
+def _unborrowed(
+    ranked: list[tuple[str, tuple[float, float]]],
+    best: Mapping[str, dict],
+    voters: Mapping[str, list[tuple[str, str]]],
+    members: pl.DataFrame,
+    events: pl.DataFrame,
+    hits: pl.DataFrame,
+    complained: np.ndarray,
+    settings: ExplainedSettings = _EXPLAINED,
+) -> tuple[list[tuple[str, tuple[float, float]]], list[str]]:
+    """``ranked`` without the leading kinds whose leading path is explained
+    away by one path of another kind, and why.
+
+    One path at a time, never a kind's paths together: every significant
+    path was found by its complained orders, so what many of them exposed
+    together is complained about above the background whatever leaked. Only
+    the paths holding at least ``settings.min_held`` of the leading path's
+    complained orders are tested (the rest cannot explain its excess)."""
+    if len(ranked) < 2:
+        return ranked, []
+    paths = PathOrders(
+        members,
+        events,
+        hits,
+        _keys([key for keys in voters.values() for key in keys]),
+        complained.size,
+    )
+    why: list[str] = []
+    while len(ranked) > 1:
+        lead = best[ranked[0][0]]
+        lead_key = (lead["level"], lead["id"])
+        own = paths.complained(lead_key)
+        rivals = [
+            (other, key)
+            for other, _ in ranked[1:]
+            for key in voters[other]
+            if own.size
+            and np.intersect1d(own, paths.complained(key)).size >= settings.min_held * own.size
+        ]
+        if not rivals:
+            break
+        masks = paths.masks([lead_key, *(key for _, key in rivals)])
+        found = next(
+            (
+                (other, key, verdict)
+                for other, key in rivals
+                if (verdict := explained_away(masks[lead_key], masks[key], complained, settings))
+            ),
+            None,
+        )
+        if found is None:
+            break
+        other, (level, cid), verdict = found
+        name = f"{lead['level']} {lead['id']}"
+        why.append(
+            f"{ranked[0][0]} set aside: " + verdict.describe(name, f"{other}'s {level} {cid}")
+        )
+        ranked = ranked[1:]
+    return ranked, why
+
+
+def _keys(pairs: list[tuple[str, str]]) -> pl.DataFrame:
+    return pl.DataFrame(pairs, schema=["level", "cand"], orient="row")
 
 
 def _describe(

@@ -1,0 +1,206 @@
+"""When one path's excess of complaints lies within another path's orders.
+
+Two paths of different kinds often expose the same orders: a finance
+clerk's routine export of the last half-month and a former employee's
+account that read the same weeks; a trojan on the desks where those orders
+were handled. If only one of them leaked, the complaints about the orders
+both exposed cannot say which. The orders each exposed *alone* can: the
+buyers of a leaked path's orders are called whether or not another path
+also exposed them.
+
+A path is *explained away* by another when
+
+* its orders outside the other's are complained about no more than the
+  orders neither exposed (the background), and far less than the orders
+  the two share: its association with the complaints is borrowed from the
+  shared orders; and
+* the other path's orders outside it are complained about more than the
+  background: the other path explains complaints the first cannot.
+
+Both conditions are one-sided binomial tests at fixed levels
+(:class:`ExplainedSettings`). The second keeps the rule from choosing
+between two paths whose excess lies only in what they share (then the
+evidence does not tell them apart, and nothing changes). Orders are those
+numbered by :class:`forensics.analysis.exposure.OrderIndex` below the
+investigation's universe (placed before the last complaint's deadline).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+from scipy.stats import binom
+
+from .exposure import members_of
+
+__all__ = ["ExplainedSettings", "Explained", "PathOrders", "explained_away"]
+
+
+@dataclass(frozen=True)
+class ExplainedSettings:
+    """Levels of the two tests (documented defaults)."""
+
+    below_shared: float = 1e-3
+    """The first path's own orders must be complained about less than its
+    shared ones at this level (binomial lower tail)."""
+    min_shared: int = 30
+    """Shared orders (placed no earlier than the middle of the first path's
+    own) needed to say how often its orders would be complained about."""
+    min_held: float = 0.5
+    """A path can only borrow its excess from one that exposed at least this
+    share of its complained orders (paths that do not are never tested)."""
+    min_alone: float = 0.1
+    """The share of the first path's orders that must be its own: a sliver
+    at the edge of a path says little about the path."""
+    background: float = 0.05
+    """Its own orders are at the background rate when their excess over it
+    is not significant at this level; the other path's own orders must be
+    above the background at this level."""
+
+
+@dataclass(frozen=True)
+class Explained:
+    """The counts behind a verdict: orders and complained orders in each region."""
+
+    alone: tuple[int, int]  # the path's orders outside the other's
+    other_alone: tuple[int, int]  # the other's orders outside the path's
+    shared: tuple[int, int]
+    neither: tuple[int, int]
+
+    def describe(self, path: str, other: str) -> str:
+        n, c = self.alone
+        on, oc = self.other_alone
+        sn, sc = self.shared
+        bn, bc = self.neither
+        return (
+            f"{path} is explained by {other}: of its {n:,} orders {other} did not expose, "
+            f"{c} were complained about ({_pct(c, n)}, orders neither exposed {_pct(bc, bn)}), "
+            f"of the {sn:,} both exposed {sc} ({_pct(sc, sn)}); of {on:,} orders only {other} "
+            f"exposed, {oc} ({_pct(oc, on)})"
+        )
+
+
+def _pct(c: int, n: int) -> str:
+    return f"{c / n:.1%}" if n else "—"
+
+
+class PathOrders:
+    """What the paths ``keys`` (``level``, ``cand``) exposed, among the
+    orders numbered below ``universe``: their complained orders (from the
+    complaint hits, cheap) and, on demand, every order (a mask).
+
+    ``members`` is looked through once for all the paths; the member
+    events' intervals only for the paths whose masks are asked for.
+    """
+
+    def __init__(
+        self,
+        members: pl.DataFrame,
+        events: pl.DataFrame,
+        hits: pl.DataFrame,
+        keys: pl.DataFrame,
+        universe: int,
+    ) -> None:
+        self.universe = universe
+        self._members = members_of(members, keys).select("level", "cand", "ev")
+        self._events = events
+        numbers = hits.lazy().filter(pl.col("idx") < universe).select("ev", "idx").unique()
+        held = (
+            self._members.lazy()
+            .join(numbers, on="ev")
+            .select("level", "cand", "idx")
+            .unique()
+            .collect()
+        )
+        self._held = _by_path(held, "idx")
+
+    def complained(self, key: tuple[str, str]) -> np.ndarray:
+        """Numbers of the complained orders the path exposed."""
+        found = self._held.get(key)
+        return found if found is not None else np.empty(0, dtype=np.int64)
+
+    def masks(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], np.ndarray]:
+        """Boolean masks over ``0 .. universe - 1``: the orders each path exposed."""
+        wanted = self._members.join(
+            pl.DataFrame(keys, schema=["level", "cand"], orient="row").unique(),
+            on=["level", "cand"],
+            how="semi",
+        )
+        spans = (
+            wanted.lazy()
+            .join(self._events.lazy().select("ev", "lo", "hi"), on="ev")
+            .select(
+                "level",
+                "cand",
+                pl.col("lo").clip(0, self.universe).cast(pl.Int64),
+                pl.col("hi").clip(0, self.universe).cast(pl.Int64),
+            )
+            .filter(pl.col("hi") > pl.col("lo"))
+            .collect()
+        )
+        parts = spans.partition_by(["level", "cand"], as_dict=True)
+        size = self.universe + 1
+        found = {}
+        for key in keys:
+            part = parts.get(key)
+            if part is None:
+                found[key] = np.zeros(self.universe, dtype=bool)
+                continue
+            opened = np.bincount(part.get_column("lo").to_numpy(), minlength=size)
+            closed = np.bincount(part.get_column("hi").to_numpy(), minlength=size)
+            found[key] = np.cumsum(opened[:-1] - closed[:-1]) > 0
+        return found
+
+
+def _by_path(frame: pl.DataFrame, column: str) -> dict[tuple[str, str], np.ndarray]:
+    return {
+        (level, cand): part.get_column(column).to_numpy()
+        for (level, cand), part in frame.partition_by(["level", "cand"], as_dict=True).items()
+    }
+
+
+def explained_away(
+    path: np.ndarray,
+    other: np.ndarray,
+    complained: np.ndarray,
+    settings: ExplainedSettings | None = None,
+) -> Explained | None:
+    """The counts when ``path`` is explained away by ``other`` (see the
+    module docstring), else None. All three are masks over the same orders;
+    ``complained`` marks the orders complained about."""
+    st = settings or ExplainedSettings()
+
+    def count(mask: np.ndarray) -> tuple[int, int]:
+        return int(mask.sum()), int(complained[mask].sum())
+
+    own = path & ~other
+    alone = count(own)
+    other_alone = count(other & ~path)
+    shared = count(path & other)
+    neither = count(~path & ~other)
+    (n, c), (on, oc), (sn, sc), (bn, bc) = alone, other_alone, shared, neither
+    if not (n and on and sn and bn) or sc == 0 or n < st.min_alone * (n + sn):
+        return None
+    # Against the shared orders placed no earlier than the middle of its own
+    # (orders are numbered by placement): those had no more time to be
+    # complained about, so buyers called weeks after a leak do not make
+    # older own orders look quiet next to younger shared ones, nor younger
+    # own orders next to older shared ones.
+    middle = int(np.flatnonzero(own)[n // 2])
+    younger = np.zeros_like(path)
+    younger[middle:] = True
+    yn, yc = count(path & other & younger)
+    if yn < st.min_shared or yc == 0:
+        return None
+    background, shared_rate = bc / bn, yc / yn
+    if background >= shared_rate:
+        return None
+    borrowed = (
+        binom.cdf(c, n, shared_rate) < st.below_shared
+        and binom.sf(c - 1, n, background) > st.background
+    )
+    if borrowed and binom.sf(oc - 1, on, background) < st.background:
+        return Explained(alone, other_alone, shared, neither)
+    return None
