@@ -426,12 +426,17 @@ def _unborrowed(
         lead = best[ranked[0][0]]
         lead_key = (lead["level"], lead["id"])
         own = paths.complained(lead_key)
+        # Cheap conditions first (complained orders only): the rival holds
+        # enough of the path's complained orders to explain its excess, and
+        # has some of its own (else its own orders cannot be above the
+        # background).
         rivals = [
             (other, key)
             for other, _ in ranked[1:]
             for key in voters[other]
             if own.size
             and np.intersect1d(own, paths.complained(key)).size >= settings.min_held * own.size
+            and np.setdiff1d(paths.complained(key), own).size
         ]
         if not rivals:
             break
