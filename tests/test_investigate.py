@@ -8,6 +8,10 @@ significant vectors, and nobody accused when nobody is guilty.
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import polars as pl
@@ -210,3 +214,23 @@ def test_graph_without_complaint_nodes_explains_the_same(cases, kind):
     doc = findings.to_dict()
     assert any(s["paths"] for s in doc["suspects"])
     assert lean.to_json() == findings.to_json()
+
+
+def test_output_piped_into_a_reader_that_stops_early_is_no_traceback(tmp_path):
+    # `forensics investigate CASE --out DIR | head -1`: the findings are
+    # written before the summary is printed; the closed pipe is no error.
+    read, write = os.pipe()
+    os.close(read)  # the reader has gone before anything is printed
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "forensics.cli", "investigate", str(DATASETS / "no-leak")]
+            + ["--out", str(tmp_path / "out"), "--quiet"],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    finally:
+        os.close(write)
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
+    assert done.returncode == 128 + signal.SIGPIPE
+    assert (tmp_path / "out" / "findings.json").is_file()

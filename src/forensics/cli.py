@@ -7,6 +7,8 @@ lazily so ``forensics --help`` stays fast.
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
 from pathlib import Path
 
@@ -194,6 +196,12 @@ def main(argv: list[str] | None = None) -> int:
     except CaseError as exc:
         print(f"forensics: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader went away (`forensics investigate ... | head -1`): what
+        # was to be written is written; no traceback, and nothing more to
+        # flush at exit into the closed pipe.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
 
 
 if __name__ == "__main__":
