@@ -31,7 +31,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
-from scipy.stats import binom
 
 from .exposure import members_of
 
@@ -197,10 +196,18 @@ def explained_away(
     background, shared_rate = bc / bn, yc / yn
     if background >= shared_rate:
         return None
-    borrowed = (
-        binom.cdf(c, n, shared_rate) < st.below_shared
-        and binom.sf(c - 1, n, background) > st.background
-    )
-    if borrowed and binom.sf(oc - 1, on, background) < st.background:
+    # scipy.special, not scipy.stats (which takes half a second to import):
+    # bdtr(k, n, p) = P(X <= k), bdtrc(k, n, p) = P(X > k).
+    from scipy.special import bdtr, bdtrc
+
+    below_shared = bdtr(c, n, shared_rate) < st.below_shared
+    at_background = _above(c, n, background, bdtrc) > st.background
+    other_above = _above(oc, on, background, bdtrc) < st.background
+    if below_shared and at_background and other_above:
         return Explained(alone, other_alone, shared, neither)
     return None
+
+
+def _above(c: int, n: int, p: float, bdtrc) -> float:
+    """P(X >= c) for X ~ Binomial(n, p): how surprising ``c`` or more is."""
+    return 1.0 if c <= 0 else float(bdtrc(c - 1, n, p))
