@@ -29,6 +29,7 @@ which the complained orders were seen. For every candidate of
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -552,6 +553,7 @@ def onset(
     period_start: datetime | None,
     opened: pl.DataFrame | None = None,
     universe: int | None = None,
+    share_of: Callable[[pl.DataFrame], pl.DataFrame] | None = None,
     settings: CommonPointSettings | None = None,
 ) -> pl.DataFrame:
     """Second route to significance: the complaints began when the path opened.
@@ -576,9 +578,13 @@ def onset(
     Adds ``recent_coverage`` (share of the spike's complaints explained by
     exposures since ``spike_start - onset_window``), ``onset_p``, ``onset``
     (the route applies: Bonferroni-significant over the paths tested, covering
-    at least ``min_onset_coverage`` of the spike and, with ``universe`` (the
-    orders that could be exposed), at least ``min_onset_excess`` of what its
-    share of the orders would explain by chance) and ``strength``
+    at least ``min_onset_coverage`` of the spike and at least
+    ``min_onset_excess`` of what its share of the orders would explain by
+    chance: ``share_of`` gives the share (``level``, ``id``, ``share``) of
+    the paths passing the rest of the test, as
+    :func:`forensics.analysis.spikeshare.spike_shares` does among the orders
+    the spike's buyers could have had; without it, ``exposed / universe``)
+    and ``strength``
     (``-log10`` of the smaller p-value of the routes that made the path
     significant).
     """
@@ -687,10 +693,15 @@ def onset(
         & (pl.col("recent_coverage") >= settings.min_onset_coverage)
         & (pl.col("hits") >= settings.min_hits)
     )
-    if universe:
-        # Timing alone cannot tell a path from a general rise in complaints:
-        # the spike's complaints must concentrate on its orders beyond their share.
-        share = pl.min_horizontal(pl.col("exposed") / universe, pl.lit(1.0))
+    # Timing alone cannot tell a path from a general rise in complaints:
+    # the spike's complaints must concentrate on its orders beyond their share.
+    share = pl.min_horizontal(pl.col("exposed") / universe, pl.lit(1.0)) if universe else None
+    timed = table.filter(is_onset).select("level", "id")
+    if share_of is not None and timed.height:
+        shares = share_of(timed).select("level", "id", pl.col("share").alias("_share"))
+        table = table.join(shares, on=["level", "id"], how="left")
+        share = pl.col("_share")
+    if share is not None:
         excess = (pl.col("recent_coverage") - share) / (1.0 - share)
         is_onset = is_onset & ((share >= 1.0) | (excess >= settings.min_onset_excess))
     strength = pl.max_horizontal(
@@ -707,7 +718,7 @@ def onset(
         )
         .with_columns((pl.col("significant") | pl.col("onset")).alias("significant"))
         .drop("_after", "_onset_log10", "_opening")
-        .drop("_opened", strict=False)
+        .drop("_opened", "_share", strict=False)
     )
     return ranked(out)
 
