@@ -194,7 +194,9 @@ def investigate(
         period_start=index.placed.min(),
         opened=stream_openings(case, events),
         universe=universe,
-        share_of=_spike_share_of(case, events, offsets, index, linked, spike),
+        share_of=_spike_share_of(
+            case, events, offsets, index, linked, spike, hits, known.get_column("idx")
+        ),
         settings=settings,
     )
     bar("indicators")
@@ -309,14 +311,25 @@ def _spike_share_of(
     index: OrderIndex,
     complaints: pl.DataFrame,
     spike: pl.DataFrame,
+    hits: pl.DataFrame,
+    complained: pl.Series,
 ) -> Callable[[pl.DataFrame], pl.DataFrame] | None:
-    """The onset test's share of each path: among the orders the spike's
-    buyers could have had (:mod:`forensics.analysis.spikeshare`); None
-    without a spike."""
+    """The onset test's share (and lift) of each path: among the orders the
+    spike's buyers could have had (:mod:`forensics.analysis.spikeshare`);
+    None without a spike."""
     until = spike_end(complaints, spike)
     if until is None:
         return None
-    return partial(spike_shares, case, events, until=until, index=index, offsets=offsets)
+    return partial(
+        spike_shares,
+        case,
+        events,
+        until=until,
+        index=index,
+        offsets=offsets,
+        hits=hits,
+        complained=complained,
+    )
 
 
 def _path_members(

@@ -580,10 +580,11 @@ def onset(
     (the route applies: Bonferroni-significant over the paths tested, covering
     at least ``min_onset_coverage`` of the spike and at least
     ``min_onset_excess`` of what its share of the orders would explain by
-    chance: ``share_of`` gives the share (``level``, ``id``, ``share``) of
-    the paths passing the rest of the test, as
-    :func:`forensics.analysis.spikeshare.spike_shares` does among the orders
-    the spike's buyers could have had; without it, ``exposed / universe``)
+    chance: ``share_of`` gives the share and the lift among the same orders
+    (``level``, ``id``, ``share``, ``lift_before``) of the paths passing the
+    rest of the test, as :func:`forensics.analysis.spikeshare.spike_shares`
+    does among the orders the spike's buyers could have had, kept as
+    ``onset_share`` and ``onset_lift``; without it, ``exposed / universe``)
     and ``strength``
     (``-log10`` of the smaller p-value of the routes that made the path
     significant).
@@ -698,9 +699,14 @@ def onset(
     share = pl.min_horizontal(pl.col("exposed") / universe, pl.lit(1.0)) if universe else None
     timed = table.filter(is_onset).select("level", "id")
     if share_of is not None and timed.height:
-        shares = share_of(timed).select("level", "id", pl.col("share").alias("_share"))
+        shares = share_of(timed).select(
+            "level",
+            "id",
+            pl.col("share").alias("onset_share"),
+            pl.col("lift_before").alias("onset_lift"),
+        )
         table = table.join(shares, on=["level", "id"], how="left")
-        share = pl.col("_share")
+        share = pl.col("onset_share")
     if share is not None:
         excess = (pl.col("recent_coverage") - share) / (1.0 - share)
         is_onset = is_onset & ((share >= 1.0) | (excess >= settings.min_onset_excess))
@@ -718,7 +724,7 @@ def onset(
         )
         .with_columns((pl.col("significant") | pl.col("onset")).alias("significant"))
         .drop("_after", "_onset_log10", "_opening")
-        .drop("_opened", "_share", strict=False)
+        .drop("_opened", strict=False)
     )
     return ranked(out)
 

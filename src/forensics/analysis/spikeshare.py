@@ -56,6 +56,8 @@ def spike_shares(
     until: datetime,
     index: OrderIndex,
     offsets: Mapping[str, ClockOffset] | None = None,
+    hits: pl.DataFrame | None = None,
+    complained: pl.Series | None = None,
 ) -> pl.DataFrame:
     """Each path's share of the orders placed up to ``until``.
 
@@ -65,6 +67,9 @@ def spike_shares(
     paths : ``level``, ``id`` of the paths to measure
     until : the spike's last deadline (:func:`spike_end`)
     index : the case's orders numbered by placement
+    hits, complained : :func:`forensics.analysis.commonpoint.complaint_hits`
+        and the numbers (``idx``) of every complained order; with both,
+        the path's lift among the same orders is added
 
     Returns
     -------
@@ -72,7 +77,11 @@ def spike_shares(
         ``level``, ``id``, ``exposed_before`` (distinct orders placed up to
         ``until`` the path exposed by then), ``population`` (orders placed
         up to ``until``) and ``share`` (their ratio, 0 for an empty
-        population), one row per path of ``paths``.
+        population), one row per path of ``paths``; with ``hits`` and
+        ``complained``, ``lift_before``: how much more the complained
+        orders among those the path exposed by ``until`` (in time, every
+        quoted field shown) concentrate than the complained orders among
+        the population (null for a path that exposed none).
     """
     population = index.count_placed_until(until)
     numbered = (
@@ -84,7 +93,7 @@ def spike_shares(
     members = candidate_events(case, events, offsets, paths=numbered.select("level", "cand"))
     keyed = members.join(numbered, on=["level", "cand"]).select(_K, "ev")
     keyed = pl.concat(
-        [keyed.select(_K), event_columns(events, keyed.get_column("ev"), "lo", "hi", "at")],
+        [keyed, event_columns(events, keyed.get_column("ev"), "lo", "hi", "at")],
         how="horizontal",
     ).filter(pl.col("at") <= until)
     exposed = (
@@ -92,9 +101,10 @@ def spike_shares(
         if population and keyed.height
         else pl.DataFrame(schema={_K: pl.Int64, "exposed": pl.Int64})
     )
-    return (
+    out = (
         numbered.join(exposed, on=_K, how="left")
         .select(
+            _K,
             "level",
             pl.col("cand").alias("id"),
             pl.col("exposed").fill_null(0).cast(pl.Int64).alias("exposed_before"),
@@ -103,4 +113,33 @@ def spike_shares(
         .with_columns(
             (pl.col("exposed_before") / max(population, 1)).clip(upper_bound=1.0).alias("share")
         )
+    )
+    if hits is None or complained is None:
+        return out.drop(_K)
+    # The same orders on both sides: complained orders placed by ``until``,
+    # those the path exposed by then against all of them.
+    base = complained.filter(complained < population).n_unique() / max(population, 1)
+    found = (
+        hits.lazy()
+        .filter(
+            pl.col("in_time")
+            & pl.col("fields_ok")
+            & (pl.col("idx") < population)
+            & (pl.col("at") <= until)
+        )
+        .select("ev", "idx")
+        .join(keyed.lazy().select(_K, "ev"), on="ev")
+        .group_by(_K)
+        .agg(pl.col("idx").n_unique().alias("_hits"))
+        .collect()
+    )
+    precision = pl.col("_hits").fill_null(0) / pl.col("exposed_before")
+    return (
+        out.join(found, on=_K, how="left")
+        .with_columns(
+            pl.when(pl.col("exposed_before") > 0)
+            .then(precision / base if base else None)
+            .alias("lift_before")
+        )
+        .drop(_K, "_hits")
     )
