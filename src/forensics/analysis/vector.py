@@ -255,11 +255,10 @@ def _without_weak_timing(
     # A path whose orders are complained about less than others (lift
     # under 1) is an explanation only when it explains (nearly) the whole
     # burst, as an app pulling every order does; otherwise it opened just
-    # before the complaints rose by coincidence.
-    # Among the orders the spike's buyers could have had, where the onset
-    # test measured it (an app that kept pulling new orders after the
-    # spike has a lift of all orders diluted by orders no complaint of the
-    # spike could be about).
+    # before the complaints rose by coincidence. The lift is taken among the
+    # orders the spike's buyers could have had where the onset test measured
+    # it: over all orders, an app that kept pulling new orders after the
+    # spike is diluted by orders no complaint of the spike could be about.
     lift = pl.col("lift")
     if "onset_lift" in timing.columns:
         lift = pl.coalesce("onset_lift", "lift")
