@@ -80,8 +80,10 @@ class CommonPointSettings:
     exposure to be significant by onset."""
     min_onset_excess: float = 0.5
     """Of the spike's complaints that chance alone would leave unexplained
-    (a path exposing a share ``s`` of the orders explains about ``s`` of any
-    complaints), the share a path must explain to be significant by onset:
+    (a path exposing a share ``s`` of the orders the spike's buyers could
+    have had explains about ``s`` of any complaints about them;
+    :mod:`forensics.analysis.spikeshare`), the share a path must explain to
+    be significant by onset:
     ``(recent_coverage - s) / (1 - s)``. A big export made just before a
     burst of complaints about random orders explains about its share of
     them, not more; an app that pulled every order (``s`` near 1) explains
