@@ -14,13 +14,15 @@ Steps, in the order the data flows (DESIGN.md):
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Mapping
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
-from .analysis.clock import estimate_offsets
+from .analysis.clock import ClockOffset, estimate_offsets
 from .analysis.commonpoint import (
     CommonPointSettings,
     common_points,
@@ -34,6 +36,7 @@ from .analysis.complaints import ComplaintRate, complaint_orders, complaint_rate
 from .analysis.exposure import (
     LEVELS,
     SIMPLE_LEVELS,
+    OrderIndex,
     candidate_events,
     exposure_events,
     infection_starts,
@@ -55,6 +58,7 @@ from .analysis.review import (
 )
 from .analysis.sessions import sessionize
 from .analysis.since import since_counts
+from .analysis.spikeshare import spike_end, spike_shares
 from .analysis.streams import stream_openings
 from .analysis.suspects import rank_suspects, top_is_visitor
 from .analysis.timeline import timeline as build_timeline
@@ -191,6 +195,9 @@ def investigate(
         period_start=index.placed.min(),
         opened=stream_openings(case, events),
         universe=universe,
+        share_of=_spike_share_of(
+            case, events, offsets, index, linked, spike, hits, known.get_column("idx")
+        ),
         settings=settings,
     )
     bar("indicators")
@@ -306,6 +313,34 @@ def _spike(case: Case, rate: ComplaintRate, counted: pl.DataFrame):
     day = pl.col("received_at").dt.convert_time_zone(case.timezone()).dt.date()
     inside = counted.filter((day >= rate.spike_start) & (day <= rate.spike_end))
     return start, inside.select("complaint_id")
+
+
+def _spike_share_of(
+    case: Case,
+    events: pl.DataFrame,
+    offsets: Mapping[str, ClockOffset],
+    index: OrderIndex,
+    complaints: pl.DataFrame,
+    spike: pl.DataFrame,
+    hits: pl.DataFrame,
+    complained: pl.Series,
+) -> Callable[[pl.DataFrame], pl.DataFrame] | None:
+    """The onset test's share (and lift) of each path: among the orders the
+    spike's buyers could have had (:mod:`forensics.analysis.spikeshare`);
+    None without a spike."""
+    until = spike_end(complaints, spike)
+    if until is None:
+        return None
+    return partial(
+        spike_shares,
+        case,
+        events,
+        until=until,
+        index=index,
+        offsets=offsets,
+        hits=hits,
+        complained=complained,
+    )
 
 
 def _path_members(

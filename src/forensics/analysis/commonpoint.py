@@ -29,6 +29,7 @@ which the complained orders were seen. For every candidate of
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -79,8 +80,10 @@ class CommonPointSettings:
     exposure to be significant by onset."""
     min_onset_excess: float = 0.5
     """Of the spike's complaints that chance alone would leave unexplained
-    (a path exposing a share ``s`` of the orders explains about ``s`` of any
-    complaints), the share a path must explain to be significant by onset:
+    (a path exposing a share ``s`` of the orders the spike's buyers could
+    have had explains about ``s`` of any complaints about them;
+    :mod:`forensics.analysis.spikeshare`), the share a path must explain to
+    be significant by onset:
     ``(recent_coverage - s) / (1 - s)``. A big export made just before a
     burst of complaints about random orders explains about its share of
     them, not more; an app that pulled every order (``s`` near 1) explains
@@ -552,6 +555,7 @@ def onset(
     period_start: datetime | None,
     opened: pl.DataFrame | None = None,
     universe: int | None = None,
+    share_of: Callable[[pl.DataFrame], pl.DataFrame] | None = None,
     settings: CommonPointSettings | None = None,
 ) -> pl.DataFrame:
     """Second route to significance: the complaints began when the path opened.
@@ -576,9 +580,14 @@ def onset(
     Adds ``recent_coverage`` (share of the spike's complaints explained by
     exposures since ``spike_start - onset_window``), ``onset_p``, ``onset``
     (the route applies: Bonferroni-significant over the paths tested, covering
-    at least ``min_onset_coverage`` of the spike and, with ``universe`` (the
-    orders that could be exposed), at least ``min_onset_excess`` of what its
-    share of the orders would explain by chance) and ``strength``
+    at least ``min_onset_coverage`` of the spike and at least
+    ``min_onset_excess`` of what its share of the orders would explain by
+    chance: ``share_of`` gives the share and the lift among the same orders
+    (``level``, ``id``, ``share``, ``lift_before``) of the paths passing the
+    rest of the test, as :func:`forensics.analysis.spikeshare.spike_shares`
+    does among the orders the spike's buyers could have had, kept as
+    ``onset_share`` and ``onset_lift``; without it, ``exposed / universe``)
+    and ``strength``
     (``-log10`` of the smaller p-value of the routes that made the path
     significant).
     """
@@ -687,10 +696,20 @@ def onset(
         & (pl.col("recent_coverage") >= settings.min_onset_coverage)
         & (pl.col("hits") >= settings.min_hits)
     )
-    if universe:
-        # Timing alone cannot tell a path from a general rise in complaints:
-        # the spike's complaints must concentrate on its orders beyond their share.
-        share = pl.min_horizontal(pl.col("exposed") / universe, pl.lit(1.0))
+    # Timing alone cannot tell a path from a general rise in complaints:
+    # the spike's complaints must concentrate on its orders beyond their share.
+    share = pl.min_horizontal(pl.col("exposed") / universe, pl.lit(1.0)) if universe else None
+    timed = table.filter(is_onset).select("level", "id")
+    if share_of is not None and timed.height:
+        shares = share_of(timed).select(
+            "level",
+            "id",
+            pl.col("share").alias("onset_share"),
+            pl.col("lift_before").alias("onset_lift"),
+        )
+        table = table.join(shares, on=["level", "id"], how="left")
+        share = pl.col("onset_share")
+    if share is not None:
         excess = (pl.col("recent_coverage") - share) / (1.0 - share)
         is_onset = is_onset & ((share >= 1.0) | (excess >= settings.min_onset_excess))
     strength = pl.max_horizontal(

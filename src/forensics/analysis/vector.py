@@ -245,9 +245,9 @@ def _without_weak_timing(
     explains at least as much of the spike with fewer orders and more
     concentration: a big export or a flagged process that opened before the
     complaints rose is no explanation once a narrower path gives the same
-    one; and those whose orders are complained about less than others and
-    that leave more than ``1 - min_timing_coverage`` of the spike
-    unexplained."""
+    one; and those whose orders are complained about less than others
+    (``onset_lift`` under 1, else ``lift``) and that leave more than
+    ``1 - min_timing_coverage`` of the spike unexplained."""
     if "onset" not in sig.columns or sig.is_empty():
         return sig
     timing = sig.filter(
@@ -259,9 +259,15 @@ def _without_weak_timing(
     # A path whose orders are complained about less than others (lift
     # under 1) is an explanation only when it explains (nearly) the whole
     # burst, as an app pulling every order does; otherwise it opened just
-    # before the complaints rose by coincidence.
+    # before the complaints rose by coincidence. The lift is taken among the
+    # orders the spike's buyers could have had where the onset test measured
+    # it: over all orders, an app that kept pulling new orders after the
+    # spike is diluted by orders no complaint of the spike could be about.
+    lift = pl.col("lift")
+    if "onset_lift" in timing.columns:
+        lift = pl.coalesce("onset_lift", "lift")
     partial = timing.filter(
-        (pl.col("recent_coverage") < min_timing_coverage) & (pl.col("lift") < 1.0)
+        (pl.col("recent_coverage") < min_timing_coverage) & (lift < 1.0)
     ).select("level", "id")
     better = timing.join_where(
         sig.select(
