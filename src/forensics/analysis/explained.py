@@ -20,9 +20,14 @@ A path is *explained away* by another when
 Both conditions are one-sided binomial tests at fixed levels
 (:class:`ExplainedSettings`). The second keeps the rule from choosing
 between two paths whose excess lies only in what they share (then the
-evidence does not tell them apart, and nothing changes). Orders are those
-numbered by :class:`forensics.analysis.exposure.OrderIndex` below the
-investigation's universe (placed before the last complaint's deadline).
+evidence does not tell them apart, and nothing changes). The path's own
+orders must be at least a tenth of it (a sliver at its edge says little),
+and "far less than the shared orders" is measured against the shared
+orders placed no earlier than the middle of its own: buyers complain weeks
+after a leak, so the latest orders are quiet whichever path leaked them.
+Orders are those numbered by :class:`forensics.analysis.exposure.OrderIndex`
+below the investigation's universe (placed before the last complaint's
+deadline).
 """
 
 from __future__ import annotations
