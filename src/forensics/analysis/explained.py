@@ -91,7 +91,7 @@ def _pct(c: int, n: int) -> str:
 
 
 class PathOrders:
-    """What the paths ``keys`` (``level``, ``cand``) exposed, among the
+    """What the paths ``keys`` ((level, cand) pairs) exposed, among the
     orders numbered below ``universe``: their complained orders (from the
     complaint hits, cheap) and, on demand, every order (a mask).
 
@@ -104,11 +104,11 @@ class PathOrders:
         members: pl.DataFrame,
         events: pl.DataFrame,
         hits: pl.DataFrame,
-        keys: pl.DataFrame,
+        keys: list[tuple[str, str]],
         universe: int,
     ) -> None:
         self.universe = universe
-        self._members = members_of(members, keys).select("level", "cand", "ev")
+        self._members = members_of(members, _frame(keys)).select("level", "cand", "ev")
         self._events = events
         numbers = hits.lazy().filter(pl.col("idx") < universe).select("ev", "idx").unique()
         held = (
@@ -127,11 +127,7 @@ class PathOrders:
 
     def masks(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], np.ndarray]:
         """Boolean masks over ``0 .. universe - 1``: the orders each path exposed."""
-        wanted = self._members.join(
-            pl.DataFrame(keys, schema=["level", "cand"], orient="row").unique(),
-            on=["level", "cand"],
-            how="semi",
-        )
+        wanted = self._members.join(_frame(keys).unique(), on=["level", "cand"], how="semi")
         spans = (
             wanted.lazy()
             .join(self._events.lazy().select("ev", "lo", "hi"), on="ev")
@@ -156,6 +152,10 @@ class PathOrders:
             closed = np.bincount(part.get_column("hi").to_numpy(), minlength=size)
             found[key] = np.cumsum(opened[:-1] - closed[:-1]) > 0
         return found
+
+
+def _frame(keys: list[tuple[str, str]]) -> pl.DataFrame:
+    return pl.DataFrame(keys, schema=["level", "cand"], orient="row")
 
 
 def _by_path(frame: pl.DataFrame, column: str) -> dict[tuple[str, str], np.ndarray]:

@@ -421,28 +421,18 @@ def _unborrowed(
     if len(ranked) < 2:
         return ranked, []
     paths = PathOrders(
-        members,
-        events,
-        hits,
-        _keys([key for keys in voters.values() for key in keys]),
-        complained.size,
+        members, events, hits, [key for keys in voters.values() for key in keys], complained.size
     )
     why: list[str] = []
     while len(ranked) > 1:
         lead = best[ranked[0][0]]
         lead_key = (lead["level"], lead["id"])
         own = paths.complained(lead_key)
-        # Cheap conditions first (complained orders only): the rival holds
-        # enough of the path's complained orders to explain its excess, and
-        # has some of its own (else its own orders cannot be above the
-        # background).
         rivals = [
             (other, key)
             for other, _ in ranked[1:]
             for key in voters[other]
-            if own.size
-            and np.intersect1d(own, paths.complained(key)).size >= settings.min_held * own.size
-            and np.setdiff1d(paths.complained(key), own).size
+            if _may_explain(own, paths.complained(key), settings)
         ]
         if not rivals:
             break
@@ -466,8 +456,16 @@ def _unborrowed(
     return ranked, why
 
 
-def _keys(pairs: list[tuple[str, str]]) -> pl.DataFrame:
-    return pl.DataFrame(pairs, schema=["level", "cand"], orient="row")
+def _may_explain(own: np.ndarray, theirs: np.ndarray, settings: ExplainedSettings) -> bool:
+    """The cheap conditions, on complained orders only: a rival holding
+    ``theirs`` holds enough of the path's complained orders (``own``) to
+    explain its excess, and has some of its own (else its own orders cannot
+    be above the background)."""
+    return bool(
+        own.size
+        and np.intersect1d(own, theirs).size >= settings.min_held * own.size
+        and np.setdiff1d(theirs, own).size
+    )
 
 
 def _describe(

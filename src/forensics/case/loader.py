@@ -387,17 +387,16 @@ def _load_tables(
     largest = sorted(paths, key=lambda name: paths[name].stat().st_size, reverse=True)
     pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="forensics-load")
     try:
-        futures = {pool.submit(one, name): name for name in largest}
-        for _ in _progress(as_completed(futures), progress, total=len(futures)):
+        futures = {name: pool.submit(one, name) for name in largest}
+        for _ in _progress(as_completed(futures.values()), progress, total=len(futures)):
             pass
     finally:
         # Interrupted: the tables not started are not started.
         pool.shutdown(wait=True, cancel_futures=True)
-    failed = [name for future, name in futures.items() if future.exception() is not None]
+    failed = [name for name in paths if futures[name].exception() is not None]
     if failed:
-        first = min(failed, key=list(paths).index)
-        raise next(f for f, n in futures.items() if n == first).exception()
-    return {name: future.result() for future, name in futures.items()}
+        raise futures[failed[0]].exception()
+    return {name: future.result() for name, future in futures.items()}
 
 
 def _custody(file: str, name: str, raw: RawTable, checked: CheckedTable) -> InputFile:
