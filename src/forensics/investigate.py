@@ -241,6 +241,7 @@ def investigate(
         hits,
         spike=spike_start is not None,
         complained=complained_mask,
+        more_members=lambda paths: candidate_events(case, events, offsets, paths=paths),
     )
     path_members = _path_members(call, points, events, hits, cp_args)
     bar("suspects")

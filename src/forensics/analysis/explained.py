@@ -32,6 +32,7 @@ deadline).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,7 +40,15 @@ import polars as pl
 
 from .exposure import members_of
 
-__all__ = ["ExplainedSettings", "Explained", "PathOrders", "explained_away"]
+__all__ = [
+    "ExplainedSettings",
+    "Explained",
+    "PathOrders",
+    "explained_away",
+    "unborrowed",
+    "stood_in",
+    "within_schedule",
+]
 
 
 @dataclass(frozen=True)
@@ -62,6 +71,10 @@ class ExplainedSettings:
     """Its own orders are at the background rate when their excess over it
     is not significant at this level; the other path's own orders must be
     above the background at this level."""
+    max_stand_ins: int = 5
+    """Paths that are not significant themselves tried as the explanation of
+    a kind's leading path when no significant one explains it
+    (:func:`stood_in`), the most complained orders first."""
 
 
 @dataclass(frozen=True)
@@ -72,12 +85,20 @@ class Explained:
     other_alone: tuple[int, int]  # the other's orders outside the path's
     shared: tuple[int, int]
     neither: tuple[int, int]
+    scheduled: bool = False  # the path is on a schedule (:func:`within_schedule`)
 
     def describe(self, path: str, other: str) -> str:
         n, c = self.alone
         on, oc = self.other_alone
         sn, sc = self.shared
         bn, bc = self.neither
+        if self.scheduled:
+            return (
+                f"{path} is a scheduled export, within {other} as far as the complaints go: "
+                f"{other} also exposed all {sc} complained orders of its {n + sn:,}; of "
+                f"{on:,} orders only {other} exposed, {oc} were complained about "
+                f"({_pct(oc, on)}, orders neither exposed {_pct(bc, bn)})"
+            )
         return (
             f"{path} is explained by {other}: of its {n:,} orders {other} did not expose, "
             f"{c} were complained about ({_pct(c, n)}, orders neither exposed {_pct(bc, bn)}), "
@@ -216,3 +237,190 @@ def explained_away(
 def _above(c: int, n: int, p: float, bdtrc) -> float:
     """P(X >= c) for X ~ Binomial(n, p): how surprising ``c`` or more is."""
     return 1.0 if c <= 0 else float(bdtrc(c - 1, n, p))
+
+
+def unborrowed(
+    ranked: list[tuple[str, tuple[float, float]]],
+    best: Mapping[str, dict],
+    voters: Mapping[str, list[tuple[str, str]]],
+    members: pl.DataFrame,
+    events: pl.DataFrame,
+    hits: pl.DataFrame,
+    complained: np.ndarray,
+    settings: ExplainedSettings | None = None,
+) -> tuple[list[tuple[str, tuple[float, float]]], list[str]]:
+    """``ranked`` without the leading kinds whose leading path is explained
+    away by one path of another kind, and why.
+
+    One path at a time, never a kind's paths together: every significant
+    path was found by its complained orders, so what many of them exposed
+    together is complained about above the background whatever leaked. Only
+    the paths holding at least ``settings.min_held`` of the leading path's
+    complained orders are tested (the rest cannot explain its excess)."""
+    settings = settings or ExplainedSettings()
+    if len(ranked) < 2:
+        return ranked, []
+    paths = PathOrders(
+        members, events, hits, [key for keys in voters.values() for key in keys], complained.size
+    )
+    why: list[str] = []
+    while len(ranked) > 1:
+        lead = best[ranked[0][0]]
+        lead_key = (lead["level"], lead["id"])
+        own = paths.complained(lead_key)
+        rivals = [
+            (other, key)
+            for other, _ in ranked[1:]
+            for key in voters[other]
+            if _may_explain(own, paths.complained(key), settings)
+        ]
+        if not rivals:
+            break
+        masks = paths.masks([lead_key, *(key for _, key in rivals)])
+        found = next(
+            (
+                (other, key, verdict)
+                for other, key in rivals
+                if (verdict := explained_away(masks[lead_key], masks[key], complained, settings))
+            ),
+            None,
+        )
+        if found is None:
+            break
+        other, (level, cid), verdict = found
+        name = f"{lead['level']} {lead['id']}"
+        why.append(
+            f"{ranked[0][0]} set aside: " + verdict.describe(name, f"{other}'s {level} {cid}")
+        )
+        ranked = ranked[1:]
+    return ranked, why
+
+
+def _may_explain(own: np.ndarray, theirs: np.ndarray, settings: ExplainedSettings) -> bool:
+    """The cheap conditions, on complained orders only: a rival holding
+    ``theirs`` holds enough of the path's complained orders (``own``) to
+    explain its excess, and has some of its own (else its own orders cannot
+    be above the background)."""
+    return bool(
+        own.size
+        and np.intersect1d(own, theirs).size >= settings.min_held * own.size
+        and np.setdiff1d(theirs, own).size
+    )
+
+
+def stood_in(
+    lead: Mapping,
+    candidates: list[tuple[str, dict]],
+    members: pl.DataFrame,
+    more_members: Callable[[pl.DataFrame], pl.DataFrame],
+    events: pl.DataFrame,
+    hits: pl.DataFrame,
+    complained: np.ndarray,
+    settings: ExplainedSettings | None = None,
+    *,
+    scheduled: pl.Series | None = None,
+) -> tuple[str, dict, Explained, pl.DataFrame] | None:
+    """The path of ``candidates`` that explains the leading path ``lead``
+    away, though it is not significant itself: its kind, its row, the
+    counts and its member events; None when none does.
+
+    A path that exposed most of the shop's orders (a former employee's
+    account reading for weeks, an app pulling everything) cannot
+    concentrate complaints, so it is not significant; a routine export of
+    the oldest weeks can, when buyers are called long after the leak and
+    only the oldest orders have been complained about yet. ``candidates``
+    ((kind, row) of ``points``) are the paths whose nature is already
+    suspect without the complaints (a flagged account, device or process,
+    an app); only those holding at least as many complained orders as the
+    lead are tried, at most ``settings.max_stand_ins`` of them, and
+    ``more_members`` gives their member events (``level``, ``cand``, ``ev``)
+    only then.
+
+    A lead whose complained orders were all exposed by ``scheduled`` events
+    (a clerk's half-month exports, :func:`forensics.analysis.streams.scheduled_events`)
+    has no orders of its own to test when the other path exposed the whole
+    period: it is set aside when the other path exposed every one of its
+    complained orders and explains more than the background besides
+    (:func:`within_schedule`). A schedule concentrates the complaints of
+    whatever leaked the weeks it covers.
+    """
+    st = settings or ExplainedSettings()
+    tried = sorted(
+        (c for c in candidates if c[1]["hits"] >= lead["hits"]),
+        key=lambda c: (-c[1]["hits"], c[1]["log10_p"], c[1]["level"], c[1]["id"]),
+    )[: st.max_stand_ins]
+    if not tried:
+        return None
+    lead_key = (lead["level"], lead["id"])
+    keys = [(row["level"], row["id"]) for _, row in tried]
+    extra = more_members(_frame(keys))
+    lead_members = members_of(members, _frame([lead_key]))
+    paths = PathOrders(
+        pl.concat([lead_members.select("level", "cand", "ev"), extra.select("level", "cand", "ev")]),
+        events,
+        hits,
+        [lead_key, *keys],
+        complained.size,
+    )
+    own = paths.complained(lead_key)
+    able = [
+        (kind, row)
+        for kind, row in tried
+        if _may_explain(own, paths.complained((row["level"], row["id"])), st)
+    ]
+    if not able:
+        return None
+    routine = scheduled is not None and _on_schedule(lead_members, hits, scheduled, paths.universe)
+    masks = paths.masks([lead_key, *((row["level"], row["id"]) for _, row in able)])
+    for kind, row in able:
+        key = (row["level"], row["id"])
+        verdict = explained_away(masks[lead_key], masks[key], complained, st)
+        if verdict is None and routine:
+            verdict = within_schedule(masks[lead_key], masks[key], complained, st)
+        if verdict is not None:
+            return kind, row, verdict, members_of(extra, _frame([key]))
+    return None
+
+
+def _on_schedule(
+    lead_members: pl.DataFrame, hits: pl.DataFrame, scheduled: pl.Series, universe: int
+) -> bool:
+    """Whether every event of the lead that exposed a complained order is scheduled."""
+    exposing = (
+        hits.lazy()
+        .filter(pl.col("idx") < universe)
+        .join(lead_members.lazy().select("ev").unique(), on="ev", how="semi")
+        .select("ev")
+        .unique()
+        .collect()
+        .get_column("ev")
+    )
+    return bool(exposing.len()) and bool(exposing.is_in(scheduled.implode()).all())
+
+
+def within_schedule(
+    path: np.ndarray,
+    other: np.ndarray,
+    complained: np.ndarray,
+    settings: ExplainedSettings | None = None,
+) -> Explained | None:
+    """The counts when a scheduled ``path`` lies within ``other`` as far as
+    the complaints go: ``other`` exposed every complained order ``path``
+    did, and its own orders are complained about above the orders neither
+    exposed (at least ``settings.min_shared`` of them, to know the
+    background by), else None."""
+    st = settings or ExplainedSettings()
+
+    def count(mask: np.ndarray) -> tuple[int, int]:
+        return int(mask.sum()), int(complained[mask].sum())
+
+    alone, other_alone = count(path & ~other), count(other & ~path)
+    shared, neither = count(path & other), count(~path & ~other)
+    if alone[1] or not shared[1] or not other_alone[1] or neither[0] < st.min_shared:
+        return None
+    from scipy.special import bdtrc
+
+    background = neither[1] / neither[0]
+    if _above(other_alone[1], other_alone[0], background, bdtrc) < st.background:
+        return Explained(alone, other_alone, shared, neither, scheduled=True)
+    return None

@@ -15,6 +15,12 @@ event keeps to the stream's habits: it exposes at most ``width_factor``
 times the most orders any earlier event of the stream did, at an hour of
 the day (local) no more than an hour outside the hours the stream used
 before. A first export, a backfill or a pull at a new hour is not routine.
+
+Some routines are too sparse for that test: a clerk exports the last
+half-month on the 1st and the 15th, three or four times in a case. Such a
+*schedule* shows in its ranges instead (:func:`scheduled_events`): each
+export starts about where the one before ended, at a steady interval of a
+day or more and about the same hour, for at least two weeks.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ import polars as pl
 from ..case import Case
 from .exposure import event_key
 
-__all__ = ["StreamSettings", "stream_openings"]
+__all__ = ["StreamSettings", "ScheduleSettings", "stream_openings", "scheduled_events"]
 
 
 @dataclass(frozen=True)
@@ -91,3 +97,85 @@ def stream_openings(
         .unique("id", keep="first", maintain_order=True)
         .collect()
     )
+
+
+@dataclass(frozen=True)
+class ScheduleSettings:
+    """When sparse bulk events of one account form a schedule (documented defaults)."""
+
+    min_events: int = 3
+    """Events in a run (two intervals at least)."""
+    min_span_days: float = 14.0
+    """From the run's first event to its last."""
+    min_interval_hours: float = 20.0
+    """A schedule runs daily or less often: minutes apart is one sitting."""
+    abut: float = 0.25
+    """The gap or overlap between one event's orders and the next one's, at
+    most this share of the larger of the two (a day's orders at either edge
+    of a half-month)."""
+    interval_ratio: float = 2.0
+    """The longest interval of a run at most this times its shortest."""
+    hour_spread: int = 2
+    """Hours of the day (local) between the run's earliest and latest event."""
+
+
+def scheduled_events(
+    case: Case, events: pl.DataFrame, *, settings: ScheduleSettings | None = None
+) -> pl.Series:
+    """The ``ev`` numbers of bulk events that belong to a schedule.
+
+    Per account and action, events exposing more than one order, in time
+    order: consecutive events chain when the second starts near where the
+    first ended (:attr:`ScheduleSettings.abut`) and follows it by a day or
+    so at least; a chain is a schedule when it has
+    :attr:`~ScheduleSettings.min_events`, spans two weeks, and keeps a
+    steady interval and hour. A one-off export, however large, never is.
+    """
+    st = settings or ScheduleSettings()
+    hour = pl.col("at").dt.convert_time_zone(case.timezone()).dt.hour().cast(pl.Int32)
+    stream = ["account_id", "action"]
+    bulk = (
+        events.lazy()
+        .filter((pl.col("hi") - pl.col("lo") > 1) & pl.col("at").is_not_null())
+        .filter(pl.col("account_id").is_not_null())
+        .select("ev", "at", "account_id", "action", "lo", "hi", hour.alias("_hour"))
+        .sort("at", "ev")
+        .with_columns(
+            pl.col("hi").shift(1).over(stream).alias("_prev_hi"),
+            (pl.col("hi") - pl.col("lo")).shift(1).over(stream).alias("_prev_w"),
+            pl.col("at").shift(1).over(stream).alias("_prev_at"),
+        )
+        .with_columns(
+            (
+                ((pl.col("lo") - pl.col("_prev_hi")).abs()
+                <= st.abut * pl.max_horizontal(pl.col("hi") - pl.col("lo"), "_prev_w"))
+                & (pl.col("at") - pl.col("_prev_at") >= timedelta(hours=st.min_interval_hours))
+            )
+            .fill_null(False)
+            .alias("_chained")
+        )
+        # A run starts at every event that does not chain to the one before.
+        .with_columns((~pl.col("_chained")).cum_sum().over(stream).alias("_run"))
+        .with_columns(
+            pl.when(pl.col("_chained")).then(pl.col("at") - pl.col("_prev_at")).alias("_gap")
+        )
+    )
+    run = [*stream, "_run"]
+    good = (
+        bulk.group_by(run)
+        .agg(
+            pl.len().alias("n"),
+            (pl.col("at").max() - pl.col("at").min()).alias("span"),
+            pl.col("_gap").min().alias("gmin"),
+            pl.col("_gap").max().alias("gmax"),
+            (pl.col("_hour").max() - pl.col("_hour").min()).alias("hours"),
+        )
+        .filter(
+            (pl.col("n") >= st.min_events)
+            & (pl.col("span") >= timedelta(days=st.min_span_days))
+            & (pl.col("gmax") <= pl.col("gmin") * st.interval_ratio)
+            & (pl.col("hours") <= st.hour_spread)
+        )
+        .select(run)
+    )
+    return bulk.join(good, on=run, how="semi").select("ev").collect().get_column("ev")

@@ -32,7 +32,7 @@ staff list) is ``visitor_malware``.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -42,9 +42,10 @@ import polars as pl
 from ..case import Case, as_text, typed_like
 from ..case.localtime import zone
 from .commonpoint import CommonPointSettings
-from .explained import ExplainedSettings, PathOrders, explained_away
+from .explained import stood_in, unborrowed
 from .exposure import event_columns, members_of
 from .indicators import VISITOR_ROLES, malware_keys
+from .streams import scheduled_events
 
 __all__ = [
     "VectorCall",
@@ -56,7 +57,6 @@ __all__ = [
     "VISITOR_WORDS",
 ]
 
-_EXPLAINED = ExplainedSettings()
 
 NOT_ACCOUNT_LIKE = ("app", "device", "process", "machine")
 """Levels whose vote does not depend on the account behind them."""
@@ -295,6 +295,7 @@ def classify(
     spike: bool = False,
     min_spike_share: float = 0.2,
     complained: np.ndarray | None = None,
+    more_members: Callable[[pl.DataFrame], pl.DataFrame] | None = None,
 ) -> VectorCall:
     """Decide the leak path from the significant common points.
 
@@ -306,7 +307,10 @@ def classify(
     ``complained`` (a Boolean mask over the order numbers of the
     investigation's universe, True where an order was complained about)
     lets a kind's vote fall when its leading path is explained away by
-    another kind's paths (:mod:`forensics.analysis.explained`).
+    another kind's paths (:mod:`forensics.analysis.explained`); with
+    ``more_members`` (member events of paths given as ``level``, ``cand``),
+    also by a path that is suspect by its nature but not significant itself
+    (:func:`forensics.analysis.explained.stood_in`), which then leads.
     """
     sig = points.filter(pl.col("significant"))
     if spike and "recent_coverage" in sig.columns:
@@ -388,7 +392,33 @@ def classify(
     ranked = sorted(votes.items(), key=lambda kv: kv[1], reverse=True)
     borrowed: list[str] = []
     if complained is not None:
-        ranked, borrowed = _unborrowed(ranked, best, voters, members, events, hits, complained)
+        ranked, borrowed = unborrowed(ranked, best, voters, members, events, hits, complained)
+    if complained is not None and more_members is not None:
+        lead = best[ranked[0][0]]
+        rivals = [(k, best[k]) for k, _ in ranked[1:]]
+        found = stood_in(
+            lead,
+            rivals + _stand_ins(case, points, malware, {k for k, _ in ranked}),
+            members,
+            more_members,
+            events,
+            hits,
+            complained,
+            scheduled=scheduled_events(case, events),
+        )
+        if found is not None:
+            kind, row, verdict, extra = found
+            borrowed.append(
+                f"{ranked[0][0]} set aside: "
+                + verdict.describe(
+                    f"{lead['level']} {lead['id']}",
+                    f"{kind}'s {row['level']} {row['id']} (not significant alone)",
+                )
+            )
+            votes[kind] = max(votes.get(kind, ranked[0][1]), ranked[0][1])
+            ranked = [(kind, votes[kind]), *(r for r in ranked[1:] if r[0] != kind)]
+            best[kind] = row
+            members = pl.concat([members, extra.select(members.columns)])
     kind, (s1, c1) = ranked[0]
     s2 = ranked[1][1][0] if len(ranked) > 1 else 0.0
     confidence = round(min(0.99, s1 / (s1 + s2 + 2.0) * min(1.0, c1 / 0.5)), 3)
@@ -400,72 +430,36 @@ def classify(
     return replace(call, rationale=(*call.rationale, *borrowed)) if borrowed else call
 
 
-def _unborrowed(
-    ranked: list[tuple[str, tuple[float, float]]],
-    best: Mapping[str, dict],
-    voters: Mapping[str, list[tuple[str, str]]],
-    members: pl.DataFrame,
-    events: pl.DataFrame,
-    hits: pl.DataFrame,
-    complained: np.ndarray,
-    settings: ExplainedSettings = _EXPLAINED,
-) -> tuple[list[tuple[str, tuple[float, float]]], list[str]]:
-    """``ranked`` without the leading kinds whose leading path is explained
-    away by one path of another kind, and why.
-
-    One path at a time, never a kind's paths together: every significant
-    path was found by its complained orders, so what many of them exposed
-    together is complained about above the background whatever leaked. Only
-    the paths holding at least ``settings.min_held`` of the leading path's
-    complained orders are tested (the rest cannot explain its excess)."""
-    if len(ranked) < 2:
-        return ranked, []
-    paths = PathOrders(
-        members, events, hits, [key for keys in voters.values() for key in keys], complained.size
-    )
-    why: list[str] = []
-    while len(ranked) > 1:
-        lead = best[ranked[0][0]]
-        lead_key = (lead["level"], lead["id"])
-        own = paths.complained(lead_key)
-        rivals = [
-            (other, key)
-            for other, _ in ranked[1:]
-            for key in voters[other]
-            if _may_explain(own, paths.complained(key), settings)
-        ]
-        if not rivals:
-            break
-        masks = paths.masks([lead_key, *(key for _, key in rivals)])
-        found = next(
-            (
-                (other, key, verdict)
-                for other, key in rivals
-                if (verdict := explained_away(masks[lead_key], masks[key], complained, settings))
-            ),
-            None,
+def _stand_ins(
+    case: Case, points: pl.DataFrame, malware: set[str], voting: set[str]
+) -> list[tuple[str, dict]]:
+    """Paths suspect by their nature though not significant, with the kind
+    each would vote for (kinds already voting excluded): an app, a flagged
+    account whose owner had gone (or an app's), a device or process with
+    malware corroborated."""
+    rows = points.filter(~pl.col("significant") & (pl.col("hits") >= 1))
+    if "flagged" in rows.columns:
+        rows = rows.filter(
+            (pl.col("level") == "app")
+            | (pl.col("flagged") & pl.col("level").is_in(["account", "device", "process"]))
         )
-        if found is None:
-            break
-        other, (level, cid), verdict = found
-        name = f"{lead['level']} {lead['id']}"
-        why.append(
-            f"{ranked[0][0]} set aside: " + verdict.describe(name, f"{other}'s {level} {cid}")
-        )
-        ranked = ranked[1:]
-    return ranked, why
-
-
-def _may_explain(own: np.ndarray, theirs: np.ndarray, settings: ExplainedSettings) -> bool:
-    """The cheap conditions, on complained orders only: a rival holding
-    ``theirs`` holds enough of the path's complained orders (``own``) to
-    explain its excess, and has some of its own (else its own orders cannot
-    be above the background)."""
-    return bool(
-        own.size
-        and np.intersect1d(own, theirs).size >= settings.min_held * own.size
-        and np.setdiff1d(theirs, own).size
-    )
+    else:
+        rows = rows.filter(pl.col("level") == "app")
+    out = []
+    for row in rows.iter_rows(named=True):
+        if row["level"] == "app":
+            kind = "third_party_app"
+        elif row["level"] == "account":
+            kind = _account_vote(case, row["id"], row["last_exposure"])
+            if kind == "insider_export":
+                continue
+        else:
+            if row["id"] not in malware:
+                continue
+            kind = "malware"
+        if kind not in voting:
+            out.append((kind, row))
+    return out
 
 
 def _describe(
