@@ -92,7 +92,9 @@ def test_what_is_not_a_schedule(rows):
 
 def test_each_account_keeps_its_own_schedule():
     # Another account's export in between neither joins nor breaks it.
-    rows = sorted([*_half_months("fin"), ("ops", T0 + timedelta(days=16), 0, 600)], key=lambda r: r[1])
+    rows = sorted(
+        [*_half_months("fin"), ("ops", T0 + timedelta(days=16), 0, 600)], key=lambda r: r[1]
+    )
     events = _events(rows)
     found = set(scheduled_events(CASE, events).to_list())
     fin = set(events.filter(pl.col("account_id") == "fin").get_column("ev").to_list())

@@ -356,7 +356,9 @@ def stood_in(
     extra = more_members(_frame(keys))
     lead_members = members_of(members, _frame([lead_key]))
     paths = PathOrders(
-        pl.concat([lead_members.select("level", "cand", "ev"), extra.select("level", "cand", "ev")]),
+        pl.concat(
+            [lead_members.select("level", "cand", "ev"), extra.select("level", "cand", "ev")]
+        ),
         events,
         hits,
         [lead_key, *keys],

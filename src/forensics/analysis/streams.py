@@ -147,8 +147,10 @@ def scheduled_events(
         )
         .with_columns(
             (
-                ((pl.col("lo") - pl.col("_prev_hi")).abs()
-                <= st.abut * pl.max_horizontal(pl.col("hi") - pl.col("lo"), "_prev_w"))
+                (
+                    (pl.col("lo") - pl.col("_prev_hi")).abs()
+                    <= st.abut * pl.max_horizontal(pl.col("hi") - pl.col("lo"), "_prev_w")
+                )
                 & (pl.col("at") - pl.col("_prev_at") >= timedelta(hours=st.min_interval_hours))
             )
             .fill_null(False)
