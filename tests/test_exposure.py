@@ -147,13 +147,13 @@ def test_hypergeometric_tail_matches_scipy(total, data):
     the log, on either side of the mode and at the ends of the support."""
     from scipy import stats
 
-    from forensics.analysis.commonpoint import _hypergeom_log_tail
+    from forensics.analysis.tails import hypergeom_log_tail
 
     marked = data.draw(st.integers(0, total))
     drawn = data.draw(st.lists(st.integers(0, total), min_size=1, max_size=20))
     n = np.array(drawn, dtype=np.int64)
     k = np.array([data.draw(st.integers(0, min(m, marked) + 1)) for m in drawn])
-    mine = _hypergeom_log_tail(k, n, total, marked)
+    mine = hypergeom_log_tail(k, n, total, marked)
     ref = stats.hypergeom.logsf(k - 1, total, marked, n)
     assert np.array_equal(np.isfinite(mine), np.isfinite(ref))
     finite = np.isfinite(ref)
@@ -164,11 +164,11 @@ def test_hypergeometric_tail_on_a_marketplace_scale():
     """Millions of orders, wide distributions: still scipy's numbers."""
     from scipy import stats
 
-    from forensics.analysis.commonpoint import _hypergeom_log_tail
+    from forensics.analysis.tails import hypergeom_log_tail
 
     N, K, n = 10_000_000, 400_000, 5_000_000
     k = np.array([1, 150_000, 199_000, 200_000, 200_001, 201_500, 260_000, 400_000])
-    mine = _hypergeom_log_tail(k, np.full(k.size, n), N, K)
+    mine = hypergeom_log_tail(k, np.full(k.size, n), N, K)
     ref = stats.hypergeom.logsf(k - 1, N, K, n)
     assert np.allclose(mine, ref, rtol=1e-7)
 

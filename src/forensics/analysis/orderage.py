@@ -30,8 +30,9 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from .commonpoint import CommonPointSettings, _hypergeom_logsf, ranked
+from .commonpoint import CommonPointSettings, flagged_family, ranked
 from .exposure import event_columns
+from .tails import hypergeom_logsf
 
 __all__ = ["AgeModel", "fit_age_model", "age_adjusted"]
 
@@ -185,14 +186,14 @@ def age_adjusted(
     }
     N, K = max(universe, 1), max(complained, 1)
     tested = max(int((points["hits"] > 0).sum()), 1)
-    family = max(int(points["flagged"].sum()) if "flagged" in points.columns else 0, 1)
+    family = flagged_family(points)
     updates = []
     for r in out.filter(pl.col("significant")).iter_rows(named=True):
         key = (r["level"], r["id"])
         if key not in n_eff:
             continue
         n = max(n_eff[key], float(r["hits"]), 1e-9)
-        logp = float(_hypergeom_logsf(np.array([r["hits"]]), np.array([round(n)]), N, K)[0])
+        logp = float(hypergeom_logsf(np.array([r["hits"]]), np.array([round(n)]), N, K)[0])
         log10_p = logp / math.log(10)
         lift = (r["hits"] / n) / (K / N)
         overlap_ok = (
