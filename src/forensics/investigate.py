@@ -212,13 +212,13 @@ def investigate(
         offsets,
         paths=points.filter(pl.col("significant")).select("level", pl.col("id").alias("cand")),
     )
-    age_model = fit_age_model(
+    background = (
         known.filter(pl.col("idx") < universe)
         .join(counted.join(spike, on="complaint_id", how="anti"), on="complaint_id", how="semi")
         .get_column("idx")
-        .to_numpy(),
-        universe,
+        .to_numpy()
     )
+    age_model = fit_age_model(background, universe)
     points = age_adjusted(
         points,
         members,
@@ -228,6 +228,8 @@ def investigate(
         complained=complained,
         overlap=overlap,
         settings=settings,
+        # With no spike every complaint is "background", the leak's too.
+        leave_out=background if spike_start is None else None,
     )
     complained_mask = np.zeros(universe, dtype=bool)
     complained_mask[known.filter(pl.col("idx") < universe).get_column("idx").to_numpy()] = True

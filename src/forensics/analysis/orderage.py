@@ -84,6 +84,27 @@ def fit_age_model(
     return AgeModel(round((lo + hi) / 2, 6), round(z, 3), m)
 
 
+def _n_eff_without(
+    mine: np.ndarray, lo: np.ndarray, hi: np.ndarray, universe: int, sample: np.ndarray
+) -> float | None:
+    """``n_eff`` of one path (its intervals ``lo[mine], hi[mine]``) under the
+    lean of the complaints in ``sample`` about orders it did not expose;
+    None when that lean is not clear (the path is left as it was)."""
+    lo, hi = lo[mine], hi[mine]
+    if lo.size == 0:
+        return None
+    order = np.argsort(lo, kind="stable")
+    lo, hi = lo[order], np.maximum.accumulate(hi[order])
+    # The sample orders inside: the last interval starting at or before one
+    # reaches past it (``hi`` is the running maximum, so any does).
+    at = np.searchsorted(lo, sample, side="right") - 1
+    inside = (at >= 0) & (sample < hi[np.maximum(at, 0)])
+    model = fit_age_model(sample[~inside], universe)
+    if model.flat:
+        return None
+    return _n_eff(np.zeros(lo.size, dtype=np.int64), lo, hi, 1, universe, model.beta)[0]
+
+
 def _n_eff(
     group: np.ndarray, lo: np.ndarray, hi: np.ndarray, groups: int, universe: int, beta: float
 ) -> list[float | None]:
@@ -149,6 +170,7 @@ def age_adjusted(
     complained: int,
     overlap: CommonPointSettings,
     settings: CommonPointSettings,
+    leave_out: np.ndarray | None = None,
 ) -> pl.DataFrame:
     """``points`` with each significant path re-tested against the age model.
 
@@ -157,9 +179,16 @@ def age_adjusted(
     the onset route does not depend on which orders are complained about
     and is left as it was. Adds ``exposed_by_age`` (``n_eff``; equal to
     ``exposed`` when background complaints do not lean).
+
+    ``leave_out`` (a quiet case: the placement numbers of the orders of the
+    complaints ``model`` was fitted on, every complaint) refits the lean for
+    each path without the complaints about its own orders: with no spike to
+    set a leak's complaints aside, an export of three weeks' orders would
+    otherwise teach the model that those weeks lean, and be discounted by
+    its own complaints.
     """
     out = points.with_columns(pl.col("exposed").cast(pl.Float64).alias("exposed_by_age"))
-    if model.flat or points.is_empty():
+    if points.is_empty() or (model.flat and leave_out is None):
         return out
     sig = points.filter(pl.col("significant")).select("level", pl.col("id").alias("cand"))
     if sig.is_empty():
@@ -171,14 +200,13 @@ def age_adjusted(
         [spans.select("_g"), event_columns(events, spans.get_column("ev"), "lo", "hi")],
         how="horizontal",
     ).filter(pl.col("hi").clip(upper_bound=universe) > pl.col("lo"))
-    sizes = _n_eff(
-        spans.get_column("_g").to_numpy(),
-        spans.get_column("lo").cast(pl.Int64).to_numpy(),
-        spans.get_column("hi").clip(upper_bound=universe).cast(pl.Int64).to_numpy(),
-        sig.height,
-        universe,
-        model.beta,
-    )
+    g = spans.get_column("_g").to_numpy()
+    lo = spans.get_column("lo").cast(pl.Int64).to_numpy()
+    hi = spans.get_column("hi").clip(upper_bound=universe).cast(pl.Int64).to_numpy()
+    if leave_out is None:
+        sizes = _n_eff(g, lo, hi, sig.height, universe, model.beta)
+    else:
+        sizes = [_n_eff_without(g == j, lo, hi, universe, leave_out) for j in range(sig.height)]
     n_eff = {
         key: size
         for key, size in zip(sig.select("level", "cand").iter_rows(), sizes, strict=True)
