@@ -58,30 +58,66 @@ def _mean_x(beta: float) -> float:
 
 
 def fit_age_model(
-    complained_idx: np.ndarray, universe: int, *, min_z: float = 3.0, min_complaints: int = 20
+    complained_idx: np.ndarray,
+    universe: int,
+    *,
+    min_z: float = 3.0,
+    min_complaints: int = 20,
+    support: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> AgeModel:
     """The lean of background complaints over order age.
 
     ``complained_idx``: placement numbers (``idx`` below ``universe``) of the
-    orders of background complaints, one per complaint.
+    orders of background complaints, one per complaint. ``support``
+    (``lo``, ``hi`` placement numbers of disjoint blocks): the orders those
+    complaints could be about, when some were set aside (a path's own); the
+    lean is then fitted on those orders only, so leaving out the oldest
+    weeks does not make the rest look less lean.
     """
     x = (np.asarray(complained_idx, dtype=float) + 0.5) / max(universe, 1)
     m = x.size
     if m < min_complaints or universe < 2:
         return AgeModel(0.0, 0.0, m)
+    if support is None:
+        a, b = np.array([0.0]), np.array([1.0])
+    else:
+        a = np.asarray(support[0], dtype=float) / universe
+        b = np.asarray(support[1], dtype=float) / universe
+    width = b - a
+    if width.sum() <= 0:
+        return AgeModel(0.0, 0.0, m)
+    # Uniform on the support: its mean and spread, for the test of no lean.
+    mu = float((width * (a + b) / 2).sum() / width.sum())
+    second = float(((b**3 - a**3) / 3).sum() / width.sum())
+    sd = math.sqrt(max(second - mu * mu, 1e-12))
     mean = float(x.mean())
-    z = (mean - 0.5) * math.sqrt(12 * m)
+    z = (mean - mu) / sd * math.sqrt(m)
     if abs(z) < min_z:
         return AgeModel(0.0, round(z, 3), m)
     lo, hi = -50.0, 50.0
-    target = min(max(mean, 1e-6), 1 - 1e-6)
+    target = min(max(mean, float(a.min()) + 1e-6), float(b.max()) - 1e-6)
     for _ in range(100):  # E[x] rises with beta: bisect
         mid = (lo + hi) / 2
-        if _mean_x(mid) < target:
+        if _mean_on(mid, a, b) < target:
             lo = mid
         else:
             hi = mid
     return AgeModel(round((lo + hi) / 2, 6), round(z, 3), m)
+
+
+def _mean_on(beta: float, a: np.ndarray, b: np.ndarray) -> float:
+    """E[x] for the density proportional to ``exp(beta x)`` on the blocks [a, b)."""
+    if a.size == 1 and a[0] == 0.0 and b[0] == 1.0:
+        return _mean_x(beta)
+    if abs(beta) < 1e-6:
+        w = b - a
+        return float((w * (a + b) / 2).sum() / w.sum())
+    # Shifted by the largest exponent so that e^(beta x) cannot overflow.
+    top = max(beta * float(a.min()), beta * float(b.max()))
+    ea, eb = np.exp(beta * a - top), np.exp(beta * b - top)
+    mass = ((eb - ea) / beta).sum()
+    first = ((eb * (b - 1 / beta) - ea * (a - 1 / beta)) / beta).sum()
+    return float(first / mass)
 
 
 def _n_eff_without(
@@ -99,10 +135,22 @@ def _n_eff_without(
     # reaches past it (``hi`` is the running maximum, so any does).
     at = np.searchsorted(lo, sample, side="right") - 1
     inside = (at >= 0) & (sample < hi[np.maximum(at, 0)])
-    model = fit_age_model(sample[~inside], universe)
+    model = fit_age_model(sample[~inside], universe, support=_outside(lo, hi, universe))
     if model.flat:
         return None
     return _n_eff(np.zeros(lo.size, dtype=np.int64), lo, hi, 1, universe, model.beta)[0]
+
+
+def _outside(lo: np.ndarray, hi: np.ndarray, universe: int) -> tuple[np.ndarray, np.ndarray]:
+    """The blocks of ``0 .. universe - 1`` outside the intervals ``[lo, hi)``
+    (sorted by ``lo``, ``hi`` a running maximum)."""
+    opens = np.concatenate(([True], lo[1:] > hi[:-1]))
+    starts = lo[opens]
+    ends = np.append(hi[np.flatnonzero(opens)[1:] - 1], hi[-1])
+    gap_lo = np.concatenate(([0], ends))
+    gap_hi = np.concatenate((starts, [universe]))
+    keep = gap_hi > gap_lo
+    return gap_lo[keep], gap_hi[keep]
 
 
 def _n_eff(
