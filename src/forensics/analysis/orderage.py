@@ -16,10 +16,11 @@ otherwise ``beta`` is 0 and nothing changes. :func:`age_adjusted` then
 re-tests each significant path against that null: its exposure is weighed
 by the propensity of the orders it exposed (``n_eff``, the number of
 average orders it is worth), and its p-value and lift are those of its hits
-among ``n_eff`` orders. Where it stops being reliable: a lean that is not
-monotone in age (a single old sale complained about) is not modelled, and
-in a quiet case a real leak's own complaints pull the fit toward its orders
-(which makes the test more cautious, not less).
+among ``n_eff`` orders. In a quiet case every complaint is background to
+the fit, the leak's too: there each path's lean is refitted without the
+complaints about its own orders (``leave_out``). Where it stops being
+reliable: a lean that is not monotone in age (a single old sale complained
+about) is not modelled.
 """
 
 from __future__ import annotations
