@@ -395,10 +395,11 @@ def classify(
         ranked, borrowed = unborrowed(ranked, best, voters, members, events, hits, complained)
     if complained is not None and more_members is not None:
         lead = best[ranked[0][0]]
-        rivals = [(k, best[k]) for k, _ in ranked[1:]]
+        rows = {(r["level"], r["id"]): r for r in sig.iter_rows(named=True)}
+        rivals = [(k, rows[key]) for k, _ in ranked[1:] for key in voters[k] if key in rows]
         found = stood_in(
             lead,
-            rivals + _stand_ins(case, points, malware, {k for k, _ in ranked}),
+            rivals + _stand_ins(case, points, malware, ranked[0][0]),
             members,
             more_members,
             events,
@@ -431,10 +432,10 @@ def classify(
 
 
 def _stand_ins(
-    case: Case, points: pl.DataFrame, malware: set[str], voting: set[str]
+    case: Case, points: pl.DataFrame, malware: set[str], leading: str
 ) -> list[tuple[str, dict]]:
     """Paths suspect by their nature though not significant, with the kind
-    each would vote for (kinds already voting excluded): an app, a flagged
+    each would vote for (the ``leading`` kind's excluded): an app, a flagged
     account whose owner had gone (or an app's), a device or process with
     malware corroborated."""
     rows = points.filter(~pl.col("significant") & (pl.col("hits") >= 1))
@@ -457,7 +458,7 @@ def _stand_ins(
             if row["id"] not in malware:
                 continue
             kind = "malware"
-        if kind not in voting:
+        if kind != leading:
             out.append((kind, row))
     return out
 
