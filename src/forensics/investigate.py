@@ -32,7 +32,13 @@ from .analysis.commonpoint import (
     onset,
     score_paths,
 )
-from .analysis.complaints import ComplaintRate, complaint_orders, complaint_rate, link_complaints
+from .analysis.complaints import (
+    SPIKE_P,
+    ComplaintRate,
+    complaint_orders,
+    complaint_rate,
+    link_complaints,
+)
 from .analysis.exposure import (
     LEVELS,
     SIMPLE_LEVELS,
@@ -199,6 +205,7 @@ def investigate(
             case, events, offsets, index, linked, spike, hits, known.get_column("idx")
         ),
         settings=settings,
+        dated_by=rate.dated_by,
     )
     bar("indicators")
     inds = find_indicators(case, tl, events)
@@ -305,7 +312,7 @@ def _simple_hit_members(case: Case, events: pl.DataFrame, ev: pl.Series) -> pl.D
 
 def _spike(case: Case, rate: ComplaintRate, counted: pl.DataFrame):
     """The spike's first instant (UTC) and the counted complaints inside it."""
-    if not rate.has_spike or rate.p_value > 1e-6:
+    if not rate.has_spike or rate.p_value > SPIKE_P:
         # A lone busy day is not a spike worth dating a leak by.
         return None, counted.clear()
     from datetime import UTC, datetime, time
@@ -313,7 +320,7 @@ def _spike(case: Case, rate: ComplaintRate, counted: pl.DataFrame):
     start = datetime.combine(rate.spike_start, time(0), tzinfo=zone(case.timezone())).astimezone(
         UTC
     )
-    day = pl.col("received_at").dt.convert_time_zone(case.timezone()).dt.date()
+    day = pl.col(rate.dated_by).dt.convert_time_zone(case.timezone()).dt.date()
     inside = counted.filter((day >= rate.spike_start) & (day <= rate.spike_end))
     return start, inside.select("complaint_id")
 

@@ -454,8 +454,13 @@ def onset(
     universe: int | None = None,
     share_of: Callable[[pl.DataFrame], pl.DataFrame] | None = None,
     settings: CommonPointSettings | None = None,
+    dated_by: str = "received_at",
 ) -> pl.DataFrame:
     """Second route to significance: the complaints began when the path opened.
+
+    Complaints are dated by ``dated_by`` (``received_at``, or ``deadline``
+    where the spike was dated by the scammers' calls,
+    :func:`forensics.analysis.complaints.complaint_rate`).
 
     When one path exposed most of the shop's orders (an app pulling every
     order, an export of months), its exposure looks like the base rate and no
@@ -537,7 +542,7 @@ def onset(
         .join(paths.lazy(), on=["level", "cand"])
         .select("_p", "first_event")
     )
-    received = complaints.lazy().select("complaint_id", "received_at")
+    received = complaints.lazy().select("complaint_id", pl.col(dated_by).alias("received_at"))
     after = (
         ok.select("ev", "complaint_id")
         .unique()
@@ -557,7 +562,7 @@ def onset(
     )
     # Apart: as one query, polars would cache the hits and members they share.
     recent, after = recent.collect(), after.collect()
-    times = complaints["received_at"].sort()
+    times = complaints[dated_by].sort()
     table = points.join(recent, on=["level", "id"], how="left").join(
         after, on=["level", "id"], how="left"
     )

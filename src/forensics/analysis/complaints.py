@@ -33,6 +33,8 @@ __all__ = [
     "complaint_orders",
     "ComplaintRate",
     "complaint_rate",
+    "rate_by",
+    "SPIKE_P",
 ]
 
 
@@ -140,15 +142,36 @@ class ComplaintRate:
     spike_complaints: int
     excess: float  # complaints above background on spike days
     p_value: float  # of the whole spike under the background rate
+    dated_by: str = "received_at"  # the complaints' time the days count by
 
     @property
     def has_spike(self) -> bool:
         return self.spike_start is not None
 
 
-def complaint_rate(
+SPIKE_P = 1e-6
+"""A spike whose p-value under the background is above this does not date a
+leak (a lone busy day)."""
+
+
+def complaint_rate(case: Case, linked: pl.DataFrame, **settings) -> ComplaintRate:
+    """:func:`rate_by` the day the scammer called (``deadline``:
+    ``contacted_at`` where the buyer said, else the day received) when that
+    shows a spike clear enough to date a leak by (:data:`SPIKE_P`), else by
+    the day complaints were received. Calls come before complaints, by days
+    or, where a platform forwards complaints in weekly batches, by a week
+    and more; where buyers gave the call's time, it dates the leak."""
+    received = rate_by(case, linked, "received_at", **settings)
+    if linked.get_column("contacted_at").is_null().all():
+        return received
+    called = rate_by(case, linked, "deadline", **settings)
+    return called if called.has_spike and called.p_value <= SPIKE_P else received
+
+
+def rate_by(
     case: Case,
     linked: pl.DataFrame,
+    dated_by: str,
     *,
     alpha: float = 1e-3,
     min_background: float = 0.1,
@@ -182,7 +205,7 @@ def complaint_rate(
     first_order = case.orders.select(
         pl.col("placed_at").min().dt.convert_time_zone(tz).dt.date()
     ).item()
-    days = linked.select(pl.col("received_at").dt.convert_time_zone(tz).dt.date().alias("day"))
+    days = linked.select(pl.col(dated_by).dt.convert_time_zone(tz).dt.date().alias("day"))
     if days.is_empty():
         empty = pl.DataFrame(
             schema={
@@ -193,7 +216,7 @@ def complaint_rate(
                 "spike": pl.Boolean,
             }
         )
-        return ComplaintRate(empty, 0.0, None, None, 0, 0.0, 1.0)
+        return ComplaintRate(empty, 0.0, None, None, 0, 0.0, 1.0, dated_by)
     start = days["day"].min()
     if first_order is not None:
         start = min(start, first_order)
@@ -232,7 +255,7 @@ def complaint_rate(
     )
     if not spike.any():
         quiet = float(c.mean()) if c.size else 0.0
-        return ComplaintRate(daily, max(quiet, min_background), None, None, 0, 0.0, 1.0)
+        return ComplaintRate(daily, max(quiet, min_background), None, None, 0, 0.0, 1.0, dated_by)
     idx = np.flatnonzero(spike)
     n_spike = int(c[idx].sum())
     mean = float(expected[idx].sum())
@@ -245,6 +268,7 @@ def complaint_rate(
         spike_complaints=n_spike,
         excess=float((c[idx] - expected[idx]).sum()),
         p_value=whole,
+        dated_by=dated_by,
     )
 
 

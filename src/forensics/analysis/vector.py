@@ -31,7 +31,6 @@ staff list) is ``visitor_malware``.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -241,7 +240,8 @@ def _without_weak_timing(
 ) -> pl.DataFrame:
     """``sig`` without the paths that only timing made significant (onset,
     no concentration: lift below ``settings.min_lift`` or an overlap p-value
-    above ``settings.alpha`` before any correction) when another significant path
+    above ``settings.alpha`` once corrected for the paths tested, as the
+    overlap route asks) when another significant path
     explains at least as much of the spike with fewer orders and more
     concentration: a big export or a flagged process that opened before the
     complaints rose is no explanation once a narrower path gives the same
@@ -252,7 +252,7 @@ def _without_weak_timing(
         return sig
     timing = sig.filter(
         pl.col("onset")
-        & ((pl.col("lift") < settings.min_lift) | (pl.col("log10_p") > math.log10(settings.alpha)))
+        & ((pl.col("lift") < settings.min_lift) | (pl.col("p_adjusted") > settings.alpha))
     )
     if timing.is_empty():
         return sig
