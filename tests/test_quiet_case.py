@@ -115,3 +115,41 @@ def test_a_real_lean_still_discounts_a_path_of_old_orders():
     ).row(0, named=True)
     assert row["exposed_by_age"] > 400 * 1.5
     assert not row["significant"]
+
+
+def test_a_new_app_is_significant_by_timing_alone_unless_its_overlap_survives_correction():
+    # A legitimate app approved the week the leak began opened just before
+    # the complaints rose. Its orders are complained about a little more
+    # than others (raw p = 0.006) but not beyond chance among the 180 paths
+    # tested; the insider's stick explains more of the spike with fewer
+    # orders and far more concentration.
+    from forensics.analysis.vector import _without_weak_timing
+
+    sig = _points(
+        [
+            {
+                "level": "app",
+                "id": "APP-CN",
+                "exposed": 2367,
+                "hits": 37,
+                "lift": 1.28,
+                "log10_p": -2.25,
+                "p_adjusted": 1.0,
+                "onset": True,
+                "recent_coverage": 0.81,
+            },
+            {
+                "level": "device",
+                "id": "USB-P019-2",
+                "exposed": 1079,
+                "hits": 40,
+                "lift": 3.03,
+                "log10_p": -16.6,
+                "p_adjusted": 1e-14,
+                "onset": True,
+                "recent_coverage": 0.92,
+            },
+        ]
+    )
+    kept = _without_weak_timing(sig)
+    assert kept.get_column("id").to_list() == ["USB-P019-2"]
