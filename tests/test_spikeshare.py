@@ -197,6 +197,7 @@ def test_the_timing_filter_judges_concentration_among_the_same_orders():
         exposed=3400,
         lift=0.93,
         log10_p=-0.01,
+        p_adjusted=1.0,
         recent_coverage=0.85,
         onset=True,
         significant=True,
