@@ -160,6 +160,9 @@ class Findings:
                 "spike_start": str(self.rate.spike_start) if self.rate.spike_start else None,
                 "spike_end": str(self.rate.spike_end) if self.rate.spike_end else None,
                 "spike_complaints": self.rate.spike_complaints,
+                # The days count complaints by when the scammer called
+                # (contacted_at, where the buyer said) or when received.
+                "dated_by": "contacted_at" if self.rate.dated_by == "deadline" else "received_at",
                 "background_by_age": (
                     {
                         "beta": self.age_model.beta,

@@ -143,6 +143,14 @@ class ComplaintRate:
     excess: float  # complaints above background on spike days
     p_value: float  # of the whole spike under the background rate
     dated_by: str = "received_at"  # the complaints' time the days count by
+    # ("deadline": the scammer's call where the buyer said, else receipt)
+
+    @property
+    def dating(self) -> str:
+        """How the days count complaints, in words."""
+        if self.dated_by == "deadline":
+            return "dated by the scammer's call where the buyer gave it, else by receipt"
+        return "dated by receipt"
 
     @property
     def has_spike(self) -> bool:

@@ -431,7 +431,7 @@ def _complaints(findings: Findings, tz: str, *, reveal: bool) -> str:
     cats = c.group_by("category").len().sort(["len", "category"], descending=[True, False])
     cat_text = ", ".join(f"{_e(k or 'unknown')} {n}" for k, n in cats.iter_rows())
     summary = (
-        f"<p>{c.height} complaints; background {r.background_per_day:.2f}/day; "
+        f"<p>{c.height} complaints, {_e(r.dating)}; background {r.background_per_day:.2f}/day; "
         f"{_e(spike)}.</p><p>By category: {cat_text}.</p>"
     )
     return "<h2>Complaints</h2>" + summary + _complaint_table(findings, tz, reveal=reveal)

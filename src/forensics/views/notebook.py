@@ -112,7 +112,7 @@ def complaint_summary(findings: Findings) -> str:
     """The complaint spike against the background rate, in words."""
     r = findings.rate
     lines = [
-        f"complaints: {findings.complaints.height}",
+        f"complaints: {findings.complaints.height}, {r.dating}",
         f"background: {r.background_per_day:.2f} per day",
     ]
     if r.has_spike:

@@ -85,7 +85,7 @@ def complaint_spike(findings, *, reveal: bool = False) -> go.Figure:
         if r.has_spike
         else f"no spike above the background ({r.background_per_day:.2f}/day)"
     )
-    sub += f"; days in {_text(tz)}"
+    sub += f"; days in {_text(tz)}, complaints {r.dating}"
     fig.update_layout(
         title={"text": title, "subtitle": {"text": sub}},
         template="plotly_white",
