@@ -131,7 +131,11 @@ def investigate(
     overlap = (
         settings
         if spike_start is not None
-        else replace(settings, alpha=settings.alpha * settings.quiet_factor)
+        else replace(
+            settings,
+            alpha=settings.alpha * settings.quiet_factor,
+            min_coverage=settings.quiet_coverage,
+        )
     )
     cp_args = dict(
         counted_complaints=counted, universe=universe, complained=complained, settings=overlap
@@ -235,8 +239,10 @@ def investigate(
         complained=complained,
         overlap=overlap,
         settings=settings,
-        # With no spike every complaint is "background", the leak's too.
-        leave_out=background if spike_start is None else None,
+        # Each path's lean from the complaints about other orders: with no
+        # spike (or a spike that is not the leak's) the leak's complaints
+        # are among the "background" ones.
+        leave_out=background,
     )
     complained_mask = np.zeros(universe, dtype=bool)
     complained_mask[known.filter(pl.col("idx") < universe).get_column("idx").to_numpy()] = True
