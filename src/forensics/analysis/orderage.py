@@ -17,8 +17,9 @@ re-tests each significant path against that null: its exposure is weighed
 by the propensity of the orders it exposed (``n_eff``, the number of
 average orders it is worth), and its p-value and lift are those of its hits
 among ``n_eff`` orders. In a quiet case every complaint is background to
-the fit, the leak's too: there each path's lean is refitted without the
-complaints about its own orders (``leave_out``). Where it stops being
+the fit, the leak's too (and with a spike that is not the leak's, many of
+them): so each path's lean is refitted without the complaints about its
+own orders (``leave_out``). Where it stops being
 reliable: a lean that is not monotone in age (a single old sale complained
 about) is not modelled.
 """
@@ -229,12 +230,12 @@ def age_adjusted(
     and is left as it was. Adds ``exposed_by_age`` (``n_eff``; equal to
     ``exposed`` when background complaints do not lean).
 
-    ``leave_out`` (a quiet case: the placement numbers of the orders of the
-    complaints ``model`` was fitted on, every complaint) refits the lean for
-    each path without the complaints about its own orders: with no spike to
-    set a leak's complaints aside, an export of three weeks' orders would
-    otherwise teach the model that those weeks lean, and be discounted by
-    its own complaints.
+    ``leave_out`` (the placement numbers of the orders of the complaints
+    ``model`` was fitted on) refits the lean for each path without the
+    complaints about its own orders: where a leak's complaints are among
+    them (no spike, or a spike that is not the leak's), an export of three
+    weeks' orders would otherwise teach the model that those weeks lean, and
+    be discounted by its own complaints.
     """
     out = points.with_columns(pl.col("exposed").cast(pl.Float64).alias("exposed_by_age"))
     if points.is_empty() or (model.flat and leave_out is None):
