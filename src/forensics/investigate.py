@@ -134,7 +134,7 @@ def investigate(
         else replace(
             settings,
             alpha=settings.alpha * settings.quiet_factor,
-            min_coverage=settings.quiet_coverage,
+            min_hits=max(settings.min_hits, settings.quiet_min_hits),
         )
     )
     cp_args = dict(

@@ -74,14 +74,11 @@ class CommonPointSettings:
     (weeks of lag, a slow harvest) or drown in background complaints show
     no spike, yet their complaints concentrate on the path all the same
     (docs/INDEPENDENT.md, session 11); it was 0.01 before."""
-    quiet_coverage: float = 1 / 3
+    quiet_min_hits: int = 5
     """With no complaint spike nothing but the overlap says a leak happened
-    at all, so a path significant by it must also explain this share of
-    the complaints: three complaints about orders one agent happened to
-    view are chance among hundreds of sessions, not a leak."""
-    min_coverage: float = 0.0
-    """The share of complaints a path significant by overlap must explain
-    (``quiet_coverage`` in a case without a spike)."""
+    at all, so a path significant by it must hold at least this many
+    complained orders: three complaints about orders one agent's session
+    happened to view are chance among hundreds of sessions, not a leak."""
     min_flagged_hits: int = 2
     """Complained orders a path flagged beforehand (malware, a stale
     account) must show to be significant in its own small family."""
@@ -416,7 +413,6 @@ def score_paths(
             (pl.col("log10_p_adjusted") <= np.log10(settings.alpha))
             & (pl.col("lift") >= settings.min_lift)
             & (pl.col("hits") >= settings.min_hits)
-            & (pl.col("coverage") >= settings.min_coverage)
         ).alias("significant")
     )
     return table.sort(

@@ -278,7 +278,6 @@ def age_adjusted(
             log10_p + math.log10(tested) <= math.log10(overlap.alpha)
             and lift >= overlap.min_lift
             and r["hits"] >= overlap.min_hits
-            and r["coverage"] >= overlap.min_coverage
         )
         flagged_ok = (
             bool(r.get("flagged"))
