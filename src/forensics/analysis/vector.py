@@ -413,7 +413,8 @@ def classify(
                 f"{ranked[0][0]} set aside: "
                 + verdict.describe(
                     f"{lead['level']} {lead['id']}",
-                    f"{kind}'s {row['level']} {row['id']} (not significant alone)",
+                    f"{kind}'s {row['level']} {row['id']}"
+                    + ("" if row.get("significant") else " (not significant alone)"),
                 )
             )
             votes[kind] = max(votes.get(kind, ranked[0][1]), ranked[0][1])
