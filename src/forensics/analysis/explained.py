@@ -318,7 +318,7 @@ def stood_in(
     complained: np.ndarray,
     settings: ExplainedSettings | None = None,
     *,
-    scheduled: pl.Series | None = None,
+    scheduled: Callable[[], pl.Series] | None = None,
 ) -> tuple[str, dict, Explained, pl.DataFrame] | None:
     """The path of ``candidates`` that explains the leading path ``lead``
     away, though it is not significant itself: its kind, its row, the
@@ -336,7 +336,7 @@ def stood_in(
     ``more_members`` gives their member events (``level``, ``cand``, ``ev``)
     only then.
 
-    A lead whose complained orders were all exposed by ``scheduled`` events
+    A lead whose complained orders were all exposed by ``scheduled()`` events
     (a clerk's half-month exports, :func:`forensics.analysis.streams.scheduled_events`)
     has no orders of its own to test when the other path exposed the whole
     period: it is set aside when the other path exposed every one of its
@@ -372,7 +372,9 @@ def stood_in(
     ]
     if not able:
         return None
-    routine = scheduled is not None and _on_schedule(lead_members, hits, scheduled, paths.universe)
+    routine = scheduled is not None and _on_schedule(
+        lead_members, hits, scheduled(), paths.universe
+    )
     masks = paths.masks([lead_key, *((row["level"], row["id"]) for _, row in able)])
     for kind, row in able:
         key = (row["level"], row["id"])

@@ -98,41 +98,62 @@ def fit_age_model(
         return AgeModel(0.0, round(z, 3), m)
     lo, hi = -50.0, 50.0
     target = min(max(mean, float(a.min()) + 1e-6), float(b.max()) - 1e-6)
-    for _ in range(100):  # E[x] rises with beta: bisect
-        mid = (lo + hi) / 2
-        if _mean_on(mid, a, b) < target:
-            lo = mid
+    if support is None:
+        for _ in range(100):  # E[x] rises with beta: bisect
+            mid = (lo + hi) / 2
+            if _mean_x(mid) < target:
+                lo = mid
+            else:
+                hi = mid
+        return AgeModel(round((lo + hi) / 2, 6), round(z, 3), m)
+    # On blocks each step is a numpy pass: Newton's steps (the slope of
+    # E[x] in beta is Var[x]) kept inside the bracket, bisecting otherwise.
+    beta = 0.0
+    for _ in range(100):
+        mean_b, var_b = _moments_on(beta, a, b)
+        if abs(mean_b - target) < 1e-13 or hi - lo < 1e-12:
+            break
+        if mean_b < target:
+            lo = beta
         else:
-            hi = mid
-    return AgeModel(round((lo + hi) / 2, 6), round(z, 3), m)
+            hi = beta
+        step = beta - (mean_b - target) / var_b if var_b > 1e-15 else None
+        beta = step if step is not None and lo < step < hi else (lo + hi) / 2
+    return AgeModel(round(beta, 6), round(z, 3), m)
 
 
-def _mean_on(beta: float, a: np.ndarray, b: np.ndarray) -> float:
-    """E[x] for the density proportional to ``exp(beta x)`` on the blocks [a, b)."""
-    if a.size == 1 and a[0] == 0.0 and b[0] == 1.0:
-        return _mean_x(beta)
+def _moments_on(beta: float, a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """E[x] and Var[x] for the density proportional to ``exp(beta x)`` on
+    the blocks [a, b)."""
     if abs(beta) < 1e-6:
         w = b - a
-        return float((w * (a + b) / 2).sum() / w.sum())
+        mean = float((w * (a + b) / 2).sum() / w.sum())
+        second = float(((b**3 - a**3) / 3).sum() / w.sum())
+        return mean, max(second - mean * mean, 0.0)
     # Shifted by the largest exponent so that e^(beta x) cannot overflow.
     top = max(beta * float(a.min()), beta * float(b.max()))
     ea, eb = np.exp(beta * a - top), np.exp(beta * b - top)
     mass = ((eb - ea) / beta).sum()
-    first = ((eb * (b - 1 / beta) - ea * (a - 1 / beta)) / beta).sum()
-    return float(first / mass)
+    r = 1 / beta
+    first = ((eb * (b - r) - ea * (a - r)) * r).sum()
+    sq_b, sq_a = b * b - 2 * b * r + 2 * r * r, a * a - 2 * a * r + 2 * r * r
+    second = ((eb * sq_b - ea * sq_a) * r).sum()
+    mean = float(first / mass)
+    return mean, max(float(second / mass) - mean * mean, 0.0)
 
 
 def _n_eff_without(
-    mine: np.ndarray, lo: np.ndarray, hi: np.ndarray, universe: int, sample: np.ndarray
+    lo: np.ndarray, hi: np.ndarray, universe: int, sample: np.ndarray
 ) -> float | None:
-    """``n_eff`` of one path (its intervals ``lo[mine], hi[mine]``) under the
-    lean of the complaints in ``sample`` about orders it did not expose;
-    None when that lean is not clear (the path is left as it was)."""
-    lo, hi = lo[mine], hi[mine]
+    """``n_eff`` of one path (its intervals ``[lo, hi)``) under the lean of
+    the complaints in ``sample`` about orders it did not expose; None when
+    that lean is not clear (the path is left as it was)."""
     if lo.size == 0:
         return None
-    order = np.argsort(lo, kind="stable")
-    lo, hi = lo[order], np.maximum.accumulate(hi[order])
+    if lo.size > 1 and not (lo[1:] >= lo[:-1]).all():
+        order = np.argsort(lo, kind="stable")
+        lo, hi = lo[order], hi[order]
+    hi = np.maximum.accumulate(hi)
     # The sample orders inside: the last interval starting at or before one
     # reaches past it (``hi`` is the running maximum, so any does).
     at = np.searchsorted(lo, sample, side="right") - 1
@@ -256,7 +277,17 @@ def age_adjusted(
     if leave_out is None:
         sizes = _n_eff(g, lo, hi, sig.height, universe, model.beta)
     else:
-        sizes = [_n_eff_without(g == j, lo, hi, universe, leave_out) for j in range(sig.height)]
+        # Each path's intervals as one slice of the rows sorted by path.
+        order = np.argsort(g, kind="stable")
+        g, lo, hi = g[order], lo[order], hi[order]
+        cut = np.searchsorted(g, np.arange(sig.height + 1))
+        seen: dict[tuple[bytes, bytes], float | None] = {}  # paths of the same orders
+        sizes = []
+        for a, b in zip(cut[:-1], cut[1:], strict=True):
+            key = (lo[a:b].tobytes(), hi[a:b].tobytes())
+            if key not in seen:
+                seen[key] = _n_eff_without(lo[a:b], hi[a:b], universe, leave_out)
+            sizes.append(seen[key])
     n_eff = {
         key: size
         for key, size in zip(sig.select("level", "cand").iter_rows(), sizes, strict=True)

@@ -405,7 +405,7 @@ def classify(
             events,
             hits,
             complained,
-            scheduled=scheduled_events(case, events),
+            scheduled=lambda: scheduled_events(case, events),
         )
         if found is not None:
             kind, row, verdict, extra = found
