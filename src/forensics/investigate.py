@@ -121,7 +121,8 @@ def investigate(
     last_deadline = linked["deadline"].max()
     universe = index.count_placed_until(last_deadline) if last_deadline is not None else index.size
     known = corders.join(index.orders.select("order_id", "idx"), on="order_id")
-    complained = known.filter(pl.col("idx") < universe)["order_id"].n_unique()
+    in_universe = known.filter(pl.col("idx") < universe)
+    complained = in_universe["order_id"].n_unique()
     counted = (
         linked.filter(~pl.col("repeat"))
         .join(known.select("complaint_id").unique(), on="complaint_id", how="semi")
@@ -223,11 +224,9 @@ def investigate(
         offsets,
         paths=points.filter(pl.col("significant")).select("level", pl.col("id").alias("cand")),
     )
+    outside_spike = counted.join(spike, on="complaint_id", how="anti")
     background = (
-        known.filter(pl.col("idx") < universe)
-        .join(counted.join(spike, on="complaint_id", how="anti"), on="complaint_id", how="semi")
-        .get_column("idx")
-        .to_numpy()
+        in_universe.join(outside_spike, on="complaint_id", how="semi").get_column("idx").to_numpy()
     )
     age_model = fit_age_model(background, universe)
     points = age_adjusted(
@@ -245,7 +244,7 @@ def investigate(
         leave_out=background,
     )
     complained_mask = np.zeros(universe, dtype=bool)
-    complained_mask[known.filter(pl.col("idx") < universe).get_column("idx").to_numpy()] = True
+    complained_mask[in_universe.get_column("idx").to_numpy()] = True
     call = classify(
         case,
         points,

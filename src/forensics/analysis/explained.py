@@ -196,15 +196,8 @@ def explained_away(
     module docstring), else None. All three are masks over the same orders;
     ``complained`` marks the orders complained about."""
     st = settings or ExplainedSettings()
-
-    def count(mask: np.ndarray) -> tuple[int, int]:
-        return int(mask.sum()), int(complained[mask].sum())
-
     own = path & ~other
-    alone = count(own)
-    other_alone = count(other & ~path)
-    shared = count(path & other)
-    neither = count(~path & ~other)
+    alone, other_alone, shared, neither = _regions(path, other, complained)
     (n, c), (on, oc), (sn, sc), (bn, bc) = alone, other_alone, shared, neither
     if not (n and on and sn and bn) or sc == 0 or n < st.min_alone * (n + sn):
         return None
@@ -216,7 +209,7 @@ def explained_away(
     middle = int(np.flatnonzero(own)[n // 2])
     younger = np.zeros_like(path)
     younger[middle:] = True
-    yn, yc = count(path & other & younger)
+    yn, yc = _count(path & other & younger, complained)
     if yn < st.min_shared or yc == 0:
         return None
     background, shared_rate = bc / bn, yc / yn
@@ -232,6 +225,21 @@ def explained_away(
     if below_shared and at_background and other_above:
         return Explained(alone, other_alone, shared, neither)
     return None
+
+
+def _count(mask: np.ndarray, complained: np.ndarray) -> tuple[int, int]:
+    """Orders in ``mask`` and how many of them were complained about."""
+    return int(mask.sum()), int(complained[mask].sum())
+
+
+def _regions(
+    path: np.ndarray, other: np.ndarray, complained: np.ndarray
+) -> tuple[tuple[int, int], ...]:
+    """(orders, complained) of ``path`` alone, ``other`` alone, both, neither."""
+    return tuple(
+        _count(mask, complained)
+        for mask in (path & ~other, other & ~path, path & other, ~path & ~other)
+    )
 
 
 def _above(c: int, n: int, p: float, bdtrc) -> float:
@@ -321,20 +329,21 @@ def stood_in(
     scheduled: Callable[[], pl.Series] | None = None,
 ) -> tuple[str, dict, Explained, pl.DataFrame] | None:
     """The path of ``candidates`` that explains the leading path ``lead``
-    away, though it is not significant itself: its kind, its row, the
-    counts and its member events; None when none does.
+    away: its kind, its row, the counts and its member events; None when
+    none does.
 
     A path that exposed most of the shop's orders (a former employee's
     account reading for weeks, an app pulling everything) cannot
-    concentrate complaints, so it is not significant; a routine export of
-    the oldest weeks can, when buyers are called long after the leak and
+    concentrate complaints, so it need not be significant; a routine export
+    of the oldest weeks can, when buyers are called long after the leak and
     only the oldest orders have been complained about yet. ``candidates``
-    ((kind, row) of ``points``) are the paths whose nature is already
-    suspect without the complaints (a flagged account, device or process,
-    an app); only those holding at least as many complained orders as the
-    lead are tried, at most ``settings.max_stand_ins`` of them, and
-    ``more_members`` gives their member events (``level``, ``cand``, ``ev``)
-    only then.
+    ((kind, row) of ``points``) are the significant paths of other kinds and
+    the paths whose nature is already suspect without the complaints (a
+    flagged account, device or process, an app); only those holding at
+    least as many complained orders as the lead are tried, at most
+    ``settings.max_stand_ins`` of them. Their member events (``level``,
+    ``cand``, ``ev``) come from ``members`` where it has them, else from
+    ``more_members``, asked only then.
 
     A lead whose complained orders were all exposed by ``scheduled()`` events
     (a clerk's half-month exports, :func:`forensics.analysis.streams.scheduled_events`)
@@ -353,7 +362,10 @@ def stood_in(
         return None
     lead_key = (lead["level"], lead["id"])
     keys = [(row["level"], row["id"]) for _, row in tried]
-    extra = more_members(_frame(keys))
+    extra = members_of(members, _frame(keys)).select("level", "cand", "ev")
+    held = set(extra.select("level", "cand").unique().iter_rows())
+    if missing := [key for key in keys if key not in held]:
+        extra = pl.concat([extra, more_members(_frame(missing)).select(extra.columns)])
     lead_members = members_of(members, _frame([lead_key]))
     paths = PathOrders(
         pl.concat(
@@ -414,12 +426,7 @@ def within_schedule(
     exposed (at least ``settings.min_shared`` of them, to know the
     background by), else None."""
     st = settings or ExplainedSettings()
-
-    def count(mask: np.ndarray) -> tuple[int, int]:
-        return int(mask.sum()), int(complained[mask].sum())
-
-    alone, other_alone = count(path & ~other), count(other & ~path)
-    shared, neither = count(path & other), count(~path & ~other)
+    alone, other_alone, shared, neither = _regions(path, other, complained)
     if alone[1] or not shared[1] or not other_alone[1] or neither[0] < st.min_shared:
         return None
     from scipy.special import bdtrc

@@ -36,6 +36,22 @@ from .exposure import event_key
 __all__ = ["StreamSettings", "ScheduleSettings", "stream_openings", "scheduled_events"]
 
 
+_STREAM = ["account_id", "action"]
+"""A stream: one account's events of one action."""
+
+
+def _bulk(case: Case, events: pl.DataFrame) -> pl.LazyFrame:
+    """The events that exposed more than one order, in time order, with
+    the hour of the day (local) they happened at (``_hour``)."""
+    hour = pl.col("at").dt.convert_time_zone(case.timezone()).dt.hour().cast(pl.Int32)
+    return (
+        events.lazy()
+        .filter((pl.col("hi") - pl.col("lo") > 1) & pl.col("at").is_not_null())
+        .with_columns(hour.alias("_hour"))
+        .sort("at", "ev")
+    )
+
+
 @dataclass(frozen=True)
 class StreamSettings:
     """When a bulk event counts as routine (documented defaults)."""
@@ -61,27 +77,23 @@ def stream_openings(
     routine event only; every other event opened when it happened.
     """
     st = settings or StreamSettings()
-    hour = pl.col("at").dt.convert_time_zone(case.timezone()).dt.hour().cast(pl.Int32)
-    stream = ["account_id", "action"]
     bulk = (
-        events.lazy()
-        .filter((pl.col("hi") - pl.col("lo") > 1) & pl.col("at").is_not_null())
+        _bulk(case, events)
         .select(
             event_key(case).cast(pl.String).alias("id"),
             "at",
             "account_id",
             "action",
             (pl.col("hi") - pl.col("lo")).alias("_width"),
-            hour.alias("_hour"),
+            "_hour",
             "ev",
         )
-        .sort("at", "ev")
         .with_columns(
-            pl.int_range(pl.len()).over(stream).alias("_prior"),
-            pl.col("at").min().over(stream).alias("opened"),
-            pl.col("_width").cum_max().shift(1).over(stream).alias("_max_width"),
-            pl.col("_hour").cum_min().shift(1).over(stream).alias("_min_hour"),
-            pl.col("_hour").cum_max().shift(1).over(stream).alias("_max_hour"),
+            pl.int_range(pl.len()).over(_STREAM).alias("_prior"),
+            pl.col("at").min().over(_STREAM).alias("opened"),
+            pl.col("_width").cum_max().shift(1).over(_STREAM).alias("_max_width"),
+            pl.col("_hour").cum_min().shift(1).over(_STREAM).alias("_min_hour"),
+            pl.col("_hour").cum_max().shift(1).over(_STREAM).alias("_max_hour"),
         )
     )
     routine = (
@@ -132,18 +144,14 @@ def scheduled_events(
     steady interval and hour. A one-off export, however large, never is.
     """
     st = settings or ScheduleSettings()
-    hour = pl.col("at").dt.convert_time_zone(case.timezone()).dt.hour().cast(pl.Int32)
-    stream = ["account_id", "action"]
     bulk = (
-        events.lazy()
-        .filter((pl.col("hi") - pl.col("lo") > 1) & pl.col("at").is_not_null())
+        _bulk(case, events)
         .filter(pl.col("account_id").is_not_null())
-        .select("ev", "at", "account_id", "action", "lo", "hi", hour.alias("_hour"))
-        .sort("at", "ev")
+        .select("ev", "at", "account_id", "action", "lo", "hi", "_hour")
         .with_columns(
-            pl.col("hi").shift(1).over(stream).alias("_prev_hi"),
-            (pl.col("hi") - pl.col("lo")).shift(1).over(stream).alias("_prev_w"),
-            pl.col("at").shift(1).over(stream).alias("_prev_at"),
+            pl.col("hi").shift(1).over(_STREAM).alias("_prev_hi"),
+            (pl.col("hi") - pl.col("lo")).shift(1).over(_STREAM).alias("_prev_w"),
+            pl.col("at").shift(1).over(_STREAM).alias("_prev_at"),
         )
         .with_columns(
             (
@@ -157,12 +165,12 @@ def scheduled_events(
             .alias("_chained")
         )
         # A run starts at every event that does not chain to the one before.
-        .with_columns((~pl.col("_chained")).cum_sum().over(stream).alias("_run"))
+        .with_columns((~pl.col("_chained")).cum_sum().over(_STREAM).alias("_run"))
         .with_columns(
             pl.when(pl.col("_chained")).then(pl.col("at") - pl.col("_prev_at")).alias("_gap")
         )
     )
-    run = [*stream, "_run"]
+    run = [*_STREAM, "_run"]
     good = (
         bulk.group_by(run)
         .agg(
