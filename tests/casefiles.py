@@ -214,9 +214,9 @@ def copy_dataset(name: str, tmp_path: Path) -> Path:
     return dst
 
 
-def read_rows(path: Path) -> tuple[list[str], list[dict]]:
+def read_rows(path: Path, encoding: str = "utf-8-sig") -> tuple[list[str], list[dict]]:
     """The header and the rows (as dicts) of a CSV table."""
-    with path.open(encoding="utf-8-sig", newline="") as f:
+    with path.open(encoding=encoding, newline="") as f:
         reader = csv.DictReader(f)
         return list(reader.fieldnames or []), list(reader)
 

@@ -53,6 +53,7 @@ __all__ = [
     "shift_windows",
     "malware_keys",
     "flagged_paths",
+    "new_apps",
     "access_rows",
 ]
 
@@ -683,4 +684,27 @@ def flagged_paths(case: Case, found: pl.DataFrame) -> pl.DataFrame:
         found.filter(pl.col("indicator") == "stale_account_use")["account_id"].drop_nulls().unique()
     )
     rows += [("account", a) for a in sorted(stale.to_list())]
+    for app_id, account_id in new_apps(case):
+        rows += [("app", app_id), ("account", account_id)]
     return pl.DataFrame(rows, schema={"level": pl.String, "id": pl.String}, orient="row")
+
+
+def new_apps(case: Case) -> list[tuple[str, str]]:
+    """(``app_id``, ``account_id``) of the apps granted while the back office
+    was logging: after its first recorded access or login.
+
+    An app that starts reading orders inside the evidence period is what an
+    investigator checks first among the apps (a free trial with buyer
+    scopes, an integration nobody remembers approving). Known from
+    ``apps.csv`` and the logs alone, before any complaint is read; an app
+    granted before the logs begin is no newer than the logs can tell.
+    """
+    apps = case.apps.filter(pl.col("granted_at").is_not_null() & pl.col("account_id").is_not_null())
+    if apps.is_empty():
+        return []
+    firsts = [t for t in (case.access_lean["at"].min(), case.logins["at"].min()) if t is not None]
+    if not firsts:
+        return []
+    began = min(firsts)
+    new = apps.filter(pl.col("granted_at") > began).sort("app_id")
+    return list(zip(new["app_id"].to_list(), new["account_id"].to_list(), strict=True))
