@@ -23,6 +23,7 @@ from casefiles import DATASETS, copy_dataset, read_rows, write_rows
 
 from forensics import investigate, load
 from forensics.analysis.graph import HUB, explain
+from forensics.analysis.indicators import INDICATOR_SCHEMA, flagged_paths
 from forensics.analysis.orderage import fit_age_model
 from forensics.analysis.streams import stream_openings
 from forensics.analysis.suspects import _presence
@@ -192,3 +193,95 @@ def test_background_lean_by_order_age_is_fitted_only_when_clear():
     new = (rng.beta(4, 1, 300) * universe).astype(int)
     assert fit_age_model(new, universe).beta > 1
     assert fit_age_model(old[:5], universe).flat  # too few to say
+
+
+def _add_new_app(case: Path, share: float) -> str:
+    """A legitimate app granted once ``1 - share`` of the orders had been
+    placed, pulling every order placed from then on, by id (no range)."""
+    try:
+        _, orders = read_rows(case / "orders.csv")
+    except UnicodeDecodeError:  # the case's toml names another encoding
+        _, orders = read_rows(case / "orders.csv", encoding="gb18030")
+    placed = sorted(datetime.fromisoformat(o["placed_at"]) for o in orders)
+    granted = placed[int(len(placed) * (1 - share))]
+    af, accounts = read_rows(case / "accounts.csv")
+    accounts.append(
+        dict.fromkeys(af, "")
+        | {"account_id": "app-sync", "kind": "app", "can_export": "false"}
+        | {"created_at": granted.isoformat()}
+    )
+    write_rows(case / "accounts.csv", af, accounts)
+    pf, apps = read_rows(case / "apps.csv")
+    apps.append(
+        dict.fromkeys(pf, "")
+        | {"app_id": "SYNC", "account_id": "app-sync", "name": "Inventory sync (trial)"}
+        | {"granted_at": granted.isoformat(), "scopes": "orders.read;buyer.read"}
+    )
+    write_rows(case / "apps.csv", pf, apps)
+    xf, access = read_rows(case / "access.csv")
+    for n, o in enumerate(orders):
+        at = datetime.fromisoformat(o["placed_at"])
+        if at >= granted:
+            access.append(
+                dict.fromkeys(xf, "")
+                | {"event_id": f"SY{n:06d}", "action": "api_pull", "order_id": o["order_id"]}
+                | {"at": (at + timedelta(minutes=5)).isoformat(), "account_id": "app-sync"}
+                | {"ip": "47.1.2.4"}
+            )
+    write_rows(case / "access.csv", xf, access)
+    return granted.isoformat()
+
+
+@pytest.mark.parametrize("share", [0.5, 0.75])
+@pytest.mark.parametrize("name", sorted(p.name for p in DATASETS.iterdir() if p.is_dir()))
+def test_an_app_granted_during_the_logs_leads_only_where_it_leaked(tmp_path, name, share):
+    # Apps granted while the back office was logging are tested as a small
+    # family of their own (flagged before any complaint is read): a new app
+    # that pulls the newest orders holds most of any recent leak's
+    # complaints, and must still not take over a case it did not leak.
+    case = copy_dataset(name, tmp_path)
+    truth = _truth(case)
+    _add_new_app(case, share=share)
+    loaded = load(case)
+    flagged = flagged_paths(loaded, pl.DataFrame(schema=INDICATOR_SCHEMA))
+    assert {("app", "SYNC"), ("account", "app-sync")} <= set(flagged.iter_rows())
+    findings = investigate(loaded, complaint_nodes=False)
+    assert findings.vector.kind == truth["vector"]
+    if truth["insider_person_ids"]:
+        assert findings.suspects[0].person_id in truth["insider_person_ids"]
+    else:
+        assert all(s.score < 0.5 for s in findings.suspects)
+
+
+def test_a_resellers_complaint_naming_no_order_does_not_count_as_its_orders(tmp_path):
+    # A reseller's complaint naming no order stands for one of a hundred
+    # orders: the overlap tests must not count it as a hundred complained
+    # orders (they spread over every path and drown the orders buyers named).
+    plain = copy_dataset("april-trojan", tmp_path / "plain")
+    case = copy_dataset("april-trojan", tmp_path / "reseller")
+    _, complaints = read_rows(case / "complaints.csv")
+    named = {c["order_id"] for c in complaints} | {c["buyer_id"] for c in complaints}
+    of, orders = read_rows(case / "orders.csv")
+    mine = [o for o in orders if o["order_id"] not in named and o["buyer_id"] not in named][::20]
+    assert len(mine) > 50
+    for o in mine:
+        o["buyer_id"] = "B-RESELLER"
+    write_rows(case / "orders.csv", of, orders)
+    cf, complaints = read_rows(case / "complaints.csv")
+    last = max(c["received_at"] for c in complaints)
+    complaints += [
+        dict.fromkeys(cf, "")
+        | {"complaint_id": f"CR{n}", "buyer_id": "B-RESELLER", "received_at": last}
+        | {"category": "scam_call", "text": "my customers get scam calls"}
+        for n in range(3)
+    ]
+    write_rows(case / "complaints.csv", cf, complaints)
+    before = investigate(load(plain), complaint_nodes=False)
+    after = investigate(load(case), complaint_nodes=False)
+    assert after.too_vague == before.too_vague + 3
+    assert json.loads(after.to_json())["complaints"]["too_vague"] == after.too_vague
+    assert after.vector.kind == before.vector.kind
+    lead = before.vector.lead
+    row = after.points.filter((pl.col("level") == lead["level"]) & (pl.col("id") == lead["id"]))
+    assert row["hits"].item() == lead["hits"]
+    assert row["p_value"].item() == pytest.approx(lead["p_value"])

@@ -21,7 +21,7 @@ import polars as pl
 
 from . import __version__
 from .analysis.clock import ClockOffset
-from .analysis.complaints import ComplaintRate
+from .analysis.complaints import ComplaintRate, specific_orders
 from .analysis.exposure import OrderIndex
 from .analysis.graph import explain
 from .analysis.orderage import AgeModel
@@ -89,6 +89,13 @@ class Findings:
         if self._timeline is None:
             object.__setattr__(self, "_timeline", build_timeline(self.case, self.clock_offsets))
         return self._timeline
+
+    @property
+    def too_vague(self) -> int:
+        """Complaints the overlap tests did not count: they name only a buyer
+        with more than a few orders (:func:`.analysis.complaints.specific_orders`)."""
+        every = self.complaint_orders.get_column("complaint_id").n_unique()
+        return every - specific_orders(self.complaint_orders).get_column("complaint_id").n_unique()
 
     @property
     def vectors(self) -> pl.DataFrame:
@@ -163,6 +170,9 @@ class Findings:
                 # The days count complaints by when the scammer called
                 # (contacted_at, where the buyer said) or when received.
                 "dated_by": "contacted_at" if self.rate.dated_by == "deadline" else "received_at",
+                # Complaints naming only a buyer with more than a few orders:
+                # not counted by the overlap tests (complaints.specific_orders).
+                "too_vague": self.too_vague,
                 "background_by_age": (
                     {
                         "beta": self.age_model.beta,

@@ -38,6 +38,7 @@ from .analysis.complaints import (
     complaint_orders,
     complaint_rate,
     link_complaints,
+    specific_orders,
 )
 from .analysis.exposure import (
     LEVELS,
@@ -111,16 +112,19 @@ def investigate(
     bar("complaints")
     linked = link_complaints(case)
     corders = complaint_orders(case, linked)
+    # The overlap tests count the orders a complaint points to; a complaint
+    # naming only a buyer with many orders points nowhere in particular.
+    tested = specific_orders(corders)
     rate = complaint_rate(case, linked)
     bar("exposure")
     index = order_index(case)
     events = exposure_events(case, sessions, index)
     starts = infection_starts(case, offsets)
     bar("common points")
-    hits = complaint_hits(events, corders, index)
+    hits = complaint_hits(events, tested, index)
     last_deadline = linked["deadline"].max()
     universe = index.count_placed_until(last_deadline) if last_deadline is not None else index.size
-    known = corders.join(index.orders.select("order_id", "idx"), on="order_id")
+    known = tested.join(index.orders.select("order_id", "idx"), on="order_id")
     in_universe = known.filter(pl.col("idx") < universe)
     complained = in_universe["order_id"].n_unique()
     counted = (

@@ -31,6 +31,8 @@ from ..case.schema import QUOTED_FIELDS
 __all__ = [
     "link_complaints",
     "complaint_orders",
+    "MAX_BUYER_ORDERS",
+    "specific_orders",
     "ComplaintRate",
     "complaint_rate",
     "rate_by",
@@ -122,6 +124,27 @@ def complaint_orders(case: Case, linked: pl.DataFrame) -> pl.DataFrame:
         .select("complaint_id", "order_id", pl.lit(False).alias("explicit"), "deadline", "quoted")
     )
     return pl.concat([explicit, by_buyer]).unique(["complaint_id", "order_id"], maintain_order=True)
+
+
+MAX_BUYER_ORDERS = 3
+"""A complaint naming only its buyer stands for one of the buyer's orders
+before it; with more than this many, it says too little about which."""
+
+
+def specific_orders(corders: pl.DataFrame, max_orders: int = MAX_BUYER_ORDERS) -> pl.DataFrame:
+    """The rows of :func:`complaint_orders` the overlap tests count: those
+    of complaints that named their order, or whose buyer had at most
+    ``max_orders`` orders before it.
+
+    A reseller's complaint naming no order is one leaked order among fifty
+    or two hundred: counted as that many complained orders, it would spread
+    over every path that handled the reseller (most of them) and drown the
+    orders buyers did name. Such complaints stay in the complaint rate, the
+    timeline and the report; ``findings.json`` counts them
+    (``complaints.too_vague``).
+    """
+    n = pl.len().over("complaint_id")
+    return corders.filter(pl.col("explicit") | (n <= max_orders))
 
 
 def _orders_among(orders: pl.DataFrame, column: str, complaints: pl.DataFrame) -> pl.DataFrame:
