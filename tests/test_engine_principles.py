@@ -285,3 +285,41 @@ def test_a_resellers_complaint_naming_no_order_does_not_count_as_its_orders(tmp_
     row = after.points.filter((pl.col("level") == lead["level"]) & (pl.col("id") == lead["id"]))
     assert row["hits"].item() == lead["hits"]
     assert row["p_value"].item() == pytest.approx(lead["p_value"])
+
+
+def _it_tool_everywhere(case: Path) -> None:
+    """IT plugs one stick into every PC before hours on the case's second
+    day and installs a tray tool that starts with Windows on each."""
+    _, machines = read_rows(case / "machines.csv")
+    ef, endpoint = read_rows(case / "endpoint.csv")
+    day = datetime.fromisoformat(min(e["at"] for e in endpoint)).date() + timedelta(days=1)
+    at = datetime.combine(day, datetime.min.time()) + timedelta(hours=7)
+    tool = "C:\\Program Files\\ITTray\\ittray.exe"
+    sha = "5" * 64
+    for n, m in enumerate(machines):
+        t = at + timedelta(minutes=4 * n)
+        row = dict.fromkeys(ef, "") | {"machine_id": m["machine_id"]}
+        endpoint += [
+            row
+            | {"event_id": f"IT{n:03d}a", "at": t.isoformat(), "kind": "usb_connect"}
+            | {"device_id": "USB-IT-KINGSTON-01"},
+            row
+            | {"event_id": f"IT{n:03d}b", "at": (t + timedelta(seconds=20)).isoformat()}
+            | {"kind": "autorun_added", "process": tool, "sha256": sha},
+            row
+            | {"event_id": f"IT{n:03d}c", "at": (t + timedelta(minutes=2)).isoformat()}
+            | {"kind": "usb_disconnect", "device_id": "USB-IT-KINGSTON-01"},
+        ]
+    write_rows(case / "endpoint.csv", ef, endpoint)
+
+
+def test_an_it_tool_on_every_pc_does_not_make_an_export_malwares_harvest(tmp_path):
+    # Malware harvests an export only where it leaked from other machines
+    # too, as a path of its own: a tool on every PC reads a couple of
+    # complained orders on any two of them by chance.
+    case = copy_dataset("insider-export", tmp_path)
+    truth = _truth(case)
+    _it_tool_everywhere(case)
+    findings = investigate(load(case), complaint_nodes=False)
+    assert findings.vector.kind == truth["vector"]
+    assert findings.suspects[0].person_id in truth["insider_person_ids"]

@@ -1,6 +1,6 @@
 """Shops of the third, independent generator (``benchmarks/independent2``).
 
-Each case is one that the engine at the start of session 11 got wrong, or
+Each case is one that the engine at the start of session 11 or 12 got wrong, or
 (the no-leak shop) one that a first version of its changes got wrong
 (docs/INDEPENDENT.md "Session 11"), generated afresh: the vector must be
 the truth's, the insider first where there is one, and nobody scored 0.5
@@ -31,6 +31,12 @@ CASES = [
     ("usb_malware", ["holiday"], 1),
     # A new app pulling every order since its grant, no spike.
     ("third_party_app", [], 1),
+    # A new app granted inside the logs, pulling every order since, lift 1.5
+    # and no spike: tested among the flagged paths (session 12).
+    ("third_party_app", ["vpn_nat"], 1),
+    # Resellers' complaints naming no order (one of 29 and 54 orders): not
+    # counted as that many complained orders (session 12).
+    ("usb_malware", ["heavy_buyers"], 1),
     # No leak: three complaints one agent happened to view are no leak.
     ("none", ["dual_accounts"], 2),
 ]
