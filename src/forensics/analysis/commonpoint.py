@@ -659,24 +659,43 @@ def flagged(
 ) -> pl.DataFrame:
     """Third route: paths flagged before looking at complaints.
 
-    ``suspicious`` (``level``, ``id``) were picked from endpoint or account
-    evidence alone (:func:`forensics.analysis.indicators.flagged_paths`), so they are
-    a pre-registered family: Bonferroni over the flagged paths only (those
+    ``suspicious`` (``level``, ``id``, optional ``stage``) were picked from
+    endpoint or account evidence alone
+    (:func:`forensics.analysis.indicators.flagged_paths`), so they are a
+    pre-registered family: Bonferroni over the flagged paths only (those
     that exposed the same orders counted once), and ``min_flagged_hits``
-    complained orders suffice. Adds ``flagged``.
+    complained orders suffice. The family is tested in stages
+    (gatekeeping, which keeps the family-wise error at ``alpha``): the paths
+    of stage 2 (apps granted during the logs) are tested only when every
+    test of stage 1 (malware, accounts used after their owner left) was
+    significant, or there was none; so a legitimate new app, in nearly every
+    shop, costs the malware nothing. Adds ``flagged`` and ``family`` (the
+    tests in the path's stage, null where the stage was not tested).
     """
     settings = settings or CommonPointSettings()
-    keys = suspicious.with_columns(pl.lit(True).alias("flagged"))
+    keys = suspicious if "stage" in suspicious.columns else suspicious.with_columns(stage=1)
+    keys = keys.select("level", "id", pl.col("stage").cast(pl.Int8), flagged=pl.lit(True))
     out = points.join(keys, on=["level", "id"], how="left").with_columns(
         pl.col("flagged").fill_null(False)
     )
-    family = flagged_family(out)
-    route = (
-        pl.col("flagged")
-        & (pl.col("log10_p") + np.log10(family) <= np.log10(settings.alpha))
-        & (pl.col("hits") >= settings.min_flagged_hits)
-        & (pl.col("lift") >= settings.min_lift)
-    )
+
+    def passes(family: pl.Expr) -> pl.Expr:
+        return (
+            (pl.col("log10_p") + family.cast(pl.Float64).log10() <= np.log10(settings.alpha))
+            & (pl.col("hits") >= settings.min_flagged_hits)
+            & (pl.col("lift") >= settings.min_lift)
+        )
+
+    sizes: dict[int, int] = {}
+    for stage in sorted(out["stage"].drop_nulls().unique().to_list()):
+        members = out.filter(pl.col("stage") == stage)
+        sizes[stage] = flagged_family(members)
+        tested = members.filter(pl.col("hits") > 0)
+        if not tested.select((pl.col("significant") | passes(pl.lit(sizes[stage]))).all()).item():
+            break  # the gate closes: later stages are not tested
+    family = pl.col("stage").replace_strict(sizes, default=None, return_dtype=pl.Int64)
+    out = out.with_columns(family.alias("family")).drop("stage")
+    route = pl.col("flagged") & pl.col("family").is_not_null() & passes(pl.col("family"))
     return ranked(out.with_columns((pl.col("significant") | route).alias("significant")))
 
 

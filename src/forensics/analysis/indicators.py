@@ -679,14 +679,18 @@ def flagged_paths(case: Case, found: pl.DataFrame) -> pl.DataFrame:
     confirmed on the few that were already suspicious.
     """
     keys = sorted(malware_keys(case, found))
-    rows = [("device", k) for k in keys] + [("process", k) for k in keys]
+    rows = [("device", k, 1) for k in keys] + [("process", k, 1) for k in keys]
     stale = (
         found.filter(pl.col("indicator") == "stale_account_use")["account_id"].drop_nulls().unique()
     )
-    rows += [("account", a) for a in sorted(stale.to_list())]
-    for app_id, account_id in new_apps(case):
-        rows += [("app", app_id), ("account", account_id)]
-    return pl.DataFrame(rows, schema={"level": pl.String, "id": pl.String}, orient="row")
+    rows += [("account", a, 1) for a in sorted(stale.to_list())]
+    # A new app is suspect by a weaker prior than malware or a departed
+    # owner's account: the second stage, tested only when the first's
+    # tests all held (commonpoint.flagged).
+    rows += [("app", app_id, 2) for app_id, _ in new_apps(case)]
+    return pl.DataFrame(
+        rows, schema={"level": pl.String, "id": pl.String, "stage": pl.Int8}, orient="row"
+    )
 
 
 def new_apps(case: Case) -> list[tuple[str, str]]:

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from .commonpoint import CommonPointSettings, flagged_family, ranked
+from .commonpoint import CommonPointSettings, ranked
 from .exposure import event_columns
 from .tails import hypergeom_logsf
 
@@ -295,7 +295,6 @@ def age_adjusted(
     }
     N, K = max(universe, 1), max(complained, 1)
     tested = max(int((points["hits"] > 0).sum()), 1)
-    family = flagged_family(points)
     updates = []
     for r in out.filter(pl.col("significant")).iter_rows(named=True):
         key = (r["level"], r["id"])
@@ -310,8 +309,10 @@ def age_adjusted(
             and lift >= overlap.min_lift
             and r["hits"] >= overlap.min_hits
         )
+        family = r.get("family")
         flagged_ok = (
             bool(r.get("flagged"))
+            and family is not None
             and log10_p + math.log10(family) <= math.log10(settings.alpha)
             and r["hits"] >= settings.min_flagged_hits
             and lift >= settings.min_lift
