@@ -334,12 +334,17 @@ def classify(
     reach = dict(starts["device"].group_by("cand").agg(pl.col("machine_id").n_unique()).iter_rows())
     persistent_keys = malware_keys(case, indicators, persistent=True)
     persistent = _held_machines(starts, persistent_keys)
-    # Malware that leaked from several machines is a path of its own: its
-    # device or process significant. A key on every PC (IT's tray tool
-    # installed from one stick) finds a couple of complained orders read on
-    # any two of them by chance, and would make every export "harvested".
-    leaking = set(sig.filter(pl.col("level").is_in(["device", "process"]))["id"].to_list())
-    spread = _spread_malware(starts, persistent_keys & leaking, events, hits)
+    # Malware that leaked from several machines is a path of its own: a
+    # device or process of it significant (the stick or the payload it
+    # started; either will do). A key on every PC (IT's tray tool installed
+    # from one stick) finds a couple of complained orders read on any two of
+    # them by chance, and would make every export "harvested".
+    leaking = sig.filter(pl.col("level").is_in(["device", "process"]))["id"].to_list()
+    spread = (
+        _spread_malware(starts, persistent_keys, events, hits)
+        if persistent_keys & set(leaking)
+        else {}
+    )
     profile = _path_profile(sig, members, events, persistent, spread)
     votes: dict[str, tuple[float, float]] = {}
     best: dict[str, dict] = {}
