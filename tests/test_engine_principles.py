@@ -287,10 +287,12 @@ def test_a_resellers_complaint_naming_no_order_does_not_count_as_its_orders(tmp_
     assert row["p_value"].item() == pytest.approx(lead["p_value"])
 
 
-def _it_tool_everywhere(case: Path) -> None:
-    """IT plugs one stick into every PC before hours on the case's second
-    day and installs a tray tool that starts with Windows on each."""
+def _it_tool_everywhere(case: Path, only: int | None = None) -> None:
+    """IT plugs one stick into every PC (or the first ``only``) before hours
+    on the case's second day and installs a tray tool that starts with
+    Windows on each."""
     _, machines = read_rows(case / "machines.csv")
+    machines = machines[:only]
     ef, endpoint = read_rows(case / "endpoint.csv")
     day = datetime.fromisoformat(min(e["at"] for e in endpoint)).date() + timedelta(days=1)
     at = datetime.combine(day, datetime.min.time()) + timedelta(hours=7)
@@ -323,3 +325,19 @@ def test_an_it_tool_on_every_pc_does_not_make_an_export_malwares_harvest(tmp_pat
     findings = investigate(load(case), complaint_nodes=False)
     assert findings.vector.kind == truth["vector"]
     assert findings.suspects[0].person_id in truth["insider_person_ids"]
+
+
+def test_malware_that_did_not_leak_is_reported_not_dropped(tmp_path):
+    # Where no path concentrates the complaints, malware the endpoints show
+    # is still a finding: found, not shown to have leaked, to be imaged.
+    case = copy_dataset("no-leak", tmp_path)
+    _it_tool_everywhere(case, only=3)
+    findings = investigate(load(case), complaint_nodes=False)
+    assert findings.vector.kind == "none"
+    assert any("not shown to have leaked" in r for r in findings.vector.rationale)
+    _, machines = read_rows(case / "machines.csv")
+    image = [i for i in findings.to_review if i["question"].startswith("image ")]
+    assert image and image[0]["source"] == "endpoint.csv"
+    assert all(m["machine_id"] in image[0]["question"] for m in machines[:3])
+    _, endpoint = read_rows(case / "endpoint.csv")
+    assert endpoint[image[0]["row"] - 2]["kind"] == "usb_connect"  # row 1 is the header

@@ -53,7 +53,7 @@ from .analysis.exposure import (
     unknown_extent,
 )
 from .analysis.graph import evidence_graph
-from .analysis.indicators import access_rows, flagged_paths
+from .analysis.indicators import access_rows, flagged_paths, malware_keys
 from .analysis.indicators import indicators as find_indicators
 from .analysis.orderage import age_adjusted, fit_age_model
 from .analysis.review import (
@@ -62,6 +62,7 @@ from .analysis.review import (
     person_statements,
     recorded,
     to_review,
+    unproven_malware,
 )
 from .analysis.sessions import sessionize
 from .analysis.since import since_counts
@@ -272,6 +273,20 @@ def investigate(
         )
     call = refine_malware_kind(call, top_is_visitor=top_is_visitor(suspects), case=case, tl=tl)
     ruled = _ruled_out(points, call, rate)
+    unproven = unproven_malware(points, starts, malware_keys(case, inds))
+    if call.kind == "none" and unproven:
+        # No path concentrates the complaints, yet the endpoints show
+        # malware: say so, not just "none".
+        found = "; ".join(
+            f"{m['level']} {m['id']} on {len(m['machines'])} machine(s)" for m in unproven[:3]
+        )
+        call = replace(
+            call,
+            rationale=(
+                *call.rationale,
+                f"malware found but not shown to have leaked: {found} (see to_review)",
+            ),
+        )
     unknown = unknown_extent(case)
     bar("evidence graph")
     findings = Findings(
@@ -296,7 +311,7 @@ def investigate(
         age_model=age_model,
         notes=notes,
         note_outcomes=tuple(sorted(note_outcomes, key=lambda o: o.line)),
-        to_review=tuple(to_review(case, call, suspects, tl, unknown)),
+        to_review=tuple(to_review(case, call, suspects, tl, unknown, unproven=unproven)),
         settings={
             "alpha": settings.alpha,
             "min_lift": settings.min_lift,

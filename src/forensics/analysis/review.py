@@ -35,6 +35,7 @@ __all__ = [
     "person_statements",
     "recorded",
     "to_review",
+    "unproven_malware",
 ]
 
 MALWARE_KINDS = ("malware", "usb_malware", "visitor_malware")
@@ -259,6 +260,50 @@ def recorded(notes: Notes | None) -> list[NoteOutcome]:
     return out
 
 
+def unproven_malware(
+    points: pl.DataFrame, starts: dict[str, pl.DataFrame], keys: set[str]
+) -> list[dict]:
+    """Malware the endpoint evidence shows on its own (``keys``: a stick
+    followed by an autorun entry, an antivirus alert or an upload; a
+    process flagged or auto-started, :func:`.indicators.malware_keys`)
+    whose path is not significant: found, not shown to have leaked.
+
+    One entry per distinct exposure (a stick and the payload it started
+    are one), with the machines it reached, where it was first seen, and
+    its path's figures.
+    """
+    rows = points.filter(
+        pl.col("level").is_in(["device", "process"])
+        & pl.col("id").is_in(sorted(keys))
+        & ~pl.col("significant")
+    ).sort("level", "id")
+    out: list[dict] = []
+    seen: set[tuple] = set()
+    for r in rows.iter_rows(named=True):
+        exposure = (r["exposed"], r["hits"], r["first_exposure"])
+        if exposure in seen:
+            continue
+        seen.add(exposure)
+        st = starts[r["level"]].filter(pl.col("cand") == r["id"]).sort("since", "machine_id")
+        if st.is_empty():
+            continue
+        first = st.row(0, named=True)
+        out.append(
+            {
+                "level": r["level"],
+                "id": r["id"],
+                "machines": st["machine_id"].unique(maintain_order=True).to_list(),
+                "since": first["since"],
+                "source": first["source"],
+                "row": first["_row"],
+                "coverage": r["coverage"],
+                "lift": r["lift"],
+                "p_value": r["p_value"],
+            }
+        )
+    return out
+
+
 def _item(priority: int, question: str, why: str, **where) -> dict:
     return {"priority": priority, **where, "question": question, "why": why}
 
@@ -272,12 +317,14 @@ def to_review(
     *,
     window: timedelta = timedelta(minutes=10),
     limit: int = 20,
+    unproven: list[dict] = (),
 ) -> list[dict]:
     """What the investigator should settle next, most decisive first.
 
     Each item has ``priority`` (1 most decisive), ``source`` and ``row`` (or a
     ``window`` and ``machine_id``/``camera_id``), ``question`` and ``why``
-    (what it would confirm or rule out).
+    (what it would confirm or rule out). ``unproven``: malware found but
+    not shown to have leaked (:func:`unproven_malware`), each to be imaged.
     """
     tz = case.timezone()
     items: list[dict] = []
@@ -397,5 +444,24 @@ def to_review(
                     machine_id=a["machine_id"],
                 )
             )
+    # Where nothing else explains the complaints they come first; beside a
+    # leak path that does (often an adware alert the antivirus already
+    # quarantined), last.
+    unproven_priority = 2 if call.kind == "none" else 6
+    for m in unproven:
+        shown = ", ".join(m["machines"][:6]) + (" and more" if len(m["machines"]) > 6 else "")
+        items.append(
+            _item(
+                unproven_priority,
+                f"image {shown}: {m['level']} {m['id']} behaved like malware there "
+                f"(first at {local_text(m['since'], tz)}); what did it take and send?",
+                f"its orders hold {m['coverage']:.0%} of the complaints (lift {m['lift']:.1f}, "
+                f"p = {m['p_value']:.2g}): found, but not shown to have leaked; what it sent "
+                "would confirm or rule it out",
+                source=m["source"],
+                row=m["row"],
+                machine_id=m["machines"][0],
+            )
+        )
     items.sort(key=lambda i: i["priority"])
     return items[:limit]
