@@ -34,6 +34,9 @@ CASES = [
     # A new app granted inside the logs, pulling every order since, lift 1.5
     # and no spike: tested among the flagged paths (session 12).
     ("third_party_app", ["vpn_nat"], 1),
+    # The same app with apps.csv left empty: known by its account of kind
+    # app, created while the back office was logging.
+    ("third_party_app", ["empty_optional"], 1),
     # Resellers' complaints naming no order (one of 29 and 54 orders): not
     # counted as that many complained orders (session 12).
     ("usb_malware", ["heavy_buyers"], 1),

@@ -687,28 +687,37 @@ def flagged_paths(case: Case, found: pl.DataFrame) -> pl.DataFrame:
     # A new app is suspect by a weaker prior than malware or a departed
     # owner's account: the second stage, tested only when the first's
     # tests all held (commonpoint.flagged).
-    rows += [("app", app_id, 2) for app_id, _ in new_apps(case)]
+    rows += [(level, key, 2) for level, key in new_apps(case)]
     return pl.DataFrame(
         rows, schema={"level": pl.String, "id": pl.String, "stage": pl.Int8}, orient="row"
     )
 
 
 def new_apps(case: Case) -> list[tuple[str, str]]:
-    """(``app_id``, ``account_id``) of the apps granted while the back office
-    was logging: after its first recorded access or login.
+    """The apps that began while the back office was logging, as paths
+    (``level``, ``id``): an app of ``apps.csv`` granted after the first
+    recorded access or login (``app``, its id), or an account of kind
+    ``app`` created then that ``apps.csv`` does not list (``account``, its
+    id: the apps file may be empty or missing).
 
     An app that starts reading orders inside the evidence period is what an
     investigator checks first among the apps (a free trial with buyer
     scopes, an integration nobody remembers approving). Known from
-    ``apps.csv`` and the logs alone, before any complaint is read; an app
-    granted before the logs begin is no newer than the logs can tell.
+    ``apps.csv``, ``accounts.csv`` and the logs alone, before any complaint
+    is read; an app granted before the logs begin is no newer than the logs
+    can tell.
     """
-    apps = case.apps.filter(pl.col("granted_at").is_not_null() & pl.col("account_id").is_not_null())
-    if apps.is_empty():
-        return []
     firsts = [t for t in (case.access_lean["at"].min(), case.logins["at"].min()) if t is not None]
     if not firsts:
         return []
     began = min(firsts)
-    new = apps.filter(pl.col("granted_at") > began).sort("app_id")
-    return list(zip(new["app_id"].to_list(), new["account_id"].to_list(), strict=True))
+    apps = case.apps.filter(pl.col("granted_at").is_not_null())
+    out = [("app", a) for a in sorted(apps.filter(pl.col("granted_at") > began)["app_id"])]
+    listed = case.apps["account_id"].drop_nulls().implode()
+    accounts = case.accounts.filter(
+        (pl.col("kind") == "app")
+        & pl.col("created_at").is_not_null()
+        & (pl.col("created_at") > began)
+        & ~pl.col("account_id").is_in(listed)
+    )
+    return out + [("account", a) for a in sorted(accounts["account_id"])]
