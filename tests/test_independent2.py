@@ -40,6 +40,11 @@ CASES = [
     # Resellers' complaints naming no order (one of 29 and 54 orders): not
     # counted as that many complained orders (session 12).
     ("usb_malware", ["heavy_buyers"], 1),
+    # An interview candidate's stick at an agent's own desk: the agent's
+    # account and the desk expose the same orders as the stick, the votes
+    # tie, and the more concentrated path (the stick's, from its insertion)
+    # leads; the agent was named at 0.55 (session 12).
+    ("visitor_malware", ["early_birds"], 1),
     # No leak: three complaints one agent happened to view are no leak.
     ("none", ["dual_accounts"], 2),
 ]

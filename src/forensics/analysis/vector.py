@@ -399,7 +399,14 @@ def classify(
                 "export or corroborated malware",
             ),
         )
-    ranked = sorted(votes.items(), key=lambda kv: kv[1], reverse=True)
+    # Equal votes (an account and the machine it was used on expose the
+    # same orders, the machine voting for the malware found on it): the
+    # kind with the more concentrated path (higher lift) leads: a stick's
+    # path from its insertion on explains the same complaints with fewer
+    # orders than the desk owner's account over the whole period.
+    lift_of = {(r["level"], r["id"]): r["lift"] for r in sig.iter_rows(named=True)}
+    lifts = {k: max(lift_of[key] for key in keys) for k, keys in voters.items()}
+    ranked = sorted(votes.items(), key=lambda kv: (*kv[1], lifts[kv[0]]), reverse=True)
     borrowed: list[str] = []
     if complained is not None:
         ranked, borrowed = unborrowed(ranked, best, voters, members, events, hits, complained)
