@@ -15,7 +15,10 @@ A path is *explained away* by another when
   the two share: its association with the complaints is borrowed from the
   shared orders; and
 * the other path's orders outside it are complained about more than the
-  background: the other path explains complaints the first cannot.
+  background: the other path explains complaints the first cannot; or the
+  other path has no complained order outside the first and too few orders
+  there to be complained about less than the shared ones (it lies within
+  the first as far as the complaints go: the shared orders are its own).
 
 Both conditions are one-sided binomial tests at fixed levels
 (:class:`ExplainedSettings`). The second keeps the rule from choosing
@@ -199,7 +202,7 @@ def explained_away(
     own = path & ~other
     alone, other_alone, shared, neither = _regions(path, other, complained)
     (n, c), (on, oc), (sn, sc), (bn, bc) = alone, other_alone, shared, neither
-    if not (n and on and sn and bn) or sc == 0 or n < st.min_alone * (n + sn):
+    if not (n and sn and bn) or sc == 0 or n < st.min_alone * (n + sn):
         return None
     # Against the shared orders placed no earlier than the middle of its own
     # (orders are numbered by placement): those had no more time to be
@@ -221,7 +224,13 @@ def explained_away(
 
     below_shared = bdtr(c, n, shared_rate) < st.below_shared
     at_background = _above(c, n, background, bdtrc) > st.background
-    other_above = _above(oc, on, background, bdtrc) < st.background
+    # The other path's own orders are above the background; or it has no
+    # complained order of its own (it lies within this path as far as the
+    # complaints go) and too few orders of its own to be below the shared
+    # rate: then the shared orders are its own, and the excess is its.
+    other_above = _above(oc, on, background, bdtrc) < st.background or (
+        oc == 0 and (on == 0 or bdtr(0, on, shared_rate) >= st.below_shared)
+    )
     if below_shared and at_background and other_above:
         return Explained(alone, other_alone, shared, neither)
     return None
@@ -307,13 +316,9 @@ def unborrowed(
 def _may_explain(own: np.ndarray, theirs: np.ndarray, settings: ExplainedSettings) -> bool:
     """The cheap conditions, on complained orders only: a rival holding
     ``theirs`` holds enough of the path's complained orders (``own``) to
-    explain its excess, and has some of its own (else its own orders cannot
-    be above the background)."""
-    return bool(
-        own.size
-        and np.intersect1d(own, theirs).size >= settings.min_held * own.size
-        and np.setdiff1d(theirs, own).size
-    )
+    explain its excess (its own complained orders, or orders, are weighed
+    by :func:`explained_away`)."""
+    return bool(own.size and np.intersect1d(own, theirs).size >= settings.min_held * own.size)
 
 
 def stood_in(
