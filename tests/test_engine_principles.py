@@ -232,7 +232,7 @@ def _add_new_app(case: Path, share: float) -> str:
     return granted.isoformat()
 
 
-@pytest.mark.parametrize("share", [0.5, 0.75])
+@pytest.mark.parametrize("share", [0.25, 0.5, 0.75])
 @pytest.mark.parametrize("name", sorted(p.name for p in DATASETS.iterdir() if p.is_dir()))
 def test_an_app_granted_during_the_logs_leads_only_where_it_leaked(tmp_path, name, share):
     # Apps granted while the back office was logging are tested as a small
