@@ -27,6 +27,7 @@ from forensics.analysis.indicators import INDICATOR_SCHEMA, flagged_paths
 from forensics.analysis.orderage import fit_age_model
 from forensics.analysis.streams import stream_openings
 from forensics.analysis.suspects import _presence
+from forensics.views.notebook import complaint_summary
 
 
 def _truth(case: Path) -> dict:
@@ -280,6 +281,8 @@ def test_a_resellers_complaint_naming_no_order_does_not_count_as_its_orders(tmp_
     after = investigate(load(case), complaint_nodes=False)
     assert after.too_vague == before.too_vague + 3
     assert json.loads(after.to_json())["complaints"]["too_vague"] == after.too_vague
+    said = complaint_summary(after).splitlines()[-1]
+    assert said.endswith(f"(not counted by the overlap tests): {after.too_vague} complaints")
     assert after.vector.kind == before.vector.kind
     lead = before.vector.lead
     row = after.points.filter((pl.col("level") == lead["level"]) & (pl.col("id") == lead["id"]))

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
+from ..analysis.complaints import MAX_BUYER_ORDERS
 from ..analysis.suspects import Suspect
 from ..case import load
 from ..case.custody import output_folder as custody_output_folder
@@ -123,6 +124,11 @@ def complaint_summary(findings: Findings) -> str:
     else:
         lines.append("spike: none above the background rate")
     lines.append(f"complained orders: {findings.complaint_orders['order_id'].n_unique()}")
+    if findings.too_vague:
+        lines.append(
+            f"naming only a buyer with more than {MAX_BUYER_ORDERS} orders (not counted by "
+            f"the overlap tests): {findings.too_vague} complaints"
+        )
     return "\n".join(lines)
 
 
