@@ -53,7 +53,7 @@ from .analysis.exposure import (
     unknown_extent,
 )
 from .analysis.graph import evidence_graph
-from .analysis.indicators import access_rows, flagged_paths, malware_keys
+from .analysis.indicators import access_rows, flagged_paths
 from .analysis.indicators import indicators as find_indicators
 from .analysis.orderage import age_adjusted, fit_age_model
 from .analysis.review import (
@@ -273,7 +273,7 @@ def investigate(
         )
     call = refine_malware_kind(call, top_is_visitor=top_is_visitor(suspects), case=case, tl=tl)
     ruled = _ruled_out(points, call, rate)
-    unproven = unproven_malware(points, starts, malware_keys(case, inds))
+    unproven = unproven_malware(points, starts)
     if call.kind == "none" and unproven:
         # No path concentrates the complaints, yet the endpoints show
         # malware: say so, not just "none".

@@ -260,22 +260,19 @@ def recorded(notes: Notes | None) -> list[NoteOutcome]:
     return out
 
 
-def unproven_malware(
-    points: pl.DataFrame, starts: dict[str, pl.DataFrame], keys: set[str]
-) -> list[dict]:
-    """Malware the endpoint evidence shows on its own (``keys``: a stick
-    followed by an autorun entry, an antivirus alert or an upload; a
-    process flagged or auto-started, :func:`.indicators.malware_keys`)
-    whose path is not significant: found, not shown to have leaked.
+def unproven_malware(points: pl.DataFrame, starts: dict[str, pl.DataFrame]) -> list[dict]:
+    """Malware the endpoint evidence shows on its own (the flagged device
+    and process paths of ``points``: a stick followed by an autorun entry,
+    an antivirus alert or an upload; a process flagged or auto-started,
+    :func:`.indicators.malware_keys`) whose path is not significant: found,
+    not shown to have leaked.
 
     One entry per distinct exposure (a stick and the payload it started
     are one), with the machines it reached, where it was first seen, and
     its path's figures.
     """
     rows = points.filter(
-        pl.col("level").is_in(["device", "process"])
-        & pl.col("id").is_in(sorted(keys))
-        & ~pl.col("significant")
+        pl.col("level").is_in(["device", "process"]) & pl.col("flagged") & ~pl.col("significant")
     ).sort("level", "id")
     out: list[dict] = []
     seen: set[tuple] = set()
